@@ -1,0 +1,72 @@
+"""Shared helpers of the benchmark scripts: workload text, timing statistics, machine description, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+LOCOMO = REPO.parent / "shared" / "data" / "locomo10.json"
+
+
+def locomo_turns() -> list[tuple[str, str]]:
+    """(speaker, text) of every LoCoMo turn, in order; a synthetic corpus if the data isn't there."""
+    if not LOCOMO.exists():
+        return [(f"speaker{i % 2}", f"synthetic message {i} about topic {i % 97}") for i in range(5882)]
+    turns = []
+    for conv in json.loads(LOCOMO.read_text()):
+        c = conv["conversation"]
+        for key in sorted((k for k in c if isinstance(c[k], list)), key=lambda k: int(k.split("_")[1])):
+            turns.extend((t["speaker"], t["text"]) for t in c[key])
+    return turns
+
+
+def workload(total: int, per_user: int) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(user_id, turns) for ``total`` messages, cycling the corpus under new user ids."""
+    corpus = locomo_turns()
+    for start in range(0, total, per_user):
+        user = f"user-{start // per_user}"
+        yield user, [corpus[(start + i) % len(corpus)] for i in range(min(per_user, total - start))]
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean of latencies in milliseconds."""
+    ordered = sorted(samples_ms)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+    return {
+        "p50_ms": round(pct(50), 3),
+        "p95_ms": round(pct(95), 3),
+        "p99_ms": round(pct(99), 3),
+        "mean_ms": round(statistics.fmean(ordered), 3),
+        "n": len(ordered),
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
+    print(f"wrote {path}")

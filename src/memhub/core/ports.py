@@ -1,0 +1,261 @@
+"""The Protocols the core needs from the outside world: storage, embedding, extraction, reranking, time.
+
+Backends implement these; ``runtime.py`` is the only module that picks concrete ones. The Store contract
+is pinned by ``tests/storage/contract.py``, which every backend must pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from .filters import Filter
+from .models import (
+    ApiKey,
+    Chunk,
+    Counts,
+    Event,
+    EventKind,
+    Job,
+    Memory,
+    MemoryDraft,
+    Page,
+    Record,
+    Scope,
+    Session,
+    Space,
+    Tenant,
+    User,
+)
+
+Vector = npt.NDArray[np.float32]
+"""A 1-D float32 array; embedders return L2-normalised vectors so cosine is a dot product."""
+
+Matrix = npt.NDArray[np.float32]
+"""A 2-D float32 array, one normalised vector per row."""
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """A candidate from one retriever: the chunk, its memory, and the retriever's own score."""
+
+    chunk_id: str
+    memory_id: str
+    score: float
+
+
+@dataclass
+class StoredChunk:
+    """A chunk ready to be written, with the content hash of its dense key (vectors are shared by hash)."""
+
+    chunk: Chunk
+    vector_hash: str
+
+
+@dataclass
+class StoredMemory:
+    """A memory ready to be written by :meth:`Store.complete_job`."""
+
+    memory: Memory
+    chunks: list[StoredChunk]
+
+
+@dataclass
+class JobOutcome:
+    """Everything one finished job writes, atomically."""
+
+    job_id: str
+    memories: list[StoredMemory] = field(default_factory=list)
+    supersede: dict[str, str] = field(default_factory=dict)  # old memory id -> new memory id
+    vectors: dict[str, Vector] = field(default_factory=dict)  # vector_hash -> vector (new ones only)
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into normalised vectors. ``model_id`` names the vector space (stored with vectors)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """One row per text, L2-normalised float32."""
+        ...
+
+
+@dataclass
+class ExtractionContext:
+    """What an extractor may look at besides the new events: the user's related existing facts."""
+
+    existing_facts: list[Memory] = field(default_factory=list)
+    previous_events: list[Event] = field(default_factory=list)  # earlier turns of the same session
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """Derives memory drafts from the events of one job. Must keep provenance (``source_positions``)."""
+
+    def extract(self, events: Sequence[Event], context: ExtractionContext) -> list[MemoryDraft]: ...
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    """Scores (query, passage) pairs; higher is more relevant. Used to reorder fused candidates."""
+
+    def rerank(self, query: str, passages: Sequence[str]) -> list[float]: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Durable storage of everything memhub holds. Every read is scoped to one tenant.
+
+    Objects of another tenant behave exactly like missing ones (``NotFound``), so ids can't be probed.
+    Methods that write do so atomically.
+    """
+
+    @property
+    def backend(self) -> str:
+        """Short name for ``/v1/info``: ``sqlite`` or ``postgresql``."""
+        ...
+
+    def close(self) -> None: ...
+
+    # --- tenants and keys -------------------------------------------------------------------------
+    def ensure_tenant(self, name: str, now: datetime) -> Tenant: ...
+    def get_tenant(self, tenant_id: str) -> Tenant: ...
+    def find_tenant(self, name: str) -> Tenant | None: ...
+    def list_tenants(self) -> list[Tenant]: ...
+    def add_api_key(self, key: ApiKey) -> None: ...
+    def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+    def list_api_keys(self, tenant_id: str | None = None) -> list[ApiKey]: ...
+    def revoke_api_key(self, key_id: str, now: datetime) -> ApiKey: ...
+
+    # --- spaces -----------------------------------------------------------------------------------
+    def create_space(self, space: Space) -> Space: ...
+    def get_space(self, tenant_id: str, space_id: str) -> Space: ...
+    def find_space(self, tenant_id: str, name: str) -> Space | None: ...
+    def list_spaces(self, tenant_id: str) -> list[Space]: ...
+    def delete_space(self, tenant_id: str, space_id: str) -> None: ...
+
+    # --- users and sessions -----------------------------------------------------------------------
+    def get_user(self, tenant_id: str, user_id: str) -> User: ...
+    def list_users(self, tenant_id: str, cursor: str | None, limit: int) -> Page: ...
+    def delete_user(self, tenant_id: str, user_id: str) -> int:
+        """Cascade: memories, chunks, events, jobs, sessions of the user. Returns memories deleted."""
+        ...
+
+    def delete_session(self, tenant_id: str, session_id: str) -> int:
+        """Cascade: the session's memories (with chunks), events and jobs, and the session itself.
+
+        Returns memories + events deleted; an unknown session deletes nothing and returns 0. Memories
+        outside the session that a deleted memory had superseded are treated as by ``delete_memory``.
+        """
+        ...
+
+    def create_session(self, session: Session) -> Session: ...
+    def get_session(self, tenant_id: str, session_id: str) -> Session: ...
+    def list_sessions(self, tenant_id: str, user_id: str | None, cursor: str | None, limit: int) -> Page: ...
+
+    # --- ingestion --------------------------------------------------------------------------------
+    def submit(self, job: Job, events: list[Event]) -> tuple[Job, bool]:
+        """Store the events and their job in one transaction.
+
+        Idempotent on ``job.id``: if that job exists, nothing is written and ``(existing, False)`` is
+        returned — unless it had failed, in which case it is reset to pending and ``(job, True)``
+        returned. Creates the user (and the session, if events name one) on first reference.
+        """
+        ...
+
+    def list_events(
+        self,
+        tenant_id: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        kinds: list[EventKind] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page:
+        """Events oldest first (by ``occurred_at``, then submission order)."""
+        ...
+
+    def job_events(self, job_id: str) -> list[Event]: ...
+
+    # --- jobs -------------------------------------------------------------------------------------
+    def get_job(self, tenant_id: str, job_id: str) -> Job: ...
+    def claim_jobs(self, owner: str, now: datetime, lease_until: datetime, limit: int) -> list[Job]:
+        """Lease up to ``limit`` jobs that are pending, or processing with an expired lease."""
+        ...
+
+    def complete_job(self, outcome: JobOutcome, owner: str, now: datetime) -> bool:
+        """Write the outcome and mark the job succeeded, if ``owner`` still holds its lease."""
+        ...
+
+    def fail_job(self, job_id: str, owner: str, error: str, now: datetime, *, retry: bool) -> None:
+        """Record the error; ``retry`` puts the job back to pending, otherwise it ends failed."""
+        ...
+
+    def release_jobs(self, owner: str) -> int:
+        """Give back every lease ``owner`` holds (graceful shutdown): its jobs become pending."""
+        ...
+
+    # --- memories ---------------------------------------------------------------------------------
+    def get_memory(self, tenant_id: str, memory_id: str) -> Memory: ...
+    def get_memories(self, tenant_id: str, memory_ids: Sequence[str]) -> dict[str, Memory]: ...
+    def get_chunks(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]: ...
+    def memory_chunks(self, tenant_id: str, memory_id: str) -> list[Chunk]: ...
+    def list_memories(
+        self, scope: Scope, flt: Filter | None, cursor: str | None, limit: int, newest_first: bool = True
+    ) -> Page: ...
+    def update_memory_metadata(
+        self, tenant_id: str, memory_id: str, metadata: dict[str, object], now: datetime
+    ) -> Memory: ...
+    def delete_memory(self, tenant_id: str, memory_id: str) -> None: ...
+    def counts(self, tenant_id: str | None = None) -> Counts: ...
+
+    # --- records (small per-tenant configuration objects, see models.Record) ----------------------
+    def add_record(self, record: Record) -> Record:
+        """Insert; :class:`Conflict` if the tenant's collection already holds that id."""
+        ...
+
+    def get_record(self, tenant_id: str, collection: str, record_id: str) -> Record: ...
+    def list_records(self, tenant_id: str, collection: str) -> list[Record]:
+        """The collection's records, oldest first (``created_at``, then ``id``)."""
+        ...
+
+    def update_record(self, record: Record) -> Record:
+        """Replace ``data`` and ``updated_at`` of an existing record (:class:`NotFound` if none)."""
+        ...
+
+    def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None: ...
+
+    # --- vectors and search -----------------------------------------------------------------------
+    def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
+        """Cached vectors by content hash: texts whose hash is here are never embedded again."""
+        ...
+
+    def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]: ...
+
+    def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
+        """Best keyword (BM25-like, higher is better) matches among the scope's live chunks."""
+        ...
+
+    def vector_search(
+        self, scope: Scope, flt: Filter | None, model_id: str, vector: Vector, limit: int
+    ) -> list[ChunkHit]:
+        """Exact or approximate nearest chunks by cosine (score = cosine), within the scope."""
+        ...

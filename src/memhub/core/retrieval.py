@@ -1,0 +1,173 @@
+"""Hybrid retrieval: candidates from dense and keyword search, fused, thresholded, optionally reranked.
+
+1. Each retriever brings its own candidates (chunks) from the scope, over-fetched so fusion has a pool.
+2. Every candidate gets an exact cosine against the query (keyword-only candidates too), so the reported
+   score is always the calibrated similarity, whichever retriever found it.
+3. Fusion (z-score by default, see ``ranking.py``) orders the pool; chunks collapse to their memory (best
+   chunk wins); an optional recency bonus and an optional reranker reorder.
+4. ``threshold`` is applied to the calibrated similarity, never to the fused number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .filters import Filter
+from .models import Chunk, Memory, Scope, SearchMode, SearchRequest, SearchResult
+from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
+from .ranking import Signal, calibrated_similarity, recency_bonus, zscore_fuse
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Relative weight of each signal in the fused rank score."""
+
+    dense: float = 0.6
+    keyword: float = 0.4
+    recency: float = 1.0  # multiplied by the request's recency_weight
+
+
+@dataclass
+class _Candidate:
+    chunk_id: str
+    memory_id: str
+    cosine: float
+    keyword: float
+
+
+class Retriever:
+    """Runs one search over a scope. Stateless apart from its collaborators."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        clock: Clock,
+        reranker: Reranker | None = None,
+        weights: FusionWeights | None = None,
+        pool_factor: int = 5,
+        min_pool: int = 50,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._clock = clock
+        self._reranker = reranker
+        self._weights = weights or FusionWeights()
+        self._pool_factor = pool_factor
+        self._min_pool = min_pool
+
+    def search(self, scope: Scope, flt: Filter | None, request: SearchRequest) -> list[SearchResult]:
+        pool_size = max(self._min_pool, request.limit * self._pool_factor)
+        query_vector = self._embedder.embed([request.query])[0]
+        candidates = self._candidates(scope, flt, request, query_vector, pool_size)
+        if not candidates:
+            return []
+        ranked = self._fuse(candidates, request.mode)
+        best = _best_chunk_per_memory(ranked, candidates)
+        if request.threshold is not None:
+            best = [c for c in best if calibrated_similarity(candidates[c].cosine) >= request.threshold]
+        reorders = request.recency_weight > 0 or (request.rerank and self._reranker is not None)
+        if not reorders:
+            best = best[: request.limit]  # fetch only what will be returned
+        memories = self._store.get_memories(scope.tenant_id, [candidates[c].memory_id for c in best])
+        results = self._results(best, candidates, ranked, memories, scope.tenant_id)
+        if request.recency_weight > 0:
+            results = self._apply_recency(results, request.recency_weight)
+        if request.rerank and self._reranker is not None:
+            results = self._rerank(request.query, results)
+        return results[: request.limit]
+
+    def _candidates(
+        self, scope: Scope, flt: Filter | None, request: SearchRequest, vector: Vector, pool_size: int
+    ) -> dict[str, _Candidate]:
+        dense: list[ChunkHit] = []
+        keyword: list[ChunkHit] = []
+        if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
+            dense = self._store.vector_search(scope, flt, self._embedder.model_id, vector, pool_size)
+        if request.mode in (SearchMode.HYBRID, SearchMode.KEYWORD):
+            keyword = self._store.keyword_search(scope, flt, request.query, pool_size)
+        found: dict[str, _Candidate] = {}
+        for hit in dense:
+            found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
+        for hit in keyword:
+            cand = found.setdefault(hit.chunk_id, _Candidate(hit.chunk_id, hit.memory_id, np.nan, 0.0))
+            cand.keyword = hit.score
+        self._fill_cosines(found, vector)
+        return found
+
+    def _fill_cosines(self, found: dict[str, _Candidate], vector: Vector) -> None:
+        missing = [c.chunk_id for c in found.values() if np.isnan(c.cosine)]
+        if not missing:
+            return
+        vectors = self._store.chunk_vectors(self._embedder.model_id, missing)
+        for chunk_id in missing:
+            stored = vectors.get(chunk_id)
+            found[chunk_id].cosine = float(np.dot(stored, vector)) if stored is not None else 0.0
+
+    def _fuse(self, candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
+        pool = list(candidates)
+        if mode is SearchMode.DENSE:
+            return {c: candidates[c].cosine for c in pool}
+        if mode is SearchMode.KEYWORD:
+            return {c: candidates[c].keyword for c in pool}
+        signals = [
+            Signal({c: candidates[c].cosine for c in pool}, self._weights.dense),
+            Signal({c: candidates[c].keyword for c in pool}, self._weights.keyword, missing=0.0),
+        ]
+        return zscore_fuse(pool, signals)
+
+    def _results(
+        self,
+        order: Sequence[str],
+        candidates: dict[str, _Candidate],
+        ranked: dict[str, float],
+        memories: dict[str, Memory],
+        tenant_id: str,
+    ) -> list[SearchResult]:
+        chunks = self._store.get_chunks(tenant_id, list(order))
+        results = []
+        for chunk_id in order:
+            cand = candidates[chunk_id]
+            memory = memories.get(cand.memory_id)
+            if memory is None:  # deleted between search and fetch
+                continue
+            chunk: Chunk | None = chunks.get(chunk_id)
+            results.append(
+                SearchResult(
+                    memory=memory,
+                    score=calibrated_similarity(cand.cosine),
+                    rank_score=ranked[chunk_id],
+                    sources=[s.public_id for s in memory.sources],
+                    chunk=chunk if memory.kind.value == "document" else None,
+                )
+            )
+        return results
+
+    def _apply_recency(self, results: list[SearchResult], weight: float) -> list[SearchResult]:
+        now = self._clock.now()
+        for r in results:
+            r.rank_score += weight * self._weights.recency * recency_bonus(r.memory.occurred_at, now)
+        return sorted(results, key=lambda r: -r.rank_score)
+
+    def _rerank(self, query: str, results: list[SearchResult]) -> list[SearchResult]:
+        assert self._reranker is not None
+        passages = [r.chunk.text if r.chunk else r.memory.text for r in results]
+        scores = self._reranker.rerank(query, passages)
+        for r, s in zip(results, scores, strict=True):
+            r.rank_score = float(s)
+        return sorted(results, key=lambda r: -r.rank_score)
+
+
+def _best_chunk_per_memory(ranked: dict[str, float], candidates: dict[str, _Candidate]) -> list[str]:
+    """Chunk ids in fused order, keeping only the best chunk of each memory."""
+    seen: set[str] = set()
+    order = []
+    for chunk_id in sorted(ranked, key=lambda c: (-ranked[c], c)):
+        memory_id = candidates[chunk_id].memory_id
+        if memory_id not in seen:
+            seen.add(memory_id)
+            order.append(chunk_id)
+    return order

@@ -1,0 +1,122 @@
+"""The worker: claims jobs from the store under a lease, processes them in batches, records the outcome.
+
+Runs as a thread inside ``memhub serve`` by default, or as its own process (``memhub worker``). Because
+the queue lives in the store and claims are leases, any number of workers can share one store: a worker
+that dies leaves its jobs to be re-claimed when the lease expires; a worker shut down gracefully gives
+its leases back at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from memhub.core import ids
+from memhub.core.models import Job
+from memhub.core.ports import Clock, Embedder, Extractor, Store
+from memhub.core.processing import IngestProcessor
+
+log = logging.getLogger("memhub.worker")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How the worker claims work. Every field is a documented setting (``settings.py``)."""
+
+    batch_size: int = 32  # jobs claimed at once; their texts are embedded together
+    lease_seconds: float = 60.0  # a crashed worker's jobs are re-claimed after this
+    poll_seconds: float = 0.05  # idle wait between claims when the queue was empty
+    max_attempts: int = 3  # a job failing this many times ends ``failed``
+
+
+class Worker:
+    """One worker loop. ``start()`` runs it in a daemon thread; ``run_until_idle()`` drains in-line."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        extractor: Extractor,
+        clock: Clock,
+        config: WorkerConfig | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._config = config or WorkerConfig()
+        self._processor = IngestProcessor(store, embedder, extractor, clock)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new_id()[:8]}"
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="memhub-worker", daemon=True)
+        self._thread.start()
+        log.info("worker %s started", self.owner)
+
+    def notify(self) -> None:
+        """New work was submitted: skip the idle wait."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the batch in hand, then give back every lease still held."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        released = self._store.release_jobs(self.owner)
+        log.info("worker %s stopped (%d leases released)", self.owner, released)
+
+    def run_until_idle(self, max_batches: int | None = None) -> int:
+        """Process batches until no job is claimable; returns the number of jobs processed."""
+        done = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            handled = self.run_once()
+            if handled == 0:
+                return done
+            done += handled
+            batches += 1
+        return done
+
+    def run_once(self) -> int:
+        """Claim one batch and process it. Returns how many jobs were claimed."""
+        now = self._clock.now()
+        lease_until = now + timedelta(seconds=self._config.lease_seconds)
+        jobs = self._store.claim_jobs(self.owner, now, lease_until, self._config.batch_size)
+        if jobs:
+            self._process(jobs)
+        return len(jobs)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.run_once()
+            except Exception:  # the loop must survive a transient store error; it is logged with trace
+                log.exception("worker loop error; retrying")
+                claimed = 0
+            if claimed == 0:
+                self._wake.wait(self._config.poll_seconds)
+                self._wake.clear()
+
+    def _process(self, jobs: list[Job]) -> None:
+        try:
+            result = self._processor.process(jobs, self.owner)
+        except Exception as exc:  # e.g. the embedder is unreachable: every job of the batch failed
+            log.warning("batch of %d jobs failed: %s", len(jobs), type(exc).__name__)
+            failed = {job.id: f"{type(exc).__name__}: {exc}" for job in jobs}
+        else:
+            failed = result.failed
+            if result.lost:
+                log.warning("lost the lease of %d jobs; another worker finishes them", len(result.lost))
+        attempts = {job.id: job.attempts for job in jobs}
+        for job_id, error in failed.items():
+            retry = attempts[job_id] < self._config.max_attempts
+            self._store.fail_job(job_id, self.owner, error[:2000], self._clock.now(), retry=retry)

@@ -1,0 +1,1 @@
+"""The ingestion pipeline: embedders, extractors, chunking and index keys (implementations of core ports)."""

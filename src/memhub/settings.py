@@ -1,0 +1,108 @@
+"""Every setting of memhub, in one object built at start-up and passed down (no import-time globals).
+
+Each field reads from the environment as ``MEMHUB_<NAME>`` (e.g. ``MEMHUB_PORT=9000``); CLI flags
+override the environment. ``tests/test_settings.py`` fails if a field has no description, so
+``memhub serve --help`` and the README table stay complete.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """memhub's configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="MEMHUB_", extra="ignore")
+
+    # --- where things live -----------------------------------------------------------------------
+    data: Path = Field(Path("./memhub-data"), description="Data folder: SQLite file, admin key, logs.")
+    database_url: str | None = Field(
+        None,
+        description="Store URL. Default: sqlite:///<data>/memhub.db. postgresql://… selects PostgreSQL.",
+    )
+
+    # --- HTTP server -----------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address to bind. Use 0.0.0.0 to serve other machines.")
+    port: int = Field(8420, ge=0, le=65535, description="TCP port to listen on.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (comma list in env). Empty = CORS off."
+    )
+    docs_public: bool = Field(
+        True, description="Serve /docs and /openapi.json without an API key (they contain no data)."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log verbosity.")
+    log_json: bool = Field(False, description="Write logs as JSON lines instead of text.")
+
+    # --- embeddings ------------------------------------------------------------------------------
+    embedder: Literal["local", "openai"] = Field(
+        "local", description="'local' = bundled all-MiniLM-L6-v2 (offline); 'openai' = an HTTP endpoint."
+    )
+    embed_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for embedder=openai, e.g. http://localhost:11434/v1."
+    )
+    embed_model: str = Field("text-embedding-3-small", description="Model name for embedder=openai.")
+    embed_api_key: str | None = Field(None, description="API key for embedder=openai (never logged).")
+    embed_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the local model. Default: onnxruntime's choice."
+    )
+
+    # --- worker ----------------------------------------------------------------------------------
+    worker: bool = Field(True, description="Run the ingestion worker inside the server process.")
+    worker_batch_size: int = Field(32, ge=1, le=1024, description="Jobs claimed and embedded together.")
+    lease_seconds: float = Field(60.0, gt=0, description="Seconds before a crashed worker's job is retried.")
+    max_attempts: int = Field(3, ge=1, description="Attempts before a job ends failed.")
+
+    # --- limits ----------------------------------------------------------------------------------
+    max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body accepted (413 above).")
+    max_messages_per_request: int = Field(500, ge=1, description="Messages in one add request (413 above).")
+    max_content_chars: int = Field(100_000, ge=1, description="Characters in one message or query.")
+    max_document_chars: int = Field(5_000_000, ge=1, description="Characters in one document.")
+    max_page_size: int = Field(1000, ge=1, description="Largest page of a listing.")
+    max_search_limit: int = Field(200, ge=1, description="Largest number of search results per request.")
+    rate_limit_per_minute: int | None = Field(
+        None, ge=1, description="Requests per minute per API key (429 + Retry-After above). Off by default."
+    )
+
+    # --- GoMemory protocol adapter (api/compat/gomemory.py) ---------------------------------------
+    gomemory_tenant: str | None = Field(
+        None,
+        description="Tenant the GoMemory-compatible API serves. Unset = that API is off (it has no auth).",
+    )
+    gomemory_prefix: str = Field(
+        "/gomemory",
+        description="URL prefix of the GoMemory API: clients use base_url=http://host:port<prefix>.",
+    )
+    gomemory_allow_remote: bool = Field(
+        False, description="Allow the unauthenticated GoMemory API on a non-loopback host (default: refused)."
+    )
+    gomemory_api_key: str | None = Field(
+        None,
+        description="If set, GoMemory requests need 'Authorization: Bearer <key>' (then any host is OK).",
+    )
+
+    # --- GUMem protocol adapter (api/compat/gumem.py) ---------------------------------------------
+    gumem_prefix: str = Field(
+        "/gumem",
+        description="URL prefix of the GUMem API: the GUMem SDK uses host=http://host:port<prefix>.",
+    )
+
+    # --- Memsy protocol adapter (api/compat/memsy.py) ---------------------------------------------
+    memsy_prefix: str = Field(
+        "/memsy/v1",
+        description="URL prefix of the Memsy API: clients use MemsyClient(base_url=http://host:port<prefix>).",
+    )
+    memsy_clear_mode: Literal["delete", "stub"] = Field(
+        "delete",
+        description="Memsy's legacy DELETE /clear/{tag}: 'delete' forgets that session, 'stub' answers 501.",
+    )
+
+    def store_url(self) -> str:
+        """The effective store URL."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data / 'memhub.db').resolve()}"

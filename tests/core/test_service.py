@@ -1,0 +1,183 @@
+"""MemoryService use cases over a real SQLite store and the real local model (worker run in-line)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from memhub.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound, Unauthenticated
+from memhub.core.models import ActionInput, DocumentInput, JobStatus, MemoryKind, MessageInput, SearchMode, SearchRequest
+from memhub.runtime import Runtime
+
+
+def _msgs(*pairs: tuple[str, str]) -> list[MessageInput]:
+    return [MessageInput(role=role, content=content, id=f"msg-{i}") for i, (role, content) in enumerate(pairs)]
+
+
+def _drain(runtime: Runtime) -> None:
+    runtime.worker.run_until_idle()
+
+
+def test_add_is_durable_and_idempotent(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    messages = _msgs(("user", "My son's name is Todd the Great"), ("assistant", "Lovely name!"))
+    first = service.add_messages(tenant.id, messages, user_id="alice")
+    again = service.add_messages(tenant.id, messages, user_id="alice")
+    assert first.created and not again.created
+    assert first.job.id == again.job.id
+    assert service.get_job(tenant.id, first.job.id).status is JobStatus.PENDING
+    _drain(runtime)
+    job = service.get_job(tenant.id, first.job.id)
+    assert job.status is JobStatus.SUCCEEDED
+    service.add_messages(tenant.id, messages, user_id="alice")
+    _drain(runtime)
+    page = service.list_memories(tenant.id, user_id="alice", limit=100)
+    kinds = sorted((m.kind.value, m.core) for m in page.items)
+    assert kinds == [("episode", False), ("episode", False), ("fact", True)]
+
+
+def test_search_returns_core_fact_with_sources_for_a_family_question(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.add_messages(
+        tenant.id,
+        _msgs(("user", "My son's name is Todd the Great"), ("user", "The weather is nice today")),
+        user_id="alice",
+    )
+    _drain(runtime)
+    results = service.search(tenant.id, SearchRequest(query="what is my son called?", user_id="alice"))
+    facts = [r for r in results if r.memory.kind is MemoryKind.FACT]
+    assert facts and facts[0].memory.core
+    assert "Todd" in facts[0].memory.text
+    assert facts[0].sources == ["msg-0"]
+    assert all(0.0 <= r.score <= 1.0 for r in results)
+    assert results[0].memory.text in ("My son's name is Todd the Great", "User's son's name is Todd the Great")
+
+
+def test_threshold_filters_on_calibrated_similarity(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.add_messages(tenant.id, _msgs(("user", "I adore hiking in the Alps"), ("user", "Quarterly tax forms are due")), user_id="u")
+    _drain(runtime)
+    loose = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=0.0))
+    strict = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=0.99))
+    assert len(loose) >= 2
+    assert strict == []
+    mid = loose[0].score
+    kept = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=mid))
+    assert all(r.score >= mid for r in kept) and kept
+
+
+def test_search_is_scoped_to_user_tenant_and_filters(runtime: Runtime) -> None:
+    service = runtime.service
+    a = service.ensure_tenant("a")
+    b = service.ensure_tenant("b")
+    service.add_messages(a.id, _msgs(("user", "I love sushi")), user_id="u1", metadata={"topic": "food"})
+    service.add_messages(a.id, _msgs(("user", "I love sushi rolls too")), user_id="u2", metadata={"topic": "food"})
+    service.add_messages(b.id, _msgs(("user", "I love sushi very much")), user_id="u1")
+    _drain(runtime)
+    hits = service.search(a.id, SearchRequest(query="sushi", user_id="u1"))
+    assert hits and all(h.memory.user_id == "u1" and h.memory.tenant_id == a.id for h in hits)
+    assert service.search(a.id, SearchRequest(query="sushi", filters={"topic": "travel"})) == []
+    food = service.search(a.id, SearchRequest(query="sushi", filters={"topic": "food"}))
+    assert {h.memory.user_id for h in food} == {"u1", "u2"}
+    with pytest.raises(NotFound):
+        service.get_memory(b.id, hits[0].memory.id)
+
+
+@pytest.mark.parametrize("mode", list(SearchMode))
+def test_every_search_mode_finds_an_exact_phrase(runtime: Runtime, mode: SearchMode) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.add_messages(tenant.id, _msgs(("assistant", "The zephyr quartz lamp broke"), ("assistant", "We met at noon")), user_id="u")
+    _drain(runtime)
+    hits = service.search(tenant.id, SearchRequest(query="zephyr quartz lamp", user_id="u", mode=mode, limit=1))
+    assert hits[0].memory.text == "The zephyr quartz lamp broke"
+
+
+def test_a_changed_fact_supersedes_the_old_one_and_keeps_history(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.add_messages(tenant.id, _msgs(("user", "I live in Paris")), user_id="u")
+    _drain(runtime)
+    service.add_messages(tenant.id, [MessageInput(role="user", content="I live in Berlin now")], user_id="u")
+    _drain(runtime)
+    current = service.list_memories(tenant.id, user_id="u", kinds=[MemoryKind.FACT]).items
+    assert [m.text for m in current] == ["User lives in Berlin now"]
+    history = service.list_memories(tenant.id, user_id="u", kinds=[MemoryKind.FACT], include_superseded=True).items
+    old = next(m for m in history if m.text == "User lives in Paris")
+    assert old.superseded_by == current[0].id and old.valid_to is not None
+
+
+def test_actions_and_documents_become_searchable(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.add_action(tenant.id, ActionInput(action="purchased", content="a red bicycle"), user_id="u")
+    text = "Onboarding guide. " + "Filler sentence about nothing. " * 100 + "The VPN password rotates every ninety days."
+    service.add_document(tenant.id, DocumentInput(content=text, title="Guide", chunk_size=300, chunk_overlap=30))
+    _drain(runtime)
+    bought = service.search(tenant.id, SearchRequest(query="what did the user buy?", user_id="u", limit=1))
+    assert bought[0].memory.text == "purchased: a red bicycle"
+    doc = service.search(tenant.id, SearchRequest(query="how often does the VPN password rotate?", limit=1))
+    assert doc[0].memory.kind is MemoryKind.DOCUMENT
+    assert doc[0].chunk is not None and "ninety days" in doc[0].chunk.text
+
+
+def test_forget_user_cascades(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.add_messages(tenant.id, _msgs(("user", "My name is Zed")), user_id="zed", session_id="s1")
+    service.add_messages(tenant.id, _msgs(("user", "I am someone else")), user_id="other")
+    _drain(runtime)
+    assert service.forget_user(tenant.id, "zed") == 2
+    with pytest.raises(NotFound):
+        service.get_user(tenant.id, "zed")
+    assert service.list_memories(tenant.id, user_id="zed").items == []
+    assert service.search(tenant.id, SearchRequest(query="Zed", user_id="zed")) == []
+    assert service.list_memories(tenant.id, user_id="other").items
+
+
+def test_api_keys_are_hashed_and_revocable(runtime: Runtime) -> None:
+    service = runtime.service
+    key, secret = service.create_api_key("acme", "ci")
+    assert secret.startswith("mh_") and secret not in key.model_dump_json()
+    assert service.authenticate(secret).name == "acme"
+    service.revoke_api_key(key.prefix)
+    with pytest.raises(Unauthenticated):
+        service.authenticate(secret)
+    with pytest.raises(Unauthenticated):
+        service.authenticate("mh_wrong")
+
+
+def test_bad_input_is_rejected_with_a_clear_error(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    with pytest.raises(InvalidInput, match="at least one message"):
+        service.add_messages(tenant.id, [], user_id="u")
+    with pytest.raises(InvalidInput, match="user_id"):
+        service.add_messages(tenant.id, _msgs(("user", "x")), user_id=" ")
+    with pytest.raises(LimitExceeded, match="limit is"):
+        service.add_messages(tenant.id, [MessageInput(role="user", content="x" * 200_000)], user_id="u")
+    with pytest.raises(InvalidInput, match="threshold"):
+        service.search(tenant.id, SearchRequest(query="x", threshold=1.5))
+    with pytest.raises(InvalidInput, match="query"):
+        service.search(tenant.id, SearchRequest(query="  "))
+    with pytest.raises(NotFound):
+        service.search(tenant.id, SearchRequest(query="x", spaces=["nope"]))
+    service.create_space(tenant.id, "work")
+    with pytest.raises(Conflict):
+        service.create_space(tenant.id, "work")
+    assert service.counts(tenant.id).memories == 0
+
+
+def test_message_timestamps_are_kept(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    when = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
+    service.add_messages(tenant.id, [MessageInput(role="user", content="hello", timestamp=when, name="Ann")], user_id="u")
+    _drain(runtime)
+    memory = service.list_memories(tenant.id, user_id="u").items[0]
+    assert memory.occurred_at == when
+    assert memory.metadata["speaker"] == "Ann"
