@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import REPO, peak_rss_mb, workload, write_json
 from rich.progress import Progress
 
-from common import REPO, peak_rss_mb, workload, write_json
 from memhub.core.models import MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
@@ -54,7 +54,9 @@ def run(messages: int, per_request: int, data: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--per-request", type=int, default=10, help="messages per add call")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest.json")

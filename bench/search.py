@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import LOCOMO, REPO, peak_rss_mb, percentiles, workload, write_json
 from rich.progress import Progress
 
-from common import LOCOMO, REPO, peak_rss_mb, percentiles, workload, write_json
 from memhub.core.models import MessageInput, SearchRequest
 from memhub.core.service import MemoryService
 from memhub.runtime import Runtime
@@ -59,7 +59,9 @@ def measure(service: MemoryService, tenant_id: str, user: str | None, texts: lis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--per-user", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=500)

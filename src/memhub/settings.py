@@ -7,11 +7,12 @@ override the environment. ``tests/test_settings.py`` fails if a field has no des
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
     # --- HTTP server -----------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address to bind. Use 0.0.0.0 to serve other machines.")
     port: int = Field(8420, ge=0, le=65535, description="TCP port to listen on.")
-    cors_origins: list[str] = Field(
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS (comma list in env). Empty = CORS off."
     )
     docs_public: bool = Field(
@@ -86,6 +87,10 @@ class Settings(BaseSettings):
     )
 
     # --- GUMem protocol adapter (api/compat/gumem.py) ---------------------------------------------
+    goodmem_prefix: str = Field(
+        "/goodmem",
+        description="URL prefix of the GoodMem API: the GoodMem SDK uses base_url=http://host:port<prefix>.",
+    )
     gumem_prefix: str = Field(
         "/gumem",
         description="URL prefix of the GUMem API: the GUMem SDK uses host=http://host:port<prefix>.",
@@ -100,6 +105,16 @@ class Settings(BaseSettings):
         "delete",
         description="Memsy's legacy DELETE /clear/{tag}: 'delete' forgets that session, 'stub' answers 501.",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        """``MEMHUB_CORS_ORIGINS=https://a,https://b`` is a comma list (a JSON list works too)."""
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return json.loads(value)
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     def store_url(self) -> str:
         """The effective store URL."""

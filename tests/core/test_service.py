@@ -7,12 +7,22 @@ from datetime import datetime, timezone
 import pytest
 
 from memhub.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound, Unauthenticated
-from memhub.core.models import ActionInput, DocumentInput, JobStatus, MemoryKind, MessageInput, SearchMode, SearchRequest
+from memhub.core.models import (
+    ActionInput,
+    DocumentInput,
+    JobStatus,
+    MemoryKind,
+    MessageInput,
+    SearchMode,
+    SearchRequest,
+)
 from memhub.runtime import Runtime
 
 
 def _msgs(*pairs: tuple[str, str]) -> list[MessageInput]:
-    return [MessageInput(role=role, content=content, id=f"msg-{i}") for i, (role, content) in enumerate(pairs)]
+    return [
+        MessageInput(role=role, content=content, id=f"msg-{i}") for i, (role, content) in enumerate(pairs)
+    ]
 
 
 def _drain(runtime: Runtime) -> None:
@@ -53,13 +63,20 @@ def test_search_returns_core_fact_with_sources_for_a_family_question(runtime: Ru
     assert "Todd" in facts[0].memory.text
     assert facts[0].sources == ["msg-0"]
     assert all(0.0 <= r.score <= 1.0 for r in results)
-    assert results[0].memory.text in ("My son's name is Todd the Great", "User's son's name is Todd the Great")
+    assert results[0].memory.text in (
+        "My son's name is Todd the Great",
+        "User's son's name is Todd the Great",
+    )
 
 
 def test_threshold_filters_on_calibrated_similarity(runtime: Runtime) -> None:
     service = runtime.service
     tenant = service.ensure_tenant("acme")
-    service.add_messages(tenant.id, _msgs(("user", "I adore hiking in the Alps"), ("user", "Quarterly tax forms are due")), user_id="u")
+    service.add_messages(
+        tenant.id,
+        _msgs(("user", "I adore hiking in the Alps"), ("user", "Quarterly tax forms are due")),
+        user_id="u",
+    )
     _drain(runtime)
     loose = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=0.0))
     strict = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=0.99))
@@ -75,7 +92,9 @@ def test_search_is_scoped_to_user_tenant_and_filters(runtime: Runtime) -> None:
     a = service.ensure_tenant("a")
     b = service.ensure_tenant("b")
     service.add_messages(a.id, _msgs(("user", "I love sushi")), user_id="u1", metadata={"topic": "food"})
-    service.add_messages(a.id, _msgs(("user", "I love sushi rolls too")), user_id="u2", metadata={"topic": "food"})
+    service.add_messages(
+        a.id, _msgs(("user", "I love sushi rolls too")), user_id="u2", metadata={"topic": "food"}
+    )
     service.add_messages(b.id, _msgs(("user", "I love sushi very much")), user_id="u1")
     _drain(runtime)
     hits = service.search(a.id, SearchRequest(query="sushi", user_id="u1"))
@@ -91,9 +110,15 @@ def test_search_is_scoped_to_user_tenant_and_filters(runtime: Runtime) -> None:
 def test_every_search_mode_finds_an_exact_phrase(runtime: Runtime, mode: SearchMode) -> None:
     service = runtime.service
     tenant = service.ensure_tenant("acme")
-    service.add_messages(tenant.id, _msgs(("assistant", "The zephyr quartz lamp broke"), ("assistant", "We met at noon")), user_id="u")
+    service.add_messages(
+        tenant.id,
+        _msgs(("assistant", "The zephyr quartz lamp broke"), ("assistant", "We met at noon")),
+        user_id="u",
+    )
     _drain(runtime)
-    hits = service.search(tenant.id, SearchRequest(query="zephyr quartz lamp", user_id="u", mode=mode, limit=1))
+    hits = service.search(
+        tenant.id, SearchRequest(query="zephyr quartz lamp", user_id="u", mode=mode, limit=1)
+    )
     assert hits[0].memory.text == "The zephyr quartz lamp broke"
 
 
@@ -106,7 +131,9 @@ def test_a_changed_fact_supersedes_the_old_one_and_keeps_history(runtime: Runtim
     _drain(runtime)
     current = service.list_memories(tenant.id, user_id="u", kinds=[MemoryKind.FACT]).items
     assert [m.text for m in current] == ["User lives in Berlin now"]
-    history = service.list_memories(tenant.id, user_id="u", kinds=[MemoryKind.FACT], include_superseded=True).items
+    history = service.list_memories(
+        tenant.id, user_id="u", kinds=[MemoryKind.FACT], include_superseded=True
+    ).items
     old = next(m for m in history if m.text == "User lives in Paris")
     assert old.superseded_by == current[0].id and old.valid_to is not None
 
@@ -115,8 +142,14 @@ def test_actions_and_documents_become_searchable(runtime: Runtime) -> None:
     service = runtime.service
     tenant = service.ensure_tenant("acme")
     service.add_action(tenant.id, ActionInput(action="purchased", content="a red bicycle"), user_id="u")
-    text = "Onboarding guide. " + "Filler sentence about nothing. " * 100 + "The VPN password rotates every ninety days."
-    service.add_document(tenant.id, DocumentInput(content=text, title="Guide", chunk_size=300, chunk_overlap=30))
+    text = (
+        "Onboarding guide. "
+        + "Filler sentence about nothing. " * 100
+        + "The VPN password rotates every ninety days."
+    )
+    service.add_document(
+        tenant.id, DocumentInput(content=text, title="Guide", chunk_size=300, chunk_overlap=30)
+    )
     _drain(runtime)
     bought = service.search(tenant.id, SearchRequest(query="what did the user buy?", user_id="u", limit=1))
     assert bought[0].memory.text == "purchased: a red bicycle"
@@ -176,7 +209,9 @@ def test_message_timestamps_are_kept(runtime: Runtime) -> None:
     service = runtime.service
     tenant = service.ensure_tenant("acme")
     when = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
-    service.add_messages(tenant.id, [MessageInput(role="user", content="hello", timestamp=when, name="Ann")], user_id="u")
+    service.add_messages(
+        tenant.id, [MessageInput(role="user", content="hello", timestamp=when, name="Ann")], user_id="u"
+    )
     _drain(runtime)
     memory = service.list_memories(tenant.id, user_id="u").items[0]
     assert memory.occurred_at == when

@@ -15,9 +15,19 @@ WHEN = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
 
 def _event(content: str, position: int = 0, role: str = "user", name: str | None = None) -> Event:
     return Event(
-        id=f"e{position}", tenant_id="t", space_id="s", user_id="u", session_id="s1",
-        kind=EventKind.MESSAGE, role=role, name=name, content=content, occurred_at=WHEN,
-        created_at=WHEN, job_id="j", position=position,
+        id=f"e{position}",
+        tenant_id="t",
+        space_id="s",
+        user_id="u",
+        session_id="s1",
+        kind=EventKind.MESSAGE,
+        role=role,
+        name=name,
+        content=content,
+        occurred_at=WHEN,
+        created_at=WHEN,
+        job_id="j",
+        position=position,
     )
 
 
@@ -67,8 +77,16 @@ def test_small_talk_yields_no_fact() -> None:
 
 def test_a_new_value_for_the_same_slot_supersedes_the_old_fact() -> None:
     old = Memory(
-        id="m-old", tenant_id="t", space_id="s", user_id="u", kind=MemoryKind.FACT, core=True,
-        text="User lives in Paris", metadata={"slot": "home"}, occurred_at=WHEN, created_at=WHEN,
+        id="m-old",
+        tenant_id="t",
+        space_id="s",
+        user_id="u",
+        kind=MemoryKind.FACT,
+        core=True,
+        text="User lives in Paris",
+        metadata={"slot": "home"},
+        occurred_at=WHEN,
+        created_at=WHEN,
         updated_at=WHEN,
     )
     drafts = RuleExtractor().extract([_event("I live in Berlin")], ExtractionContext(existing_facts=[old]))
@@ -79,8 +97,16 @@ def test_a_new_value_for_the_same_slot_supersedes_the_old_fact() -> None:
 
 def test_repeating_a_known_fact_adds_nothing() -> None:
     old = Memory(
-        id="m-old", tenant_id="t", space_id="s", user_id="u", kind=MemoryKind.FACT, core=True,
-        text="User lives in Berlin", metadata={"slot": "home"}, occurred_at=WHEN, created_at=WHEN,
+        id="m-old",
+        tenant_id="t",
+        space_id="s",
+        user_id="u",
+        kind=MemoryKind.FACT,
+        core=True,
+        text="User lives in Berlin",
+        metadata={"slot": "home"},
+        occurred_at=WHEN,
+        created_at=WHEN,
         updated_at=WHEN,
     )
     drafts = RuleExtractor().extract([_event("I live in Berlin")], ExtractionContext(existing_facts=[old]))
@@ -88,7 +114,9 @@ def test_repeating_a_known_fact_adds_nothing() -> None:
 
 
 def test_documents_become_one_chunked_memory() -> None:
-    doc = _event("Paragraph one. " * 200).model_copy(update={"kind": EventKind.DOCUMENT, "metadata": {"chunk_size": 500, "chunk_overlap": 50}})
+    doc = _event("Paragraph one. " * 200).model_copy(
+        update={"kind": EventKind.DOCUMENT, "metadata": {"chunk_size": 500, "chunk_overlap": 50}}
+    )
     drafts = RuleExtractor().extract([doc], ExtractionContext())
     assert len(drafts) == 1 and drafts[0].kind is MemoryKind.DOCUMENT
     assert len(drafts[0].chunks) > 4

@@ -17,6 +17,15 @@ JsonDict = dict[str, Any]
 
 
 class _Model(BaseModel):
+    """Objects memhub stores and sends out. Unknown fields are ignored when parsing, so an older SDK keeps
+    working against a newer server that added a field."""
+
+    model_config = ConfigDict(frozen=False, extra="ignore")
+
+
+class _Input(BaseModel):
+    """Objects callers send in. Unknown fields are an error, so a typo'd field name is reported, not lost."""
+
     model_config = ConfigDict(frozen=False, extra="forbid")
 
 
@@ -193,7 +202,7 @@ class Job(_Model):
 # Inputs
 
 
-class MessageInput(_Model):
+class MessageInput(_Input):
     """One message of a conversation as a caller submits it."""
 
     role: str = Field(min_length=1)
@@ -204,7 +213,7 @@ class MessageInput(_Model):
     metadata: JsonDict = Field(default_factory=dict)
 
 
-class ActionInput(_Model):
+class ActionInput(_Input):
     """A user action/event (a click, a purchase, a setting changed) as a caller submits it."""
 
     action: str = Field(min_length=1)
@@ -218,7 +227,7 @@ class ActionInput(_Model):
         return f"{self.action}: {self.content}" if self.content else self.action
 
 
-class DocumentInput(_Model):
+class DocumentInput(_Input):
     """A document to chunk and index. ``chunk_size``/``chunk_overlap`` are in characters."""
 
     content: str
@@ -279,7 +288,7 @@ class SearchMode(str, Enum):
     KEYWORD = "keyword"
 
 
-class SearchRequest(_Model):
+class SearchRequest(_Input):
     """A search as the service receives it, already validated by the caller's adapter."""
 
     query: str

@@ -73,6 +73,7 @@ class JobOutcome:
     memories: list[StoredMemory] = field(default_factory=list)
     supersede: dict[str, str] = field(default_factory=dict)  # old memory id -> new memory id
     vectors: dict[str, Vector] = field(default_factory=dict)  # vector_hash -> vector (new ones only)
+    model_id: str | None = None  # the embedder that made the vectors; required when there are chunks
 
 
 @runtime_checkable
@@ -224,7 +225,11 @@ class Store(Protocol):
     def update_memory_metadata(
         self, tenant_id: str, memory_id: str, metadata: dict[str, object], now: datetime
     ) -> Memory: ...
-    def delete_memory(self, tenant_id: str, memory_id: str) -> None: ...
+    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
+        """With its chunks and sources. Memories it had superseded stay superseded: deleting never
+        brings an older version back (their ``superseded_by`` then names a memory that is gone)."""
+        ...
+
     def counts(self, tenant_id: str | None = None) -> Counts: ...
 
     # --- records (small per-tenant configuration objects, see models.Record) ----------------------

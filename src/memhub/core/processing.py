@@ -62,7 +62,7 @@ class IngestProcessor:
     def _outcome(self, job: Job) -> JobOutcome:
         events = self._store.job_events(job.id)
         drafts = self._extractor.extract(events, self._context(job, events))
-        outcome = JobOutcome(job_id=job.id)
+        outcome = JobOutcome(job_id=job.id, model_id=self._embedder.model_id)
         now = self._clock.now()
         for ordinal, draft in enumerate(drafts):
             stored = _to_stored(job, events, draft, ordinal, now)

@@ -1,11 +1,20 @@
 """Hybrid retrieval: candidates from dense and keyword search, fused, thresholded, optionally reranked.
 
 1. Each retriever brings its own candidates (chunks) from the scope, over-fetched so fusion has a pool.
+   The keyword retriever gets the query without its function words (``ranking.keyword_query``).
 2. Every candidate gets an exact cosine against the query (keyword-only candidates too), so the reported
    score is always the calibrated similarity, whichever retriever found it.
 3. Fusion (z-score by default, see ``ranking.py``) orders the pool; chunks collapse to their memory (best
    chunk wins); an optional recency bonus and an optional reranker reorder.
 4. ``threshold`` is applied to the calibrated similarity, never to the fused number.
+
+Hybrid fusion has a third signal besides dense and keyword: whether the query names the memory's
+speaker (the ``speaker`` metadata the rule extractor keeps from a message's ``name``). "What did Alice
+say about the trip?" is about Alice's turns, yet her name is in neither her turn's text nor, reliably,
+its nearest embedding neighbours. On LoCoMo this signal added ~3 points of recall@10 and ~4 of
+recall@5 (``memhub bench locomo``). The names come from the memories themselves, so nothing is
+hard-coded, and a query naming no speaker (or every candidate's speaker) leaves the ranking unchanged.
+The weights below were tuned on LoCoMo conversations 0-4 and checked on 5-9.
 """
 
 from __future__ import annotations
@@ -18,15 +27,19 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import Signal, calibrated_similarity, recency_bonus, zscore_fuse
+from .ranking import Signal, calibrated_similarity, keyword_query, names_in, recency_bonus, zscore_fuse
+
+SPEAKER_KEY = "speaker"
+"""Memory metadata naming who said it (set by the rule extractor from a message's ``name``)."""
 
 
 @dataclass(frozen=True)
 class FusionWeights:
     """Relative weight of each signal in the fused rank score."""
 
-    dense: float = 0.6
-    keyword: float = 0.4
+    dense: float = 0.5
+    keyword: float = 0.6
+    speaker: float = 0.6  # memories whose speaker the query names (hybrid only)
     recency: float = 1.0  # multiplied by the request's recency_weight
 
 
@@ -65,20 +78,31 @@ class Retriever:
         candidates = self._candidates(scope, flt, request, query_vector, pool_size)
         if not candidates:
             return []
-        ranked = self._fuse(candidates, request.mode)
+        pool_memories = self._pool_memories(scope.tenant_id, candidates, request.mode)
+        ranked = self._fuse(candidates, request, pool_memories)
         best = _best_chunk_per_memory(ranked, candidates)
         if request.threshold is not None:
             best = [c for c in best if calibrated_similarity(candidates[c].cosine) >= request.threshold]
         reorders = request.recency_weight > 0 or (request.rerank and self._reranker is not None)
         if not reorders:
             best = best[: request.limit]  # fetch only what will be returned
-        memories = self._store.get_memories(scope.tenant_id, [candidates[c].memory_id for c in best])
+        memories = pool_memories or self._store.get_memories(
+            scope.tenant_id, [candidates[c].memory_id for c in best]
+        )
         results = self._results(best, candidates, ranked, memories, scope.tenant_id)
         if request.recency_weight > 0:
             results = self._apply_recency(results, request.recency_weight)
         if request.rerank and self._reranker is not None:
             results = self._rerank(request.query, results)
         return results[: request.limit]
+
+    def _pool_memories(
+        self, tenant_id: str, candidates: dict[str, _Candidate], mode: SearchMode
+    ) -> dict[str, Memory]:
+        """The memories of the whole pool when fusion needs them (speaker signal), else nothing yet."""
+        if mode is not SearchMode.HYBRID or self._weights.speaker == 0:
+            return {}
+        return self._store.get_memories(tenant_id, list({c.memory_id for c in candidates.values()}))
 
     def _candidates(
         self, scope: Scope, flt: Filter | None, request: SearchRequest, vector: Vector, pool_size: int
@@ -88,7 +112,7 @@ class Retriever:
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
             dense = self._store.vector_search(scope, flt, self._embedder.model_id, vector, pool_size)
         if request.mode in (SearchMode.HYBRID, SearchMode.KEYWORD):
-            keyword = self._store.keyword_search(scope, flt, request.query, pool_size)
+            keyword = self._store.keyword_search(scope, flt, keyword_query(request.query), pool_size)
         found: dict[str, _Candidate] = {}
         for hit in dense:
             found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
@@ -107,15 +131,18 @@ class Retriever:
             stored = vectors.get(chunk_id)
             found[chunk_id].cosine = float(np.dot(stored, vector)) if stored is not None else 0.0
 
-    def _fuse(self, candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
+    def _fuse(
+        self, candidates: dict[str, _Candidate], request: SearchRequest, memories: dict[str, Memory]
+    ) -> dict[str, float]:
         pool = list(candidates)
-        if mode is SearchMode.DENSE:
+        if request.mode is SearchMode.DENSE:
             return {c: candidates[c].cosine for c in pool}
-        if mode is SearchMode.KEYWORD:
+        if request.mode is SearchMode.KEYWORD:
             return {c: candidates[c].keyword for c in pool}
         signals = [
             Signal({c: candidates[c].cosine for c in pool}, self._weights.dense),
             Signal({c: candidates[c].keyword for c in pool}, self._weights.keyword, missing=0.0),
+            Signal(_named_speakers(request.query, candidates, memories), self._weights.speaker, missing=0.0),
         ]
         return zscore_fuse(pool, signals)
 
@@ -171,3 +198,18 @@ def _best_chunk_per_memory(ranked: dict[str, float], candidates: dict[str, _Cand
             seen.add(memory_id)
             order.append(chunk_id)
     return order
+
+
+def _named_speakers(
+    query: str, candidates: dict[str, _Candidate], memories: dict[str, Memory]
+) -> dict[str, float]:
+    """1.0 for each candidate whose memory's speaker the query names (others are left out: 0)."""
+    speakers = {
+        memory_id: str(m.metadata[SPEAKER_KEY])
+        for memory_id, m in memories.items()
+        if m.metadata.get(SPEAKER_KEY)
+    }
+    named = names_in(query, set(speakers.values()))
+    if not named:
+        return {}
+    return {c: 1.0 for c, cand in candidates.items() if speakers.get(cand.memory_id) in named}

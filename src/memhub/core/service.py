@@ -380,6 +380,14 @@ class MemoryService:
     def get_job(self, tenant_id: str, job_id: str) -> Job:
         return self.store.get_job(tenant_id, job_id)
 
+    def job_events(self, tenant_id: str, job_id: str) -> list[Event]:
+        """The events a job was submitted with (a document's original content), in submission order.
+
+        For protocols that serve a submission's input back before (or without) its memories existing.
+        """
+        self.store.get_job(tenant_id, job_id)  # NotFound for another tenant's job
+        return self.store.job_events(job_id)
+
     def get_job_by_key(self, tenant_id: str, idempotency_key: str, *, space: str | None = None) -> Job:
         """The job an add with this ``idempotency_key`` created, or :class:`NotFound`."""
         target = self.resolve_space(tenant_id, space)

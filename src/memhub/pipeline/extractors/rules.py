@@ -75,7 +75,8 @@ PATTERNS: tuple[FactPattern, ...] = (
     _p(r"\bi(?: am|'m) (?:planning|going|hoping) to " + _VALUE, "plan {value}", "{who} plans to {value}"),
     _p(r"\bi (?:plan|want|intend) to " + _VALUE, "plan {value}", "{who} plans to {value}"),
     _p(
-        r"\b(?:always |please )?use (?P<value>[^.!?;\n]{1,60} when i (?:mention|say|ask about) [^.!?;\n]{1,60})",
+        r"\b(?:always |please )?use (?P<value>[^.!?;\n]{1,60} "
+        r"when i (?:mention|say|ask about) [^.!?;\n]{1,60})",
         "instruction {value}",
         "{who} asked: use {value}",
     ),
@@ -124,7 +125,9 @@ class RuleExtractor:
 def _episode_draft(turns: Sequence[Event], index: int, position: int) -> MemoryDraft:
     event = turns[index]
     chunk = ChunkDraft(
-        text=event.content, dense_key=keys.dense_key(event), sparse_key=keys.window_key(turns, index)
+        text=event.content,
+        dense_key=keys.dense_key(event, turns[:index]),
+        sparse_key=keys.window_key(turns, index),
     )
     return MemoryDraft(
         kind=MemoryKind.EPISODE,

@@ -1,0 +1,10 @@
+"""memhub's HTTP server: the native API (``/v1``), the mount point for protocol adapters, errors, auth.
+
+``create_app(settings)`` builds the FastAPI application that ``memhub serve`` runs under uvicorn.
+"""
+
+from __future__ import annotations
+
+from .app import ADAPTERS, Adapter, create_app
+
+__all__ = ["ADAPTERS", "Adapter", "create_app"]

@@ -1,0 +1,186 @@
+"""``create_app(settings)``: the FastAPI application of ``memhub serve``.
+
+The app owns one :class:`~memhub.runtime.Runtime` for its lifetime: the lifespan opens it (store, models,
+service), creates the first API key on a fresh store, starts the in-process worker unless
+``settings.worker`` is off, and on shutdown closes it — the worker finishes its batch and gives its job
+leases back, so nothing in flight is lost. Routes find the runtime on ``app.state.runtime`` and the
+service on ``app.state.service`` (through ``deps.py``).
+
+Protocol adapters plug in through :data:`ADAPTERS`: a fixed, explicit list of (prefix, module) pairs.
+A module that exists under ``memhub.api.compat`` is imported and mounted; one that does not is skipped.
+An adapter module provides::
+
+    def create_router(settings: Settings) -> fastapi.APIRouter: ...
+    def render_error(error: memhub.api.errors.ApiError) -> starlette.responses.Response: ...  # optional
+    def mount_prefix(settings: Settings) -> str | None: ...  # optional: its prefix from settings; None = off
+
+``render_error`` lets the adapter answer errors under its prefix (validation, 404, 401, 413, 500…) in its
+product's shape; the status is still the one ``errors.py`` decides.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware import Middleware
+
+from memhub._version import __version__
+from memhub.core.ports import Embedder
+from memhub.runtime import Runtime
+from memhub.settings import Settings
+
+from . import native
+from .auth import bootstrap_admin_key
+from .deps import require_tenant
+from .errors import ErrorRenderers, install_error_handlers
+from .middleware import BodyLimitMiddleware, RequestLogMiddleware
+from .ratelimit import RateLimiter
+from .schemas import Health
+
+log = logging.getLogger("memhub.api")
+
+COMPAT_PACKAGE = "memhub.api.compat"
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A protocol adapter: the URL prefix it is mounted under and its module in ``memhub.api.compat``."""
+
+    prefix: str
+    module: str
+
+
+ADAPTERS: tuple[Adapter, ...] = (
+    Adapter("/gumem", "gumem"),
+    Adapter("/goodmem", "goodmem"),
+    Adapter("/memsy/v1", "memsy"),
+    Adapter("/gomemory", "gomemory"),
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    adapters: Sequence[Adapter] = ADAPTERS,
+    bootstrap_key: bool = True,
+) -> FastAPI:
+    """Build the app. ``embedder`` replaces the configured one (tests); ``adapters`` defaults to all.
+
+    ``bootstrap_key=False`` skips creating and printing the first admin key: the embedded client runs
+    the app inside a library, where printing a secret to the caller's stderr would be wrong.
+    """
+    settings = settings or Settings()
+    renderers = ErrorRenderers()
+    app = FastAPI(
+        title="memhub",
+        version=__version__,
+        description="Self-hosted long-term memory for AI agents. Native API under `/v1`.",
+        lifespan=_lifespan(settings, embedder, bootstrap_key),
+        middleware=_middleware(settings, renderers),
+        docs_url="/docs" if settings.docs_public else None,
+        openapi_url="/openapi.json" if settings.docs_public else None,
+    )
+    app.state.settings = settings
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+    )
+    install_error_handlers(app, renderers)
+    app.add_api_route("/health", _health, methods=["GET"], tags=["server"], summary="Liveness (no key)")
+    if not settings.docs_public:
+        _add_private_openapi(app)
+    app.include_router(native.create_router())
+    mount_adapters(app, settings, renderers, adapters)
+    return app
+
+
+async def _health() -> Health:
+    return Health(version=__version__)
+
+
+def _lifespan(
+    settings: Settings, embedder: Embedder | None, bootstrap_key: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.open(settings, embedder=embedder)
+        try:
+            app.state.runtime = runtime
+            app.state.service = runtime.service
+            if bootstrap_key:
+                bootstrap_admin_key(runtime.service, settings.data, show=not settings.log_json)
+            if settings.worker:
+                runtime.start_worker()
+            log.info("memhub %s ready (store: %s)", __version__, runtime.store.backend)
+            yield
+        finally:
+            runtime.close()
+            log.info("memhub stopped")
+
+    return lifespan
+
+
+def _middleware(settings: Settings, renderers: ErrorRenderers) -> list[Middleware]:
+    """Outermost first: log every request (and catch the unexpected), CORS, then the body limit."""
+    stack = [Middleware(RequestLogMiddleware, renderers=renderers)]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["Retry-After"],
+            )
+        )
+    stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, renderers=renderers))
+    return stack
+
+
+def _add_private_openapi(app: FastAPI) -> None:
+    """With ``docs_public`` off, the schema needs a key and the browser UI (which cannot send one) is off."""
+
+    def openapi_schema() -> dict[str, Any]:
+        return app.openapi()
+
+    app.add_api_route(
+        "/openapi.json",
+        openapi_schema,
+        methods=["GET"],
+        include_in_schema=False,
+        dependencies=[Depends(require_tenant)],
+    )
+
+
+def mount_adapters(
+    app: FastAPI, settings: Settings, renderers: ErrorRenderers, adapters: Sequence[Adapter]
+) -> list[str]:
+    """Mount each adapter whose module exists; returns the prefixes mounted.
+
+    Only a *missing* module is skipped: an adapter that exists but fails to import is a bug and raises.
+    """
+    if importlib.util.find_spec(COMPAT_PACKAGE) is None:
+        return []
+    mounted = []
+    for adapter in adapters:
+        name = f"{COMPAT_PACKAGE}.{adapter.module}"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        prefix = module.mount_prefix(settings) if hasattr(module, "mount_prefix") else adapter.prefix
+        if prefix is None:  # switched off by its settings
+            continue
+        app.include_router(module.create_router(settings), prefix=prefix)
+        if hasattr(module, "render_error"):
+            renderers.register(prefix, module.render_error)
+        mounted.append(prefix)
+        log.debug("mounted %s at %s", name, prefix)
+    return mounted

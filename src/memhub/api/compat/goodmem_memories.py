@@ -1,0 +1,394 @@
+"""GoodMem memories onto memhub ``document`` memories.
+
+A GoodMem memory exists (with an id, a content type and a status) from the moment it is created, but
+memhub's document memory only exists once the worker has chunked and embedded it. So each GoodMem
+memory is two things:
+
+* the **submission** — ``service.add_document`` stores the content durably as an event and queues the
+  job that chunks and embeds it; the job's status is GoodMem's ``processingStatus``, and its event is the
+  original content served back by ``include_content`` and ``/content``;
+* a **record** in the tenant's ``goodmem.memory`` collection, keyed by the GoodMem memory id, holding
+  what memhub has no column for (space, job id, content type, ``originalContentRef``, chunking config,
+  length and SHA-256) plus the caller's metadata, so lists and filters work on pending memories too.
+
+The document's ``id`` is the GoodMem memory id (it becomes the memhub memory's source ``external_id``),
+which is how a search hit is mapped back to its GoodMem memory. A caller-supplied ``memoryId`` that a
+record already holds is a 409. memhub indexes text: content that is not UTF-8 is refused with a 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from memhub.api.errors import from_core_error, status_for
+from memhub.core.errors import Conflict, InvalidInput, MemhubError, NotFound
+from memhub.core.filters import Filter, matches
+from memhub.core.models import DocumentInput, Job, Record, Tenant
+from memhub.core.service import MemoryService
+
+from ..deps import ServiceDep
+from .goodmem import TenantDep, query, query_bool, query_int, read_json, wire_status
+from .goodmem_filter import parse_expression
+from .goodmem_resources import MEMORIES, clamp_page, decode_token, encode_token, space_of
+from .goodmem_wire import (
+    PROCESSING_STATUS,
+    BatchCreate,
+    BatchDelete,
+    BatchGet,
+    MemoryCreate,
+    check_uuid,
+    chunk_sizes,
+    decode_b64,
+    echo_chunking,
+    memory_json,
+)
+
+MEMORY_PAGE = (50, 500)  # default and largest page of memories
+STATUSES = frozenset(PROCESSING_STATUS.values())
+SORT_FIELDS = frozenset({"created_at", "updated_at", "content_type", "processing_status"})
+Item = tuple[Record, "Job | None"]
+
+
+def add_routes(api: APIRouter) -> None:
+    api.add_api_route("/v1/memories", create_memory, methods=["POST"], summary="Create a memory")
+    api.add_api_route("/v1/memories:batchCreate", batch_create, methods=["POST"])
+    api.add_api_route("/v1/memories:batchGet", batch_get, methods=["POST"])
+    api.add_api_route("/v1/memories:batchDelete", batch_delete, methods=["POST"])
+    api.add_api_route("/v1/memories/{memory_id}", get_memory, methods=["GET"])
+    api.add_api_route("/v1/memories/{memory_id}", delete_memory, methods=["DELETE"])
+    api.add_api_route("/v1/memories/{memory_id}/content", memory_content, methods=["GET"])
+    api.add_api_route("/v1/memories/{memory_id}/pages", memory_pages, methods=["GET"])
+    api.add_api_route("/v1/memories/{memory_id}/pages/{page_index}/image", page_image, methods=["GET"])
+    api.add_api_route("/v1/spaces/{space_id}/memories", list_memories, methods=["GET"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# create
+
+
+async def create_memory(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    """JSON (``originalContent`` / ``originalContentB64``) or multipart (``request`` + ``file``)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        body, content = await _multipart(request)
+    else:
+        body = MemoryCreate.model_validate(await read_json(request))
+        content = content_of(body)
+    return await run_in_threadpool(create, service, tenant, body, content)
+
+
+async def _multipart(request: Request) -> tuple[MemoryCreate, bytes]:
+    form = await request.form()
+    raw, upload = form.get("request"), form.get("file")
+    if isinstance(raw, UploadFile):  # some clients send the JSON part as a file part
+        raw = (await raw.read()).decode("utf-8", errors="replace")
+    if not isinstance(raw, str) or not isinstance(upload, UploadFile):
+        raise InvalidInput("multipart memory creation needs a 'request' JSON part and a 'file' part")
+    try:
+        body = MemoryCreate.model_validate(json.loads(raw))
+    except json.JSONDecodeError:
+        raise InvalidInput("the 'request' part is not valid JSON") from None
+    if body.original_content is not None or body.original_content_b64 is not None:
+        raise InvalidInput("with a file upload, the request must not carry originalContent")
+    if not body.content_type:
+        body.content_type = upload.content_type or "application/octet-stream"
+    return body, await upload.read()
+
+
+def content_of(body: MemoryCreate) -> bytes:
+    """Exactly one of ``originalContent`` (text, stored as UTF-8) or ``originalContentB64``."""
+    if (body.original_content is None) == (body.original_content_b64 is None):
+        raise InvalidInput("give exactly one of originalContent and originalContentB64")
+    if body.original_content is not None:
+        return body.original_content.encode("utf-8")
+    return decode_b64(body.original_content_b64 or "", "originalContentB64")
+
+
+def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: bytes) -> dict[str, Any]:
+    """Claim the id (the record), queue the document, then note its job in the record.
+
+    The record is written first so that a reused ``memoryId`` is refused atomically (409) and an
+    over-large record is refused (413) before any document is queued; if queueing fails the claim
+    is withdrawn, so no job ever exists for a memory id without its record.
+    """
+    space = space_of(service, tenant.id, body.space_id)
+    memory_id = check_uuid(body.memory_id, "memoryId") if body.memory_id else str(uuid.uuid4())
+    if not body.content_type.strip():
+        raise InvalidInput("contentType must not be empty")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("memhub indexes text: the content must be UTF-8 text") from None
+    requested = body.chunking_config
+    if requested is None:
+        requested = _space_chunking(space.metadata)
+    size, overlap = chunk_sizes(requested)  # validates before echo_chunking reads it
+    data = {
+        "spaceId": space.id,
+        "jobId": None,
+        "contentType": body.content_type,
+        "metadata": body.metadata,
+        "length": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "ref": body.original_content_ref,
+        "chunkingConfig": echo_chunking(requested),
+        "ownerId": tenant.id,
+    }
+    _claim(service, tenant.id, memory_id, data)
+    title = body.metadata.get("title")
+    document = DocumentInput(
+        content=text,
+        id=memory_id,
+        title=title if isinstance(title, str) else None,
+        timestamp=service.now(),  # a re-created id never lands on a deleted memory's old job
+        metadata=body.metadata,
+        chunk_size=size,
+        chunk_overlap=overlap,
+    )
+    try:
+        submitted = service.add_document(tenant.id, document, space=space.id)
+    except Exception:
+        service.delete_record(tenant.id, MEMORIES, memory_id)
+        raise
+    record = service.update_record(tenant.id, MEMORIES, memory_id, {**data, "jobId": submitted.job.id})
+    return memory_json(record, submitted.job)
+
+
+def _claim(service: MemoryService, tenant_id: str, memory_id: str, data: dict[str, Any]) -> None:
+    try:
+        service.add_record(tenant_id, MEMORIES, memory_id, data)
+    except Conflict:
+        raise Conflict(f"memory {memory_id} already exists") from None
+
+
+def _space_chunking(metadata: dict[str, Any]) -> dict[str, Any]:
+    extra = metadata.get("goodmem") or {}
+    config = extra.get("defaultChunkingConfig")
+    return config if isinstance(config, dict) else {"recursive": {"chunkSize": 512, "chunkOverlap": 64}}
+
+
+# ---------------------------------------------------------------------------------------------------
+# read
+
+
+def load(service: MemoryService, tenant_id: str, memory_id: str) -> Record:
+    """The record of a GoodMem memory (400 for a non-UUID id, 404 if absent)."""
+    return service.get_record(tenant_id, MEMORIES, check_uuid(memory_id, "memory id"))
+
+
+def job_of(service: MemoryService, tenant_id: str, record: Record) -> Job | None:
+    if not record.data.get("jobId"):
+        return None  # being created right now
+    try:
+        return service.get_job(tenant_id, record.data["jobId"])
+    except NotFound:
+        return None
+
+
+def original_content(service: MemoryService, tenant_id: str, record: Record) -> bytes:
+    """The bytes the caller sent (memhub keeps them as the document event's UTF-8 text)."""
+    try:
+        events = service.job_events(tenant_id, record.data["jobId"]) if record.data.get("jobId") else []
+    except NotFound:
+        events = []
+    if not events:
+        raise NotFound(f"memory {record.id} has no stored content")
+    return events[0].content.encode("utf-8")
+
+
+def render(
+    service: MemoryService, tenant_id: str, record: Record, *, content: bool, history: bool
+) -> dict[str, Any]:
+    raw = original_content(service, tenant_id, record) if content else None
+    return memory_json(record, job_of(service, tenant_id, record), content=raw, history=history)
+
+
+def get_memory(memory_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    record = load(service, tenant.id, memory_id)
+    content = query_bool(request, "include_content")
+    history = query_bool(request, "include_processing_history")
+    return render(service, tenant.id, record, content=content, history=history)
+
+
+def memory_content(memory_id: str, tenant: TenantDep, service: ServiceDep) -> Response:
+    record = load(service, tenant.id, memory_id)
+    data = original_content(service, tenant.id, record)
+    return Response(content=data, media_type=record.data["contentType"])
+
+
+def memory_pages(memory_id: str, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    """memhub renders no page images (it indexes text), so every memory has none."""
+    load(service, tenant.id, memory_id)
+    return {"pageImages": []}
+
+
+def page_image(memory_id: str, page_index: int, tenant: TenantDep, service: ServiceDep) -> Response:
+    load(service, tenant.id, memory_id)
+    raise NotFound(f"memory {memory_id} has no page image {page_index}")
+
+
+def list_memories(space_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    """One space's memories, filtered, sorted (stable, id tiebreak) and paged by an offset token."""
+    space = space_of(service, tenant.id, space_id)
+    status = query(request, "status_filter")
+    expression = query(request, "filter")
+    items = select(service, tenant.id, space.id, status, expression)
+    _sort(items, query(request, "sort_by"), query(request, "sort_order"))
+    size = clamp_page(query_int(request, "max_results"), *MEMORY_PAGE)
+    start = decode_token(query(request, "next_token"))
+    content = query_bool(request, "include_content")
+    history = query_bool(request, "include_processing_history")
+    page = [
+        render(service, tenant.id, r, content=content, history=history)
+        for r, _ in items[start : start + size]
+    ]
+    out: dict[str, Any] = {"memories": page}
+    if start + size < len(items):
+        out["nextToken"] = encode_token(start + size)
+    return out
+
+
+def select(
+    service: MemoryService, tenant_id: str, space_id: str, status: str | None, expression: str | None
+) -> list[Item]:
+    """The space's memories whose status and metadata match (the filter semantics are the core's)."""
+    if status and status.upper() not in STATUSES:
+        raise InvalidInput(f"status_filter must be one of {', '.join(sorted(STATUSES))}")
+    flt: Filter | None = parse_expression(expression) if expression else None
+    records = [r for r in service.list_records(tenant_id, MEMORIES) if r.data.get("spaceId") == space_id]
+    items = [(r, job_of(service, tenant_id, r)) for r in records if matches(flt, r.data.get("metadata", {}))]
+    if status:
+        items = [(r, j) for r, j in items if _status(j) == status.upper()]
+    return items
+
+
+def _status(job: Job | None) -> str:
+    return PROCESSING_STATUS[job.status] if job is not None else "PENDING"
+
+
+def _sort(items: list[Item], sort_by: str | None, sort_order: str | None) -> None:
+    field = (sort_by or "created_at").lower()
+    if field not in SORT_FIELDS:
+        raise InvalidInput(f"sort_by must be one of {', '.join(sorted(SORT_FIELDS))}")
+    order = (sort_order or "DESCENDING").upper()
+    if order not in ("ASCENDING", "DESCENDING"):
+        raise InvalidInput("sort_order must be ASCENDING or DESCENDING")
+
+    def key(item: Item) -> tuple[Any, str]:
+        record, job = item
+        values = {
+            "created_at": record.created_at.isoformat(),
+            "updated_at": (job.updated_at if job else record.updated_at).isoformat(),
+            "content_type": record.data["contentType"],
+            "processing_status": _status(job),
+        }
+        return values[field], record.id
+
+    items.sort(key=key, reverse=order == "DESCENDING")
+
+
+# ---------------------------------------------------------------------------------------------------
+# delete
+
+
+def remove(service: MemoryService, tenant_id: str, record: Record) -> None:
+    """The memhub memories the document became, then the record (a pending job's output is orphaned
+    and never served: search hits are mapped back through records)."""
+    job = job_of(service, tenant_id, record)
+    for memhub_id in job.memory_ids if job is not None else []:
+        try:
+            service.delete_memory(tenant_id, memhub_id)
+        except NotFound:
+            continue
+    service.delete_record(tenant_id, MEMORIES, record.id)
+
+
+def delete_memory(memory_id: str, tenant: TenantDep, service: ServiceDep) -> Response:
+    remove(service, tenant.id, load(service, tenant.id, memory_id))
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------------------------
+# batches: one result per request, in request order; HTTP 200 even when some items fail
+
+
+def _failure(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, ValidationError):
+        return {"code": 400, "message": str(exc.errors()[0].get("msg", "invalid request"))}
+    assert isinstance(exc, MemhubError)
+    return {"code": wire_status(status_for(type(exc))), "message": from_core_error(exc).message}
+
+
+def batch_create(body: BatchCreate, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    if not body.requests:
+        raise InvalidInput("requests must not be empty")
+    results = []
+    for raw in body.requests:
+        try:
+            item = MemoryCreate.model_validate(raw)
+            results.append({"success": True, "memory": create(service, tenant, item, content_of(item))})
+        except (MemhubError, ValidationError) as exc:
+            failure: dict[str, Any] = {"success": False, "error": _failure(exc)}
+            if isinstance(raw, dict) and isinstance(raw.get("memoryId"), str):
+                failure["memoryId"] = raw["memoryId"]
+            results.append(failure)
+    return {"results": results}
+
+
+def batch_get(body: BatchGet, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    if not body.memory_ids:
+        raise InvalidInput("memoryIds must not be empty")
+    results = []
+    for memory_id in body.memory_ids:
+        try:
+            record = load(service, tenant.id, memory_id)
+            memory = render(
+                service,
+                tenant.id,
+                record,
+                content=body.include_content,
+                history=body.include_processing_history,
+            )
+            results.append({"success": True, "memoryId": memory_id, "memory": memory})
+        except MemhubError as exc:
+            results.append({"success": False, "memoryId": memory_id, "error": _failure(exc)})
+    return {"results": results}
+
+
+def batch_delete(body: BatchDelete, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    """Each selector is one memory id or a filter selector (space + optional status and filter)."""
+    if not body.requests:
+        raise InvalidInput("requests must not be empty")
+    results: list[dict[str, Any]] = []
+    for index, selector in enumerate(body.requests):
+        try:
+            result = _delete_selected(service, tenant.id, selector.memory_id, selector.filter_selector)
+            results.append({"success": True, "requestIndex": index, **result})
+        except MemhubError as exc:
+            failure = {"success": False, "requestIndex": index, "deletedCount": 0, "error": _failure(exc)}
+            if selector.memory_id:
+                failure["memoryId"] = selector.memory_id
+            results.append(failure)
+    return {"results": results, "totalDeleted": sum(r["deletedCount"] for r in results)}
+
+
+def _delete_selected(
+    service: MemoryService, tenant_id: str, memory_id: str | None, selector: Any
+) -> dict[str, Any]:
+    if (memory_id is None) == (selector is None):
+        raise InvalidInput("each request needs exactly one of memoryId and filterSelector")
+    if memory_id is not None:
+        remove(service, tenant_id, load(service, tenant_id, memory_id))
+        return {"memoryId": memory_id, "deletedCount": 1}
+    space = space_of(service, tenant_id, selector.space_id)
+    items = select(service, tenant_id, space.id, selector.status_filter, selector.filter)
+    for record, _ in items:
+        remove(service, tenant_id, record)
+    return {"deletedCount": len(items)}

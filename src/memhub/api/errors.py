@@ -1,0 +1,217 @@
+"""Every error the HTTP server answers, in one shape, from one table.
+
+Whatever goes wrong — a core error raised by the service, a body FastAPI could not validate, malformed
+JSON, an unknown route, a body over the size limit, a bug — is first normalised into an :class:`ApiError`
+(status, code, message, details, headers) and then rendered. The native API renders the envelope::
+
+    {"error": {"code": "not_found", "message": "...", "details": {...}}}
+
+Protocol adapters mounted under their own prefix may register their own renderer (their clients expect
+their product's error shape); the *status* is still decided here, so every door agrees on what a
+``NotFound`` or a ``LimitExceeded`` means.
+
+Status choices (pinned by ``tests/api/test_errors.py``):
+
+* A well-formed body whose values are wrong is **422** — both pydantic's validation errors and the
+  service's :class:`InvalidInput`, so clients see one status for "fix this value".
+* A body that is not JSON at all is **400** (``malformed_json``).
+* :class:`LimitExceeded` is **413** like a body over ``max_body_bytes``: both say "send less".
+* Another tenant's objects are **404**, never 403: the store reports them as missing, so ids can't be probed.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from memhub.core.errors import (
+    Conflict,
+    InvalidInput,
+    LimitExceeded,
+    MemhubError,
+    NotFound,
+    NotSupported,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
+
+log = logging.getLogger("memhub.api")
+
+STATUS_BY_ERROR: dict[type[MemhubError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    LimitExceeded: 413,
+    RateLimited: 429,
+    Unavailable: 503,
+    NotSupported: 501,
+}
+"""Core error class → HTTP status. Subclasses inherit their base's status; anything unlisted is a 500."""
+
+# Codes for errors that do not come from the core (HTTP-level problems).
+MALFORMED_JSON = "malformed_json"
+INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """An error ready to be rendered in any protocol's shape."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ErrorRenderer = Callable[[ApiError], Response]
+"""Turns an :class:`ApiError` into a response; protocol adapters may supply their own."""
+
+
+def render_envelope(error: ApiError) -> Response:
+    """The native shape: ``{"error": {"code", "message", "details"}}``."""
+    body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+
+
+class ErrorRenderers:
+    """Which renderer answers for which path prefix (longest prefix wins; the envelope by default)."""
+
+    def __init__(self, default: ErrorRenderer = render_envelope) -> None:
+        self._default = default
+        self._by_prefix: dict[str, ErrorRenderer] = {}
+
+    def register(self, prefix: str, renderer: ErrorRenderer) -> None:
+        self._by_prefix[prefix.rstrip("/")] = renderer
+
+    def for_path(self, path: str) -> ErrorRenderer:
+        best = ""
+        for prefix in self._by_prefix:
+            if (path == prefix or path.startswith(prefix + "/")) and len(prefix) > len(best):
+                best = prefix
+        return self._by_prefix[best] if best else self._default
+
+    def render(self, path: str, error: ApiError) -> Response:
+        return self.for_path(path)(error)
+
+
+# ---------------------------------------------------------------------------------------------------
+# normalisation
+
+
+def status_for(error_class: type[MemhubError]) -> int:
+    """The status of a core error class, walking up its bases (so subclasses need no entry)."""
+    for klass in error_class.__mro__:
+        if klass in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[klass]
+    return 500
+
+
+def from_core_error(exc: MemhubError) -> ApiError:
+    status = status_for(type(exc))
+    if status == 500:
+        return internal_error()
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return ApiError(status, exc.code, exc.message, dict(exc.details), headers)
+
+
+def from_validation_error(errors: Sequence[Any]) -> ApiError:
+    """FastAPI's 422 as the envelope: one entry per field. Input values are never echoed back."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        first = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = first.get("ctx", {}).get("error", "invalid JSON")
+        position = first["loc"][-1] if first.get("loc") else None
+        return ApiError(
+            400, MALFORMED_JSON, f"request body is not valid JSON: {reason}", {"position": position}
+        )
+    fields = [
+        {
+            "loc": ".".join(str(p) for p in e.get("loc", ())),
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in errors
+    ]
+    message = f"{fields[0]['loc']}: {fields[0]['message']}" if fields else "invalid request"
+    if len(fields) > 1:
+        message += f" (and {len(fields) - 1} more)"
+    return ApiError(422, InvalidInput.code, message, {"fields": fields})
+
+
+def from_http_exception(exc: StarletteHTTPException, method: str, path: str) -> ApiError:
+    """Routing errors (404, 405) and any HTTPException an adapter raises."""
+    phrase = _phrase(exc.status_code)
+    code = {404: NotFound.code, 405: "method_not_allowed", 413: LimitExceeded.code}.get(
+        exc.status_code, phrase.lower().replace(" ", "_").replace("-", "_")
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    message = f"{phrase}: {method} {path}" if detail == phrase and exc.status_code in (404, 405) else detail
+    return ApiError(exc.status_code, code, message, {}, dict(exc.headers or {}))
+
+
+def body_too_large(limit: int) -> ApiError:
+    return ApiError(
+        413, LimitExceeded.code, f"request body is larger than {limit} bytes", {"max_body_bytes": limit}
+    )
+
+
+def internal_error() -> ApiError:
+    """Deliberately generic: the cause is in the server log (with trace), never in the response."""
+    return ApiError(500, INTERNAL, "internal server error; the server log has the details")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+# ---------------------------------------------------------------------------------------------------
+# wiring
+
+
+def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
+    """Route core errors, validation errors and HTTP exceptions through :class:`ErrorRenderers`.
+
+    Unexpected exceptions are not handled here but by the outermost middleware
+    (``middleware.RequestLogMiddleware``), which logs the trace once and answers a generic 500.
+    """
+
+    async def core_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, MemhubError)
+        error = from_core_error(exc)
+        if error.status == 500:
+            log.error("unmapped core error %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return renderers.render(request.url.path, error)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return renderers.render(request.url.path, from_validation_error(exc.errors()))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        error = from_http_exception(exc, request.method, request.url.path)
+        return renderers.render(request.url.path, error)
+
+    app.add_exception_handler(MemhubError, core_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

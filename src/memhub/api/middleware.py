@@ -1,0 +1,144 @@
+"""Pure-ASGI middleware: the request log with the last-resort 500, and the request body size limit.
+
+They are plain ASGI callables rather than ``BaseHTTPMiddleware`` so they cost little, never buffer a
+body, and see every request — including the ones that end in 404, 405 or 413 before any route runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import ErrorRenderers, body_too_large, internal_error
+
+access_log = logging.getLogger("memhub.access")
+error_log = logging.getLogger("memhub.api")
+
+
+class RequestLogMiddleware:
+    """One INFO line per request (method, path, status, duration), and a 500 for unexpected errors.
+
+    Only the path is logged — no query string, headers or body — because those can carry keys, user ids
+    and message contents. An exception escaping the app is logged once with its trace and answered with
+    the generic 500 in the caller's protocol shape; it is not re-raised (uvicorn would log it again),
+    unless the response had already started, in which case the connection must be dropped.
+    """
+
+    def __init__(self, app: ASGIApp, renderers: ErrorRenderers) -> None:
+        self.app = app
+        self.renderers = renderers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 500, "started": False}
+
+        async def send_and_watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        except Exception:  # the one place unexpected errors become a 500 (logged with trace)
+            error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if state["started"]:
+                raise
+            response = self.renderers.render(scope["path"], internal_error())
+            await response(scope, receive, send_and_watch)
+        finally:
+            duration_ms = (time.perf_counter() - started) * 1000
+            access_log.info(
+                "%s %s %s %.1fms",
+                scope["method"],
+                scope["path"],
+                state["status"],
+                duration_ms,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": state["status"],
+                    "duration_ms": round(duration_ms, 2),
+                },
+            )
+
+
+class BodyLimitMiddleware:
+    """Reject request bodies over ``max_bytes`` with 413, declared or streamed.
+
+    A ``Content-Length`` over the limit is refused before a byte of the body is read. A body without one
+    (chunked) is counted as it streams in; once over the limit the 413 is sent, the app sees the client
+    disconnect (so no route runs on a truncated body) and anything the app still tries to send is dropped.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, renderers: ErrorRenderers) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.renderers = renderers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self.reject(scope, receive, send)
+            return
+        guard = _StreamGuard(self, scope, receive, send)
+        await self.app(scope, guard.receive, guard.send)
+
+    async def reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self.renderers.render(scope["path"], body_too_large(self.max_bytes))
+        response.headers["Connection"] = "close"  # the unread body makes the connection unusable
+        await response(scope, receive, send)
+
+
+class _StreamGuard:
+    """Per-request state of :class:`BodyLimitMiddleware` for bodies it has to count."""
+
+    def __init__(self, owner: BodyLimitMiddleware, scope: Scope, receive: Receive, send: Send) -> None:
+        self._owner = owner
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self._received = 0
+        self._tripped = False
+        self._response_started = False
+
+    async def receive(self) -> Message:
+        if self._tripped:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._owner.max_bytes:
+                self._tripped = True
+                if not self._response_started:
+                    self._response_started = True
+                    await self._owner.reject(self._scope, self._receive, self._send)
+                return {"type": "http.disconnect"}
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self._tripped:
+            return
+        if message["type"] == "http.response.start":
+            self._response_started = True
+        await self._send(message)
+
+
+def _content_length(scope: MutableMapping[str, Any]) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the HTTP server rejects a malformed Content-Length itself
+    return None

@@ -1,0 +1,78 @@
+"""memhub as a LoCoMo backend, driven only through the public embedded client.
+
+Going through ``memhub.Client`` (not the service or the retriever) is the point: the benchmark measures
+what a user of memhub gets, ingestion path, job processing, extraction and all. Each conversation is
+one memhub user; each session one ``memories.add`` call (so the extractor sees a whole session at once,
+which is what lets neighbour-window keys form); every search mode is read off the same index, so the
+keyword-only and dense-only baselines differ from hybrid in ranking alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .locomo_data import Conversation, Session, Turn
+
+MODES = ("hybrid", "keyword", "dense")
+
+
+def turn_content(turn: Turn) -> str:
+    """The message text: the utterance, plus the caption of a shared image (some answers live there)."""
+    return f"{turn.text} [shared an image: {turn.caption}]" if turn.caption else turn.text
+
+
+def session_messages(session: Session) -> list[dict[str, Any]]:
+    """One session as ``memories.add`` messages: speaker as name, ``dia_id`` as id, the session date."""
+    when = session.when.isoformat()
+    return [
+        {"role": "user", "name": t.speaker, "content": turn_content(t), "id": t.dia_id, "timestamp": when}
+        for t in session.turns
+    ]
+
+
+class MemhubBackend:
+    """One embedded memhub (a temporary folder unless ``path`` is given) for the whole run."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        modes: Sequence[str] = MODES,
+        client_factory: Callable[[Path], Any] | None = None,
+    ) -> None:
+        self.labels = tuple(modes)
+        self._owned = path is None
+        self._path = Path(tempfile.mkdtemp(prefix="memhub-locomo-")) if path is None else path
+        self._client = (client_factory or _default_client)(self._path)
+        self._user = ""
+
+    def ingest(self, conv: Conversation, advance: Callable[[int], None]) -> None:
+        self._user = conv.sample_id
+        for session in conv.sessions:
+            self._client.memories.add(
+                messages=session_messages(session),
+                user_id=conv.sample_id,
+                session_id=f"{conv.sample_id}-session-{session.number}",
+                wait=True,
+            )
+            advance(len(session.turns))
+
+    def search(self, label: str, query: str, k: int) -> list[list[str]]:
+        results = self._client.memories.search(query, user_id=self._user, limit=k, mode=label)
+        return [list(r.sources) for r in results]
+
+    def close(self) -> None:
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+        if self._owned:
+            shutil.rmtree(self._path, ignore_errors=True)
+
+
+def _default_client(path: Path) -> Any:
+    import memhub
+
+    return memhub.Client(path=str(path))

@@ -1,0 +1,123 @@
+"""Presenting a LoCoMo run: a terminal table, a JSON file and a bar chart per category.
+
+The JSON keeps every metric as a fraction in [0, 1] (what programs compare); the table and the chart
+show percentages (what people read). matplotlib is a bench-only dependency and is imported lazily with
+a non-interactive backend, so the harness runs on headless CI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+TABLE_METRICS = ("n", "R@1", "R@5", "R@10", "R@20", "nDCG@10", "Rall@10", "MRR")
+SPLITS = ("all", "conv 0-4", "conv 5-9")
+
+
+def write_json(summary: Mapping[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, sort_keys=False, default=_nan_safe) + "\n")
+
+
+def _nan_safe(value: object) -> object:
+    return str(value)
+
+
+def _cell(metrics: Mapping[str, float], name: str) -> str:
+    value = metrics.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return str(int(value)) if name == "n" else f"{100 * value:.1f}"
+
+
+def tables(summary: Mapping[str, Any], metrics: Sequence[str] = TABLE_METRICS) -> list[Table]:
+    """One table per split: rows are (system, group), columns the metrics in percent."""
+    systems: Mapping[str, Any] = summary["systems"]
+    present = [s for s in SPLITS if any(s in v["splits"] for v in systems.values())]
+    out = []
+    for split in present:
+        table = Table(title=f"LoCoMo evidence recall, turn level, {split} (%)", show_lines=False)
+        table.add_column("system", no_wrap=True)
+        table.add_column("group", no_wrap=True)
+        for name in metrics:
+            table.add_column(name, justify="right", no_wrap=True)
+        for label, data in systems.items():
+            groups: Mapping[str, Mapping[str, float]] = data["splits"].get(split, {})
+            for i, (group, values) in enumerate(groups.items()):
+                table.add_row(label if i == 0 else "", group, *(_cell(values, m) for m in metrics))
+            table.add_section()
+        out.append(table)
+    out.append(latency_table(systems))
+    return out
+
+
+def latency_table(systems: Mapping[str, Any]) -> Table:
+    table = Table(title="search latency during the run (ms)")
+    for column in ("system", "searches", "p50", "p95", "mean", "sources/memory"):
+        table.add_column(column, justify="left" if column == "system" else "right", no_wrap=True)
+    for label, data in systems.items():
+        lat = data["latency_ms"]
+        table.add_row(
+            label,
+            str(lat["n"]),
+            f"{lat['p50']:.1f}",
+            f"{lat['p95']:.1f}",
+            f"{lat['mean']:.1f}",
+            f"{data['mean_sources_per_memory']:.2f}",
+        )
+    return table
+
+
+def wide_console() -> Console:
+    """A console that doesn't squeeze the tables when output goes to a file or a CI log."""
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
+
+
+def print_tables(summary: Mapping[str, Any], console: Console | None = None) -> None:
+    out = console or wide_console()
+    for table in tables(summary):
+        out.print(table)
+
+
+def plot(summary: Mapping[str, Any], path: Path, split: str = "all", ks: Sequence[int] = (5, 10)) -> None:
+    """Grouped bars: one group per category (plus the headline), one bar per system, a panel per k."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems: Mapping[str, Any] = summary["systems"]
+    groups = _ordered_groups(systems, split)
+    fig, axes = plt.subplots(1, len(ks), figsize=(6.5 * len(ks), 4.2), squeeze=False)
+    width = 0.8 / max(1, len(systems))
+    for ax, k in zip(axes[0], ks, strict=True):
+        for i, (label, data) in enumerate(systems.items()):
+            values = [100 * data["splits"].get(split, {}).get(g, {}).get(f"R@{k}", 0.0) for g in groups]
+            xs = [j + (i - (len(systems) - 1) / 2) * width for j in range(len(groups))]
+            bars = ax.bar(xs, values, width, label=label)
+            ax.bar_label(bars, fmt="%.0f", fontsize=7)
+        ax.set_xticks(range(len(groups)), groups, rotation=20)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(f"evidence recall@{k} (%)")
+        ax.set_title(f"LoCoMo recall@{k}, {split}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _ordered_groups(systems: Mapping[str, Any], split: str) -> list[str]:
+    seen: list[str] = []
+    for data in systems.values():
+        for group in data["splits"].get(split, {}):
+            if group not in seen:
+                seen.append(group)
+    return seen

@@ -1,0 +1,146 @@
+"""The bundled all-MiniLM-L6-v2 embedder, run for real (onnxruntime, shipped model files)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memhub.core.ports import Embedder
+from memhub.pipeline.embedders import LocalEmbedder
+
+GOLDEN = Path(__file__).with_name("golden_vectors.json")
+
+MIXED = [
+    "short",
+    "A medium-length sentence about the user's favourite hiking trails in the Alps.",
+    "",
+    " ".join(["A long text that keeps going about many different things."] * 12),
+    "Hi!",
+    "Second medium sentence: the meeting moved to Thursday at 15:30 CET.",
+    "東京は日本の首都です。",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Iterator[LocalEmbedder]:
+    model = LocalEmbedder()
+    model.load()
+    yield model
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray((a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)))
+
+
+def test_matches_torch_golden_vectors(embedder: LocalEmbedder) -> None:
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    texts = [item["text"] for item in golden["items"]]
+    expected = np.array([item["vector"] for item in golden["items"]], dtype=np.float32)
+    assert expected.shape == (len(texts), 384)
+    got = embedder.embed(texts)
+    for text, cosine in zip(texts, cosines(got, expected), strict=True):
+        assert cosine >= 0.999, (text, cosine)
+
+
+def test_implements_the_embedder_protocol(embedder: LocalEmbedder) -> None:
+    assert isinstance(embedder, Embedder)
+    assert embedder.model_id == "all-MiniLM-L6-v2"
+    assert embedder.dim == 384
+
+
+def test_rows_are_normalised_float32(embedder: LocalEmbedder) -> None:
+    got = embedder.embed(MIXED)
+    assert got.dtype == np.float32
+    assert got.shape == (len(MIXED), 384)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert np.all(np.isfinite(got))
+
+
+def test_batch_equals_one_by_one_in_input_order(embedder: LocalEmbedder) -> None:
+    together = embedder.embed(MIXED)
+    alone = np.concatenate([embedder.embed([text]) for text in MIXED])
+    assert np.all(cosines(together, alone) > 0.99999)
+
+
+def test_order_is_preserved_whatever_the_lengths(embedder: LocalEmbedder) -> None:
+    forward = embedder.embed(MIXED)
+    backward = embedder.embed(MIXED[::-1])
+    assert np.allclose(forward, backward[::-1], atol=1e-5)
+    # each row is its own text's vector: distinct texts, distinct rows
+    similarity = forward @ forward.T
+    assert np.all(np.argmax(similarity, axis=1) == np.arange(len(MIXED)))
+
+
+def test_batch_size_and_token_budget_do_not_change_results(embedder: LocalEmbedder) -> None:
+    small = LocalEmbedder(batch_size=2, max_batch_tokens=256)
+    texts = MIXED * 3
+    assert np.all(cosines(small.embed(texts), embedder.embed(texts)) > 0.99999)
+
+
+def test_duplicates_get_identical_rows(embedder: LocalEmbedder) -> None:
+    got = embedder.embed(["same text", "other", "same text"])
+    assert np.allclose(got[0], got[2], atol=1e-6)
+
+
+def test_empty_input_gives_an_empty_matrix(embedder: LocalEmbedder) -> None:
+    for empty in ([], ()):
+        got = embedder.embed(empty)
+        assert got.shape == (0, 384)
+        assert got.dtype == np.float32
+
+
+def test_long_input_is_truncated_at_256_tokens(embedder: LocalEmbedder) -> None:
+    head = " ".join(f"word{i}" for i in range(200))  # ~600 tokens: well past 256
+    first = embedder.embed([head + " and then one ending", head + " but another, different ending"])
+    assert np.allclose(first[0], first[1], atol=1e-6)  # only the first 256 tokens count
+    huge = embedder.embed(["lorem ipsum " * 20_000])
+    assert huge.shape == (1, 384)
+    assert abs(float(np.linalg.norm(huge)) - 1.0) < 1e-5
+
+
+def test_similar_texts_are_closer_than_unrelated_ones(embedder: LocalEmbedder) -> None:
+    a, b, c = embedder.embed(
+        ["I live in Lisbon, Portugal.", "My home is in Lisbon.", "The GPU kernel failed to compile."]
+    )
+    assert float(a @ b) > float(a @ c) + 0.3
+
+
+def test_concurrent_calls_give_the_same_results(embedder: LocalEmbedder) -> None:
+    texts = [f"thread sentence number {i} about topic {i % 3}" for i in range(40)]
+    expected = embedder.embed(texts)
+    results: dict[int, np.ndarray] = {}
+
+    def work(k: int) -> None:
+        results[k] = embedder.embed(texts[k::4])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k in range(4):
+        assert np.allclose(results[k], expected[k::4], atol=1e-5)
+
+
+def test_lazy_load_from_any_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    fresh = LocalEmbedder(threads=1)
+    assert fresh.dim == 384  # known without loading
+    got = fresh.embed(["loaded through importlib.resources"])
+    assert got.shape == (1, 384)
+
+
+def test_rejects_bad_arguments(embedder: LocalEmbedder) -> None:
+    with pytest.raises(ValueError):
+        LocalEmbedder(threads=0)
+    with pytest.raises(ValueError):
+        LocalEmbedder(batch_size=0)
+    with pytest.raises(ValueError):
+        LocalEmbedder(max_batch_tokens=10)
+    with pytest.raises(TypeError):
+        embedder.embed([b"bytes are not text"])  # type: ignore[list-item]

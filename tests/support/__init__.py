@@ -1,0 +1,1 @@
+"""Helpers shared by tests: a real server launcher and a deterministic test embedder."""
