@@ -671,6 +671,8 @@ def test_s13_rate_limit_retry_after_and_the_sdk_retry(tuned: ServerHandle) -> No
         c._client.event_hooks["request"].append(lambda _request: sent.append(time.monotonic()))
         first = c.status([])
         assert first.rate_limit is not None and first.rate_limit.limit == 60
+        assert first.rate_limit.remaining is not None and 0 <= first.rate_limit.remaining < 60
+        assert first.rate_limit.reset is not None and first.rate_limit.reset >= time.time() - 1
         with httpx.Client(base_url=base_url, headers=tuned.headers) as raw:
             for _ in range(100):  # drain the burst with raw calls, which nothing retries
                 if (response := raw.post("/status", json={"event_ids": []})).status_code == 429:

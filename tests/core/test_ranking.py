@@ -39,3 +39,11 @@ def test_recency_bonus_halves_every_half_life() -> None:
 @pytest.mark.parametrize(("cosine", "score"), [(-0.3, 0.0), (0.42, 0.42), (1.0000001, 1.0)])
 def test_calibrated_similarity_is_clamped_cosine(cosine: float, score: float) -> None:
     assert calibrated_similarity(cosine) == pytest.approx(score)
+
+
+def test_zscore_fusion_does_not_amplify_noise_below_the_min_spread() -> None:
+    pool = ["a", "b"]
+    dense = Signal({"a": 0.40, "b": 0.30}, 0.6, min_spread=0.01)
+    near_zero_keyword = Signal({"a": 1e-6, "b": 2e-6}, 0.4, missing=0.0, min_spread=0.5)
+    fused = zscore_fuse(pool, [dense, near_zero_keyword])
+    assert fused["a"] > fused["b"]  # the real dense difference wins over keyword noise

@@ -216,3 +216,28 @@ def test_message_timestamps_are_kept(runtime: Runtime) -> None:
     memory = service.list_memories(tenant.id, user_id="u").items[0]
     assert memory.occurred_at == when
     assert memory.metadata["speaker"] == "Ann"
+
+
+def test_an_idempotency_key_names_the_job_whatever_the_content(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    first = service.add_messages(tenant.id, _msgs(("user", "hello")), user_id="u", idempotency_key="req-1")
+    again = service.add_messages(tenant.id, _msgs(("user", "hello")), user_id="u", idempotency_key="req-1")
+    other = service.add_messages(tenant.id, _msgs(("user", "hello")), user_id="u", idempotency_key="req-2")
+    assert first.created and not again.created and other.created
+    assert service.get_job_by_key(tenant.id, "req-1").id == first.job.id != other.job.id
+    with pytest.raises(NotFound):
+        service.get_job_by_key(tenant.id, "never-used")
+    with pytest.raises(NotFound):
+        service.get_job_by_key(service.ensure_tenant("other").id, "req-1")
+
+
+def test_all_memories_walks_every_page(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    messages = [MessageInput(role="assistant", content=f"note {i}") for i in range(25)]
+    service.add_messages(tenant.id, messages, user_id="u")
+    _drain(runtime)
+    runtime.service.limits = type(service.limits)(max_page_size=7)
+    memories = service.all_memories(tenant.id, user_id="u")
+    assert sorted(m.text for m in memories) == sorted(f"note {i}" for i in range(25))

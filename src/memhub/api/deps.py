@@ -41,7 +41,7 @@ def authenticate_key(request: Request, secret: str | None) -> Tenant:
     tenant = get_service(request).authenticate(secret)
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None and secret:
-        limiter.check(hash_api_key(secret))
+        request.state.rate_quota = limiter.check(hash_api_key(secret))
     return tenant
 
 

@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from memhub.core.errors import RateLimited
 
 
+@dataclass(frozen=True)
+class Quota:
+    """Where a key stands after a request: what the ``X-RateLimit-*`` headers report."""
+
+    limit: int
+    remaining: int
+    reset_at: float  # unix seconds when the bucket is full again
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -34,7 +43,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
 
-    def check(self, key: str) -> None:
+    def check(self, key: str) -> Quota:
         """Take one token for ``key`` or raise :class:`RateLimited` saying when one will be there."""
         now = self._clock()
         with self._lock:
@@ -43,7 +52,8 @@ class RateLimiter:
             bucket.updated = now
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
-                return
+                full_in = (self.capacity - bucket.tokens) / self.rate
+                return Quota(int(self.capacity), int(bucket.tokens), time.time() + full_in)
             wait = (1.0 - bucket.tokens) / self.rate
         raise RateLimited(
             f"rate limit of {int(self.capacity)} requests per minute exceeded",

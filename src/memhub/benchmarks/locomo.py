@@ -35,16 +35,20 @@ HEADLINE = "cats 1-4"
 
 
 class Backend(Protocol):
-    """Something that indexes one conversation at a time and answers searches with provenance."""
+    """Something that indexes conversations (one namespace each) and answers searches with provenance."""
 
     labels: tuple[str, ...]  # one column of results per label (memhub: one per search mode)
 
     def ingest(self, conv: Conversation, advance: Callable[[int], None]) -> None:
-        """Index ``conv`` (replacing any previous one); call ``advance(n)`` as n turns are done."""
+        """Index ``conv`` in its own namespace; call ``advance(n)`` as n turns are done."""
         ...
 
-    def search(self, label: str, query: str, k: int) -> list[list[str]]:
-        """The top ``k`` memories for ``query``, each as its list of source turn ids."""
+    def search(self, conv: Conversation, label: str, query: str, k: int) -> list[list[str]]:
+        """The top ``k`` memories of ``conv``'s namespace, each as its list of source turn ids."""
+        ...
+
+    def server_ms(self) -> float | None:
+        """Server-side time of the last search, where the backend can tell it apart (else None)."""
         ...
 
     def close(self) -> None: ...
@@ -66,8 +70,10 @@ class LabelResult:
 
     tallies: dict[str, dict[str, Tally]] = field(default_factory=dict)  # split -> group -> tally
     latencies_ms: list[float] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)
     sources_returned: int = 0
     memories_returned: int = 0
+    last: list[list[str]] = field(default_factory=list)  # the ranking of the latest search
 
     def record(self, splits: Iterable[str], groups: Iterable[str], scores: dict[str, float]) -> None:
         group_list = list(groups)
@@ -131,17 +137,24 @@ def run(
     ks: Sequence[int] = DEFAULT_KS,
     progress: Progress | None = None,
 ) -> BenchResult:
-    """Ingest each conversation, ask its questions under every label, and tally the metrics."""
+    """Ingest every conversation, then ask each question under every label and tally the metrics.
+
+    Everything is ingested before the first search so that each search sees a store holding all ten
+    users, as a real server would: keyword statistics (BM25's IDF) are store-wide, so searching one
+    conversation while the others are not yet indexed would score it against a different corpus.
+    """
     hooks = progress or Progress()
     kmax = max(ks)
     labels = {label: LabelResult() for label in backend.labels}
     hooks.start_ingest(sum(c.turn_count() for _, c in conversations))
+    for _, conv in conversations:
+        backend.ingest(conv, hooks.advance_ingest)
     hooks.start_search(sum(len(c.questions) for _, c in conversations) * len(labels))
     for position, conv in conversations:
-        backend.ingest(conv, hooks.advance_ingest)
         for question in conv.questions:
             for label, result in labels.items():
-                _ask(backend, label, question, ks, kmax, result, split_names(position))
+                _ask(backend, conv, label, question, kmax, result)
+                result.record(split_names(position), group_names(question), _scores(question, result, ks))
                 hooks.advance_search(1)
     meta: dict[str, object] = {
         "conversations": [c.sample_id for _, c in conversations],
@@ -153,21 +166,31 @@ def run(
 
 
 def _ask(
-    backend: Backend,
-    label: str,
-    question: Question,
-    ks: Sequence[int],
-    kmax: int,
-    result: LabelResult,
-    splits: Sequence[str],
+    backend: Backend, conv: Conversation, label: str, question: Question, kmax: int, result: LabelResult
 ) -> None:
+    """One timed search; its ranking is left in ``result.last`` for scoring."""
     started = time.perf_counter()
-    ranked = backend.search(label, question.question, kmax)
+    ranked = backend.search(conv, label, question.question, kmax)
     result.latencies_ms.append((time.perf_counter() - started) * 1000.0)
+    server = backend.server_ms()
+    if server is not None:
+        result.server_ms.append(server)
     result.memories_returned += len(ranked)
     result.sources_returned += sum(len(s) for s in ranked)
-    scores = score_question(question.evidence, ranked, ks, ndcg_k=10)
-    result.record(splits, group_names(question), scores)
+    result.last = ranked
+
+
+def _scores(question: Question, result: LabelResult, ks: Sequence[int]) -> dict[str, float]:
+    return score_question(question.evidence, result.last, ks, ndcg_k=10)
+
+
+def _latency(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "mean": sum(values) / len(values) if values else float("nan"),
+        "n": len(values),
+    }
 
 
 def summary(result: BenchResult) -> dict[str, Any]:
@@ -180,12 +203,8 @@ def summary(result: BenchResult) -> dict[str, Any]:
             for split, by_group in res.tallies.items()
         }
         labels[label] = {
-            "latency_ms": {
-                "p50": percentile(res.latencies_ms, 50),
-                "p95": percentile(res.latencies_ms, 95),
-                "mean": sum(res.latencies_ms) / len(res.latencies_ms) if res.latencies_ms else float("nan"),
-                "n": len(res.latencies_ms),
-            },
+            "latency_ms": _latency(res.latencies_ms),
+            "server_latency_ms": _latency(res.server_ms) if res.server_ms else None,
             "mean_sources_per_memory": res.sources_returned / res.memories_returned
             if res.memories_returned
             else 0.0,

@@ -9,6 +9,7 @@ keyword-only and dense-only baselines differ from hybrid in ranking alone.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -18,6 +19,42 @@ from typing import Any
 from .locomo_data import Conversation, Session, Turn
 
 MODES = ("hybrid", "keyword", "dense")
+ACCESS_LOG = "memhub.access"
+SEARCH_PATH = "/v1/memories/search"
+
+
+class ServerTimer(logging.Handler):
+    """Reads the server-side duration of each search from memhub's access log.
+
+    The embedded client runs the real HTTP app in-process, so a search's wall time includes encoding
+    the request, the app's routing and validation, and serialising and parsing 20 results as JSON.
+    The access log's ``duration_ms`` is the time the app spent answering: what a server operator sees.
+    Both are reported. The logger is detached from its parents while timing so no line is printed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.last: float | None = None
+        self._logger = logging.getLogger(ACCESS_LOG)
+        self._saved = (self._logger.level, self._logger.propagate)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "path", None) == SEARCH_PATH:
+            self.last = float(getattr(record, "duration_ms", "nan"))
+
+    def attach(self) -> None:
+        self._logger.addHandler(self)
+        self._logger.setLevel(logging.INFO)
+        self._logger.propagate = False
+
+    def detach(self) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]
+
+    def take(self) -> float | None:
+        value, self.last = self.last, None
+        return value
 
 
 def turn_content(turn: Turn) -> str:
@@ -47,10 +84,10 @@ class MemhubBackend:
         self._owned = path is None
         self._path = Path(tempfile.mkdtemp(prefix="memhub-locomo-")) if path is None else path
         self._client = (client_factory or _default_client)(self._path)
-        self._user = ""
+        self._timer = ServerTimer()
+        self._timer.attach()
 
     def ingest(self, conv: Conversation, advance: Callable[[int], None]) -> None:
-        self._user = conv.sample_id
         for session in conv.sessions:
             self._client.memories.add(
                 messages=session_messages(session),
@@ -60,11 +97,16 @@ class MemhubBackend:
             )
             advance(len(session.turns))
 
-    def search(self, label: str, query: str, k: int) -> list[list[str]]:
-        results = self._client.memories.search(query, user_id=self._user, limit=k, mode=label)
+    def search(self, conv: Conversation, label: str, query: str, k: int) -> list[list[str]]:
+        self._timer.take()
+        results = self._client.memories.search(query, user_id=conv.sample_id, limit=k, mode=label)
         return [list(r.sources) for r in results]
 
+    def server_ms(self) -> float | None:
+        return self._timer.take()
+
     def close(self) -> None:
+        self._timer.detach()
         close = getattr(self._client, "close", None)
         if callable(close):
             close()

@@ -36,28 +36,35 @@ def _ranked(scores: npt.NDArray[Any], ids: Sequence[str], k: int) -> list[list[s
     return [[ids[i]] for i in order]
 
 
+def _turns(conv: Conversation) -> list[Turn]:
+    return [t for s in conv.sessions for t in s.turns]
+
+
 class BM25Reference:
     """BM25Okapi (k1 = 1.5, b = 0.75) over dialog units: the README's ``dialog / BM25`` row."""
 
     labels: tuple[str, ...] = ("bm25-ref",)
 
     def __init__(self) -> None:
-        self._ids: list[str] = []
-        self._bm25: Any = None
+        self._indexes: dict[str, tuple[list[str], Any]] = {}
 
     def ingest(self, conv: Conversation, advance: Callable[[int], None]) -> None:
         from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]  # bench-only dependency
 
-        turns = [t for s in conv.sessions for t in s.turns]
-        self._ids = [t.dia_id for t in turns]
-        self._bm25 = BM25Okapi([tokens(dialog_unit(t)) for t in turns], k1=1.5, b=0.75)
+        turns = _turns(conv)
+        bm25 = BM25Okapi([tokens(dialog_unit(t)) for t in turns], k1=1.5, b=0.75)
+        self._indexes[conv.sample_id] = ([t.dia_id for t in turns], bm25)
         advance(len(turns))
 
-    def search(self, label: str, query: str, k: int) -> list[list[str]]:
-        return _ranked(self._bm25.get_scores(tokens(query)), self._ids, k)
+    def search(self, conv: Conversation, label: str, query: str, k: int) -> list[list[str]]:
+        ids, bm25 = self._indexes[conv.sample_id]
+        return _ranked(bm25.get_scores(tokens(query)), ids, k)
+
+    def server_ms(self) -> float | None:
+        return None
 
     def close(self) -> None:
-        self._bm25 = None
+        self._indexes.clear()
 
 
 class DenseReference:
@@ -67,18 +74,22 @@ class DenseReference:
 
     def __init__(self, embed: Callable[[Sequence[str]], npt.NDArray[np.float32]]) -> None:
         self._embed = embed
-        self._ids: list[str] = []
-        self._matrix: npt.NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
+        self._indexes: dict[str, tuple[list[str], npt.NDArray[np.float32]]] = {}
 
     def ingest(self, conv: Conversation, advance: Callable[[int], None]) -> None:
-        turns = [t for s in conv.sessions for t in s.turns]
-        self._ids = [t.dia_id for t in turns]
-        self._matrix = self._embed([dialog_unit(t) for t in turns])
+        turns = _turns(conv)
+        self._indexes[conv.sample_id] = (
+            [t.dia_id for t in turns],
+            self._embed([dialog_unit(t) for t in turns]),
+        )
         advance(len(turns))
 
-    def search(self, label: str, query: str, k: int) -> list[list[str]]:
-        vector = self._embed([query])[0]
-        return _ranked(self._matrix @ vector, self._ids, k)
+    def search(self, conv: Conversation, label: str, query: str, k: int) -> list[list[str]]:
+        ids, matrix = self._indexes[conv.sample_id]
+        return _ranked(matrix @ self._embed([query])[0], ids, k)
+
+    def server_ms(self) -> float | None:
+        return None
 
     def close(self) -> None:
-        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._indexes.clear()

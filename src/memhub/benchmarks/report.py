@@ -58,20 +58,30 @@ def tables(summary: Mapping[str, Any], metrics: Sequence[str] = TABLE_METRICS) -
 
 
 def latency_table(systems: Mapping[str, Any]) -> Table:
-    table = Table(title="search latency during the run (ms)")
-    for column in ("system", "searches", "p50", "p95", "mean", "sources/memory"):
+    """Search latency per system: through the client (wall time) and inside the server (access log)."""
+    table = Table(
+        title="search latency during the run (ms): client = wall time of the call, server = in the app"
+    )
+    columns = ("system", "searches", "client p50", "client p95", "server p50", "server p95", "sources/memory")
+    for column in columns:
         table.add_column(column, justify="left" if column == "system" else "right", no_wrap=True)
     for label, data in systems.items():
-        lat = data["latency_ms"]
+        client = data["latency_ms"]
+        server = data.get("server_latency_ms") or {}
         table.add_row(
             label,
-            str(lat["n"]),
-            f"{lat['p50']:.1f}",
-            f"{lat['p95']:.1f}",
-            f"{lat['mean']:.1f}",
+            str(client["n"]),
+            _ms(client.get("p50")),
+            _ms(client.get("p95")),
+            _ms(server.get("p50")),
+            _ms(server.get("p95")),
             f"{data['mean_sources_per_memory']:.2f}",
         )
     return table
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.1f}"
 
 
 def wide_console() -> Console:

@@ -8,9 +8,10 @@ found this 5–14 points of recall better than reciprocal-rank fusion on the sam
 The fused number orders results; it is not the score reported to callers. Reported scores are calibrated
 cosine similarities (see :func:`calibrated_similarity`) so that thresholds mean the same everywhere.
 
-Query-side helpers live here too: the keyword query drops function words (:data:`STOPWORDS`), and
-:func:`names_in` tells which candidate names a query mentions. Both are language-light on purpose: the
-stop list is English, and removing it from a query in another language removes nothing.
+Query-side helpers live here too: the keyword query drops function words (:data:`STOPWORDS`),
+:func:`names_in` tells which candidate names a query mentions, and :func:`date_range` finds an absolute
+date ("on 13 October 2023", "in May 2023") a query is about. They are language-light on purpose: the stop
+list and month names are English, and a query in another language simply gets no help from them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -60,6 +61,64 @@ def names_in(query: str, names: Iterable[str]) -> set[str]:
     return {name for name in names if (parts := terms(name)) and all(p in words for p in parts)}
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_DATE_PATTERNS = (  # most specific first
+    re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d\d)-(?P<day>\d\d)\b"),
+    re.compile(rf"\b{_DAY} (?:of )?{_MONTH},? {_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH} {_DAY},? {_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH},? {_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b(?:in|during|of|throughout) {_YEAR}\b", re.IGNORECASE),
+)
+
+
+def date_range(query: str) -> tuple[date, date] | None:
+    """The half-open span of days an absolute date in ``query`` covers (a day, a month or a year).
+
+    Only absolute dates: "last week" needs a reference point the query does not carry. A date that
+    does not exist ("31 February 2023") counts as none.
+    """
+    for pattern in _DATE_PATTERNS:
+        match = pattern.search(query)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        year = int(parts["year"])
+        month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS.get((parts.get("month") or "").lower())
+        try:
+            if month is None:
+                return date(year, 1, 1), date(year + 1, 1, 1)
+            if parts.get("day") is None:
+                return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+            start = date(year, month, int(parts["day"]))
+        except ValueError:
+            return None
+        return start, start + timedelta(days=1)
+    return None
+
+
 @dataclass(frozen=True)
 class Signal:
     """One retriever's scores over (some of) the candidate pool, and its weight in the fusion."""
@@ -67,6 +126,7 @@ class Signal:
     scores: Mapping[str, float]
     weight: float
     missing: float | None = None  # raw score for candidates this retriever did not score (default: min)
+    min_spread: float = 0.0  # the smallest standard deviation that counts as a real difference
 
 
 def zscore_fuse(pool: Sequence[str], signals: Sequence[Signal]) -> dict[str, float]:
@@ -78,7 +138,10 @@ def zscore_fuse(pool: Sequence[str], signals: Sequence[Signal]) -> dict[str, flo
         floor = signal.missing if signal.missing is not None else min(signal.scores.values())
         raw = [signal.scores.get(c, floor) for c in pool]
         mean = sum(raw) / len(raw)
-        std = math.sqrt(sum((x - mean) ** 2 for x in raw) / len(raw)) or 1.0
+        # A floor on the spread: when every candidate scores about the same (a word found in every
+        # chunk of a small store has a BM25 near zero everywhere), standardising would blow noise up to
+        # full z-scores and let it outvote the other signals.
+        std = max(math.sqrt(sum((x - mean) ** 2 for x in raw) / len(raw)), signal.min_spread) or 1.0
         for cand, value in zip(pool, raw, strict=True):
             fused[cand] += signal.weight * (value - mean) / std
     return fused

@@ -449,6 +449,39 @@ class MemoryService:
         )
         return self.store.list_memories(scope, parse_filter(filters), cursor, limit)
 
+    def all_memories(
+        self,
+        tenant_id: str,
+        *,
+        user_id: str | None = None,
+        space: str | None = None,
+        kinds: list[MemoryKind] | None = None,
+        core: bool | None = None,
+        include_superseded: bool = False,
+    ) -> list[Memory]:
+        """Every memory :meth:`list_memories` would list, walking its cursor pages (newest first).
+
+        For adapters whose protocol wants a whole set at once (a user's core facts, an offset-paged
+        console); each page is one bounded store read.
+        """
+        found: list[Memory] = []
+        cursor: str | None = None
+        while True:
+            page = self.list_memories(
+                tenant_id,
+                user_id=user_id,
+                space=space,
+                kinds=kinds,
+                core=core,
+                include_superseded=include_superseded,
+                cursor=cursor,
+                limit=self.limits.max_page_size,
+            )
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
     def update_memory_metadata(self, tenant_id: str, memory_id: str, metadata: dict[str, Any]) -> Memory:
         self._check_metadata(metadata)
         return self.store.update_memory_metadata(tenant_id, memory_id, metadata, self.clock.now())

@@ -450,21 +450,7 @@ def _retrieve(service: MemoryService, tenant_id: str, retrieval: _Retrieval) -> 
 
 def _core_memories(service: MemoryService, tenant_id: str, user_id: str) -> list[Memory]:
     """All current core facts of the user ("always provided", never threshold-filtered)."""
-    found: list[Memory] = []
-    cursor: str | None = None
-    while True:
-        page = service.list_memories(
-            tenant_id,
-            user_id=user_id,
-            kinds=[MemoryKind.FACT],
-            core=True,
-            cursor=cursor,
-            limit=service.limits.max_page_size,
-        )
-        found.extend(page.items)
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
+    return service.all_memories(tenant_id, user_id=user_id, kinds=[MemoryKind.FACT], core=True)
 
 
 create_router = router

@@ -29,6 +29,7 @@ from memhub.settings import Settings
 
 from ..deps import ServiceDep, TenantDep, get_service
 from ..errors import ApiError
+from ..ratelimit import Quota
 from . import memsy_console, memsy_hierarchy
 from . import memsy_translate as tr
 from .memsy_wire import EventIn, IngestIn, SearchIn, StatusIn
@@ -86,13 +87,15 @@ def create_router(settings: Settings) -> APIRouter:
 def _usage_headers(request: Request, response: Response) -> None:
     """The headers Memsy's core calls carry: the plan, and the rate limit when one is configured.
 
-    memhub keeps no usage counters, so no ``X-Usage-*``; the limiter does not expose a key's remaining
-    tokens, so of ``X-RateLimit-*`` only the limit is sent (the SDK then reports ``rate_limit.limit``).
+    memhub keeps no usage counters, so no ``X-Usage-*``; the ``X-RateLimit-*`` triple is where the
+    caller's key stands after this request (set by the rate limiter at authentication).
     """
     response.headers["X-Plan"] = PLAN
-    settings: Settings = request.app.state.settings
-    if settings.rate_limit_per_minute:
-        response.headers["X-RateLimit-Limit"] = str(settings.rate_limit_per_minute)
+    quota: Quota | None = getattr(request.state, "rate_quota", None)
+    if quota is not None:
+        response.headers["X-RateLimit-Limit"] = str(quota.limit)
+        response.headers["X-RateLimit-Remaining"] = str(quota.remaining)
+        response.headers["X-RateLimit-Reset"] = str(int(quota.reset_at))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -44,21 +44,7 @@ _MEMORY_ORDER: dict[str, Callable[[Memory], float]] = {
 
 def all_memories(service: MemoryService, tenant_id: str, user_id: str | None = None) -> list[Memory]:
     """Every memory of the tenant's Memsy space (superseded ones too), walking the cursor pages."""
-    memories: list[Memory] = []
-    cursor: str | None = None
-    while True:
-        page = service.list_memories(
-            tenant_id,
-            user_id=user_id,
-            space=DEFAULT_SPACE,
-            include_superseded=True,
-            cursor=cursor,
-            limit=service.limits.max_page_size,
-        )
-        memories.extend(page.items)
-        if page.next_cursor is None:
-            return memories
-        cursor = page.next_cursor
+    return service.all_memories(tenant_id, user_id=user_id, space=DEFAULT_SPACE, include_superseded=True)
 
 
 # ---------------------------------------------------------------------------------------------------
