@@ -49,7 +49,10 @@ def exercise(client: memhub.Client) -> None:
     again = client.memories.add(MESSAGES, user_id=user, session_id=session, wait=True)
     assert again.job_id == done.job_id and not again.created  # the same input twice is one job
 
-    hits = client.memories.search("Which city does the user live in?", user_id=user, limit=5)
+    # Not "Which city does the user live in?": there "city" (in m3, and in every window key of this short
+    # session) outweighs the dense signal once the store's global BM25 statistics make it rare. Noted on
+    # the retrieval-quality issue; this test is about the client, not about that ranking defect.
+    hits = client.memories.search("Where does the user live?", user_id=user, limit=5)
     assert hits, "the added conversation must be found"
     top = hits[0]
     assert isinstance(top, memhub.SearchResult)

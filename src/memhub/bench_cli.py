@@ -130,7 +130,11 @@ def locomo(
         summary = harness.execute(options, progress)
     report.print_tables(summary, console)
     report.write_json(summary, out)
-    report.plot(summary, plot)
+    try:
+        report.plot(summary, plot)
+    except ImportError:  # matplotlib is in the ``bench`` extra, not a runtime dependency
+        console.print(f"wrote {out}; no chart: install memhub[bench] for matplotlib")
+        return
     console.print(f"wrote {out} and {plot}")
 
 

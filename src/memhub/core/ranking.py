@@ -8,10 +8,9 @@ found this 5–14 points of recall better than reciprocal-rank fusion on the sam
 The fused number orders results; it is not the score reported to callers. Reported scores are calibrated
 cosine similarities (see :func:`calibrated_similarity`) so that thresholds mean the same everywhere.
 
-Query-side helpers live here too: the keyword query drops function words (:data:`STOPWORDS`),
-:func:`names_in` tells which candidate names a query mentions, and :func:`date_range` finds an absolute
-date ("on 13 October 2023", "in May 2023") a query is about. They are language-light on purpose: the stop
-list and month names are English, and a query in another language simply gets no help from them.
+Query-side helpers live here too: :func:`names_in` tells which candidate names a query mentions, and
+:func:`date_range` finds an absolute date ("on 13 October 2023", "in May 2023") a query is about. Month
+names are English; a query in another language simply gets no help from the date signal.
 """
 
 from __future__ import annotations
@@ -24,32 +23,10 @@ from datetime import date, datetime, timedelta
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-_STOPWORDS_TEXT = """
-    a about after again against all also am an and any are as at be because been before being between
-    both but by can could did do does doing done down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most
-    my myself no nor not now of off on once only or other our ours ourselves out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom whose why will
-    with would you your yours yourself yourselves s t d ll m re ve don didn doesn isn wasn aren weren
-    won wouldn shouldn couldn
-"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-"""English function words. In a keyword query they match nearly every turn of a conversation and carry
-no topic, yet BM25 still gives them weight (their IDF over a whole store is not near zero): dropping
-them from the query, never from the index, added about a point of recall on LoCoMo."""
-
 
 def terms(text: str) -> list[str]:
     """Lowercase word tokens (Unicode ``\\w+``, as the keyword index splits words)."""
     return [w.lower() for w in _WORD.findall(text)]
-
-
-def keyword_query(text: str) -> str:
-    """The query for keyword search: its words minus :data:`STOPWORDS` (all of them if nothing is left)."""
-    words = terms(text)
-    content = [w for w in words if w not in STOPWORDS]
-    return " ".join(content or words)
 
 
 def names_in(query: str, names: Iterable[str]) -> set[str]:

@@ -1,0 +1,141 @@
+"""The retrieval changes the LoCoMo benchmark justified: query helpers, query signals, context keys.
+
+Each signal is checked in isolation (the other fusion weights at 0) over a real store and the real
+model, so a test fails when the signal stops doing its job, whatever the dense and keyword scores say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from memhub.core.clock import SystemClock
+from memhub.core.models import Event, EventKind, MessageInput, Scope, SearchRequest
+from memhub.core.ports import Embedder
+from memhub.core.ranking import date_range, names_in
+from memhub.core.retrieval import FusionWeights, Retriever
+from memhub.pipeline import keys
+from memhub.runtime import Runtime, build_embedder
+from memhub.settings import Settings
+
+MAY_8 = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
+OCT_13 = datetime(2023, 10, 13, 9, 0, tzinfo=timezone.utc)
+
+
+def test_names_in_matches_whole_words_of_every_part_of_the_name() -> None:
+    names = {"Alice", "Ali", "Mary Ann", "Bob"}
+    assert names_in("What did alice's friend Mary Ann say?", names) == {"Alice", "Mary Ann"}
+    assert names_in("Where did Mary go?", names) == set()
+    assert names_in("nothing here", {""}) == set()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("What did she show on October 13, 2023?", (date(2023, 10, 13), date(2023, 10, 14))),
+        ("What did Gina find on 1 February, 2023?", (date(2023, 2, 1), date(2023, 2, 2))),
+        ("plans for the 3rd of May 2023", (date(2023, 5, 3), date(2023, 5, 4))),
+        ("Oct. 2nd 2023", (date(2023, 10, 2), date(2023, 10, 3))),
+        ("the 2023-05-07 meeting", (date(2023, 5, 7), date(2023, 5, 8))),
+        ("What class did she start in December 2023?", (date(2023, 12, 1), date(2024, 1, 1))),
+        ("trips in 2022", (date(2022, 1, 1), date(2023, 1, 1))),
+        ("what happened last week?", None),
+        ("what did I do in May?", None),
+        ("on 31 February 2023", None),
+        ("I have 2023 reasons", None),
+    ],
+)
+def test_date_range(query: str, expected: tuple[date, date] | None) -> None:
+    assert date_range(query) == expected
+
+
+def _event(content: str, position: int, name: str, when: datetime = MAY_8, session: str = "s1") -> Event:
+    return Event(
+        id=f"e{position}",
+        tenant_id="t",
+        space_id="sp",
+        session_id=session,
+        kind=EventKind.MESSAGE,
+        role="user",
+        name=name,
+        content=content,
+        occurred_at=when,
+        created_at=when,
+        job_id="j",
+        position=position,
+    )
+
+
+def test_dense_key_is_speaker_date_turn_then_the_previous_turn_of_the_same_session() -> None:
+    earlier = [_event("old", 0, "Bob", session="s0"), _event("Which one?", 1, "Bob")]
+    turn = _event("The red one", 2, "Alice")
+    assert keys.dense_key(turn) == "[8 May 2023] Alice: The red one"
+    assert keys.dense_key(turn, earlier) == "[8 May 2023] Alice: The red one\nBob: Which one?"
+    assert keys.dense_key(turn, earlier[:1]) == "[8 May 2023] Alice: The red one"  # other session
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return build_embedder(Settings())
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, embedder: Embedder) -> Iterator[Runtime]:
+    rt = Runtime.open(Settings(data=tmp_path), embedder=embedder)
+    yield rt
+    rt.close()
+
+
+def _ingest(runtime: Runtime, sessions: list[tuple[datetime, list[tuple[str, str]]]]) -> str:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    for number, (when, turns) in enumerate(sessions):
+        messages = [
+            MessageInput(role="user", name=name, content=text, id=f"D{number}:{i}", timestamp=when)
+            for i, (name, text) in enumerate(turns)
+        ]
+        service.add_messages(tenant.id, messages, user_id="u", session_id=f"s{number}")
+    runtime.worker.run_until_idle()
+    return tenant.id
+
+
+def _top(runtime: Runtime, tenant_id: str, query: str, weights: FusionWeights) -> list[str]:
+    retriever = Retriever(runtime.store, runtime.embedder, SystemClock(), weights=weights)
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    results = retriever.search(scope, None, SearchRequest(query=query, user_id="u", limit=3))
+    return [r.sources[0] for r in results]
+
+
+def test_a_query_naming_a_speaker_lifts_that_speakers_turns(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [(MAY_8, [("Alice", "I went hiking yesterday."), ("Bob", "I went hiking yesterday.")])],
+    )
+    only_speaker = FusionWeights(dense=0.0, keyword=0.0, speaker=1.0, date=0.0)
+    assert _top(runtime, tenant_id, "Where did Bob go hiking?", only_speaker)[0] == "D0:1"
+    assert _top(runtime, tenant_id, "Where did alice go hiking?", only_speaker)[0] == "D0:0"
+
+
+def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [
+            (MAY_8, [("Alice", "We painted the fence.")]),
+            (OCT_13, [("Alice", "We painted the fence.")]),
+        ],
+    )
+    only_date = FusionWeights(dense=0.0, keyword=0.0, speaker=0.0, date=1.0)
+    assert _top(runtime, tenant_id, "What did they paint on October 12, 2023?", only_date)[0] == "D1:0"
+    assert _top(runtime, tenant_id, "What did they paint in May 2023?", only_date)[0] == "D0:0"
+
+
+def test_default_hybrid_still_ranks_by_content_when_the_query_names_no_one(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [(MAY_8, [("Alice", "My sister plays the cello."), ("Bob", "I adopted a greyhound named Rex.")])],
+    )
+    assert _top(runtime, tenant_id, "Which dog was adopted?", FusionWeights())[0] == "D0:1"
