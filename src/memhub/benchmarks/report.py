@@ -114,10 +114,10 @@ def plot(summary: Mapping[str, Any], path: Path, split: str = "all", ks: Sequenc
             bars = ax.bar(xs, values, width, label=label)
             ax.bar_label(bars, fmt="%.0f", fontsize=7)
         ax.set_xticks(range(len(groups)), groups, rotation=20)
-        ax.set_ylim(0, 100)
+        ax.set_ylim(0, 112)  # headroom so the legend row never covers a bar
         ax.set_ylabel(f"evidence recall@{k} (%)")
         ax.set_title(f"LoCoMo recall@{k}, {split}")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, ncol=len(systems), loc="upper center")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
