@@ -36,6 +36,7 @@ from memhub.api.app import create_app
 from memhub.api.auth import DEFAULT_TENANT, EMBEDDED_KEY_NAME, write_secret_file
 from memhub.core.errors import Unauthenticated
 from memhub.core.models import Event
+from memhub.core.paging import iter_items
 from memhub.core.ports import Embedder
 from memhub.core.service import MemoryService
 from memhub.runtime import Runtime
@@ -176,13 +177,9 @@ class EmbeddedEngine:
         """
         store = self.runtime.store
         tenant = store.find_tenant(DEFAULT_TENANT)
-        cursor: str | None = None
-        while tenant is not None:
-            page = store.list_events(tenant.id, cursor=cursor, limit=page_size)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        if tenant is not None:
+            tenant_id = tenant.id
+            yield from iter_items(lambda cursor: store.list_events(tenant_id, cursor=cursor, limit=page_size))
 
     # --- requests ----------------------------------------------------------------------------------
 

@@ -241,3 +241,22 @@ def test_all_memories_walks_every_page(runtime: Runtime) -> None:
     runtime.service.limits = type(service.limits)(max_page_size=7)
     memories = service.all_memories(tenant.id, user_id="u")
     assert sorted(m.text for m in memories) == sorted(f"note {i}" for i in range(25))
+
+
+def test_recent_messages_keeps_the_tail_across_pages(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.create_session(tenant.id, user_id="u", session_id="s1")
+    messages = [
+        MessageInput(role="user", content=f"line {i}", metadata={"even": i % 2 == 0}) for i in range(12)
+    ]
+    service.add_messages(tenant.id, messages, user_id="u", session_id="s1")
+    runtime.service.limits = type(service.limits)(max_page_size=5)
+    assert [e.content for e in service.recent_messages(tenant.id, "s1", 3)] == [
+        "line 9",
+        "line 10",
+        "line 11",
+    ]
+    evens = service.recent_messages(tenant.id, "s1", 2, filters={"even": True})
+    assert [e.content for e in evens] == ["line 8", "line 10"]
+    assert service.recent_messages(tenant.id, "s1", 0) == []

@@ -9,12 +9,14 @@ outcome from the worker that still holds the job's lease.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from . import ids
 from .models import Chunk, Event, EventKind, Job, Memory, MemoryDraft, MemoryKind, Scope, SourceRef
+from .paging import iter_items
 from .ports import Clock, Embedder, ExtractionContext, Extractor, JobOutcome, Store, StoredChunk, StoredMemory
 
 log = logging.getLogger("memhub.processing")
@@ -92,17 +94,13 @@ class IngestProcessor:
     def _previous_turns(self, job: Job, session_id: str, events: list[Event]) -> list[Event]:
         mine = {e.id for e in events}
         first = events[0].occurred_at
-        earlier: list[Event] = []
-        cursor: str | None = None
-        while True:
-            page = self._store.list_events(
+        pages = iter_items(
+            lambda cursor: self._store.list_events(
                 job.tenant_id, session_id=session_id, kinds=[EventKind.MESSAGE], cursor=cursor, limit=500
             )
-            earlier.extend(e for e in page.items if e.id not in mine and e.occurred_at <= first)
-            earlier = earlier[-CONTEXT_TURNS:]
-            if page.next_cursor is None:
-                return earlier
-            cursor = page.next_cursor
+        )
+        earlier = (e for e in pages if e.id not in mine and e.occurred_at <= first)
+        return list(deque(earlier, maxlen=CONTEXT_TURNS))
 
     def _embed(self, outcomes: list[JobOutcome]) -> None:
         """Embed every dense key not already cached, across all jobs of the batch in one call."""

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,7 @@ from .models import (
     Tenant,
     User,
 )
+from .paging import iter_items
 from .ports import Clock, Embedder, Reranker, Store
 from .retrieval import Retriever
 
@@ -464,23 +466,20 @@ class MemoryService:
         For adapters whose protocol wants a whole set at once (a user's core facts, an offset-paged
         console); each page is one bounded store read.
         """
-        found: list[Memory] = []
-        cursor: str | None = None
-        while True:
-            page = self.list_memories(
-                tenant_id,
-                user_id=user_id,
-                space=space,
-                kinds=kinds,
-                core=core,
-                include_superseded=include_superseded,
-                cursor=cursor,
-                limit=self.limits.max_page_size,
+        return list(
+            iter_items(
+                lambda cursor: self.list_memories(
+                    tenant_id,
+                    user_id=user_id,
+                    space=space,
+                    kinds=kinds,
+                    core=core,
+                    include_superseded=include_superseded,
+                    cursor=cursor,
+                    limit=self.limits.max_page_size,
+                )
             )
-            found.extend(page.items)
-            if page.next_cursor is None:
-                return found
-            cursor = page.next_cursor
+        )
 
     def update_memory_metadata(self, tenant_id: str, memory_id: str, metadata: dict[str, Any]) -> Memory:
         self._check_metadata(metadata)
@@ -589,17 +588,12 @@ class MemoryService:
     ) -> list[Event]:
         """The last ``count`` messages of a session whose metadata matches ``filters``, oldest first."""
         flt = parse_filter(filters)
-        events: list[Event] = []
-        cursor: str | None = None
-        while True:
-            page = self.session_messages(
+        pages = iter_items(
+            lambda cursor: self.session_messages(
                 tenant_id, session_id, cursor=cursor, limit=self.limits.max_page_size
             )
-            events.extend(e for e in page.items if matches(flt, e.metadata))
-            events = events[-count:] if count else []
-            if page.next_cursor is None:
-                return events
-            cursor = page.next_cursor
+        )
+        return list(deque((e for e in pages if matches(flt, e.metadata)), maxlen=max(count, 0)))
 
     # ------------------------------------------------------------------------------------------
     # records: small per-tenant configuration objects (see models.Record)
