@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=100, help="calls for the single-sentence latency")
     parser.add_argument("--long", type=int, default=128, help="256-token texts for the long-text run")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output (smoke runs use a temp file)")
     args = parser.parse_args()
 
     from memhub.pipeline.embedders import LocalEmbedder
@@ -140,9 +141,9 @@ def main() -> None:
     machine = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
     for key, value in results.items():
         print(f"{key:28} {value}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": machine, **results}, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine, **results}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

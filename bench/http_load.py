@@ -3,13 +3,17 @@
     python bench/http_load.py                      # 100,000 memories, 8 clients (takes a while: ingestion)
     python bench/http_load.py --memories 2000      # CI-sized
     python bench/http_load.py --data /tmp/mh-bench # keep the corpus; the next run reuses it
-    python bench/http_load.py --url http://host:8420 --api-key mh_...   # an already running server
+    python bench/http_load.py --url http://host:8420 --api-key mh_... [--server-pid PID]  # a running server
 
 Without ``--url`` it starts ``python -m memhub serve`` on a free loopback port. The corpus is synthetic
 first-person chat turns spread over ``--users`` users, submitted in batches of ``--batch`` messages (one
 job each) and waited for. Then two phases of ``--requests`` searches each are timed from ``--clients``
 concurrent clients: scoped to one user (the usual agent call) and over the whole tenant. Prints a table
-and writes ``bench/results/http.json``: latency p50/p95/p99 in ms and throughput in requests/s.
+and writes ``bench/results/http_load.json``: latency p50/p95/p99 in ms, throughput in requests/s, and
+the server's CPU time per request (user + system time of the server process, all its threads, from
+``/proc/<pid>/stat`` before and after each phase, divided by the requests): on a shared machine wall
+clock mostly measures the neighbours, CPU time measures the server. The 1-minute load average before
+and after each phase says how shared the machine was.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from typing import Any
 
 import httpx
 
-RESULTS = Path(__file__).parent / "results" / "http.json"
+RESULTS = Path(__file__).parent / "results" / "http_load.json"
 
 NAMES = ["Maria", "Tom", "Aisha", "Kenji", "Lena", "Omar", "Priya", "Jonas", "Sofia", "Diego", "Mei", "Ravi"]
 PLACES = [
@@ -117,8 +121,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_server(data: Path) -> Iterator[tuple[str, str]]:
-    """``memhub serve`` on a free port with ``data``; yields (base_url, admin key); SIGTERM at the end."""
+def local_server(data: Path) -> Iterator[tuple[str, str, int]]:
+    """``memhub serve`` on a free port with ``data``; yields (base_url, admin key, pid); SIGTERM at the end."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
     env["MEMHUB_LOG_LEVEL"] = "warning"
@@ -132,7 +136,7 @@ def local_server(data: Path) -> Iterator[tuple[str, str]]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process)
-        yield url, (data / "admin-key").read_text().strip()
+        yield url, (data / "admin-key").read_text().strip(), process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
@@ -210,6 +214,29 @@ def _wait_for_jobs(client: httpx.Client, job_ids: list[str]) -> None:
 # --- the load ----------------------------------------------------------------------------------------
 
 
+def server_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds the server process (every thread) has used so far; None if unknown."""
+    if pid is None:
+        return None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_phase_measured(
+    url: str, key: str, pid: int | None, *, clients: int, requests: int, users: int | None, seed: int
+) -> dict[str, Any]:
+    """:func:`run_phase`, plus the server's CPU ms per request and the load average around it."""
+    load_before, cpu_before = os.getloadavg()[0], server_cpu_seconds(pid)
+    result = asyncio.run(run_phase(url, key, clients=clients, requests=requests, users=users, seed=seed))
+    cpu_after = server_cpu_seconds(pid)
+    if cpu_before is not None and cpu_after is not None:
+        # warm-up requests (3 per client) run on the server too: count them in the divisor
+        served = result["requests"] + 3 * clients
+        result["server_cpu_ms_per_request"] = round((cpu_after - cpu_before) * 1000 / served, 2)
+    result["load_avg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    return result
+
+
 async def run_phase(
     url: str, key: str, *, clients: int, requests: int, users: int | None, seed: int
 ) -> dict[str, Any]:
@@ -278,6 +305,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, help="server data folder to keep/reuse (default: temporary)")
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--api-key", help="API key for --url")
+    parser.add_argument("--server-pid", type=int, help="pid of the --url server (for its CPU per request)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args()
 
@@ -285,16 +313,16 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     if args.url:
-        run(args, args.url, args.api_key or os.environ.get("MEMHUB_API_KEY", ""))
+        run(args, args.url, args.api_key or os.environ.get("MEMHUB_API_KEY", ""), args.server_pid)
         return
     with tempfile.TemporaryDirectory(prefix="memhub-bench-") as tmp:
         data = args.data or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
-        with local_server(data) as (url, key):
-            run(args, url, key)
+        with local_server(data) as (url, key, pid):
+            run(args, url, key, pid)
 
 
-def run(args: argparse.Namespace, url: str, key: str) -> None:
+def run(args: argparse.Namespace, url: str, key: str, pid: int | None) -> None:
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=300) as client:
         corpus = build_corpus(client, args.memories, args.users, args.batch, args.seed)
         info = client.get("/v1/info").json()
@@ -302,8 +330,8 @@ def run(args: argparse.Namespace, url: str, key: str) -> None:
     load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     phases = {}
     for name, users in (("user_scoped", populated), ("tenant_wide", None)):
-        phases[name] = asyncio.run(
-            run_phase(url, key, clients=args.clients, requests=args.requests, users=users, seed=args.seed)
+        phases[name] = run_phase_measured(
+            url, key, pid, clients=args.clients, requests=args.requests, users=users, seed=args.seed
         )
     result = {
         "benchmark": "http_search",
@@ -323,11 +351,13 @@ def run(args: argparse.Namespace, url: str, key: str) -> None:
     }
     print(
         f"\n{'phase':12} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7}"
+        f" {'cpu ms/req':>10} {'load 1m':>12}"
     )
     for name, p in phases.items():
+        load = "->".join(str(x) for x in p["load_avg_1m"])
         print(
             f"{name:12} {p['requests']:8} {p['errors']:6} {p['p50_ms']:8} {p['p95_ms']:8} {p['p99_ms']:8} "
-            f"{p['throughput_rps']:7}"
+            f"{p['throughput_rps']:7} {p.get('server_cpu_ms_per_request', '-'):>10} {load:>12}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -240,6 +240,7 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="build the file here (reused if it exists) instead of a temp dir"
     )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON output (smoke runs use a temp file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         path = args.keep or Path(scratch) / "bench.db"
@@ -254,11 +255,11 @@ def main() -> None:
         "build_seconds": round(build_s, 1),
     }
     report |= {"results": results, "environment": environment()}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     for name, values in results.items():
         print(f"{name:40s} {values}")
-    print(f"build {build_s:.1f}s; written to {RESULTS}")
+    print(f"build {build_s:.1f}s; written to {args.out}")
 
 
 if __name__ == "__main__":

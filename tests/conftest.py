@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from support.postgres import pg_url, postgres_server  # noqa: F401 -- fixtures, shared by packages
 from support.server import ServerHandle, StartServer, launch_server
 from support.server import free_port as _free_port
 

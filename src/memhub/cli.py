@@ -22,7 +22,7 @@ import click
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from memhub import bench_cli, cli_data
+from memhub import bench_cli, cli_backup, cli_data, cli_ops
 from memhub._version import __version__
 from memhub.core.errors import MemhubError, NotSupported
 from memhub.core.models import ApiKey
@@ -58,7 +58,12 @@ def build_settings(options: dict[str, Any]) -> Settings:
     try:
         return Settings(**given)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
         raise click.UsageError(f"invalid settings: {problems}") from None
     except SettingsError as exc:  # an environment variable that could not be parsed at all
         raise click.UsageError(f"invalid settings: {exc}") from None
@@ -88,10 +93,18 @@ def main() -> None:
 @setting_option("--port", field="port", type=int)
 @store_options
 @setting_option("--worker/--no-worker", field="worker")
+@setting_option("--console/--no-console", field="console")
 @setting_option("--embedder", field="embedder", type=_choices("embedder"))
 @setting_option("--embed-base-url", field="embed_base_url", metavar="URL")
 @setting_option("--embed-model", field="embed_model", metavar="NAME")
 @setting_option("--embed-threads", field="embed_threads", type=int)
+@setting_option("--llm-base-url", field="llm_base_url", metavar="URL")
+@setting_option("--llm-model", field="llm_model", metavar="NAME")
+@setting_option("--llm-timeout", field="llm_timeout", type=float, metavar="SECONDS")
+@setting_option("--rerank-base-url", field="rerank_base_url", metavar="URL")
+@setting_option("--reranker", field="reranker", type=_choices("reranker"))
+@setting_option("--rerank-model", field="rerank_model", metavar="NAME")
+@setting_option("--rerank-timeout", field="rerank_timeout", type=float, metavar="SECONDS")
 @setting_option("--rate-limit-per-minute", field="rate_limit_per_minute", type=int)
 @setting_option("--max-body-bytes", field="max_body_bytes", type=int)
 @setting_option("--cors-origin", field="cors_origins", multiple=True, metavar="ORIGIN")
@@ -105,7 +118,7 @@ def serve(**options: Any) -> None:
 
     Stops gracefully on SIGTERM or Ctrl-C: requests in flight finish, the worker finishes its batch
     and gives its jobs back. The embedding endpoint's key is read from MEMHUB_EMBED_API_KEY only
-    (a flag would show it in the process list), and so is MEMHUB_GOMEMORY_API_KEY.
+    (a flag would show it in the process list), and so are MEMHUB_LLM_API_KEY and MEMHUB_GOMEMORY_API_KEY.
     """
     import uvicorn
 
@@ -132,6 +145,9 @@ def serve(**options: Any) -> None:
 
 @main.command()
 @store_options
+@setting_option("--llm-base-url", field="llm_base_url", metavar="URL")
+@setting_option("--llm-model", field="llm_model", metavar="NAME")
+@setting_option("--llm-timeout", field="llm_timeout", type=float, metavar="SECONDS")
 @setting_option("--log-level", field="log_level", type=_choices("log_level"))
 @setting_option("--log-json/--log-text", field="log_json")
 def worker(**options: Any) -> None:
@@ -278,5 +294,5 @@ def keys_revoke(id_or_prefix: str, **options: Any) -> None:
 # Commands written in their own modules: data commands (add, search, import, export) and benchmarks.
 # Registering them here, rather than those modules importing this one to decorate onto ``main``, keeps
 # the imports one-way.
-for _command in (*cli_data.COMMANDS, bench_cli.bench):
+for _command in (*cli_data.COMMANDS, *cli_ops.COMMANDS, *cli_backup.COMMANDS, bench_cli.bench):
     main.add_command(_command)

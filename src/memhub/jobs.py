@@ -12,12 +12,15 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from memhub.core import ids
 from memhub.core.models import Job
-from memhub.core.ports import Clock, Embedder, Extractor, Store
+from memhub.core.ports import Clock, Embedder, Extractor, Matrix, Store
 from memhub.core.processing import IngestProcessor
 
 log = logging.getLogger("memhub.worker")
@@ -33,6 +36,38 @@ class WorkerConfig:
     max_attempts: int = 3  # a job failing this many times ends ``failed``
 
 
+class WorkerObserver(Protocol):
+    """Told about the worker's embedding calls (the server's /metrics implements it; see api/metrics.py)."""
+
+    def embed_batch(self, size: int, seconds: float) -> None: ...
+
+
+class ObservedEmbedder:
+    """An embedder that reports each call's batch size and duration to an observer.
+
+    Wrapping the worker's embedder, rather than instrumenting the processor, keeps the core free of any
+    metrics code: the batches it sees are exactly the ones the worker's jobs asked for.
+    """
+
+    def __init__(self, embedder: Embedder, observer: WorkerObserver) -> None:
+        self._embedder = embedder
+        self._observer = observer
+
+    @property
+    def model_id(self) -> str:
+        return self._embedder.model_id
+
+    @property
+    def dim(self) -> int:
+        return self._embedder.dim
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        started = time.perf_counter()
+        vectors = self._embedder.embed(texts)
+        self._observer.embed_batch(len(texts), time.perf_counter() - started)
+        return vectors
+
+
 class Worker:
     """One worker loop. ``start()`` runs it in a daemon thread; ``run_until_idle()`` drains in-line."""
 
@@ -43,10 +78,13 @@ class Worker:
         extractor: Extractor,
         clock: Clock,
         config: WorkerConfig | None = None,
+        observer: WorkerObserver | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._config = config or WorkerConfig()
+        if observer is not None:
+            embedder = ObservedEmbedder(embedder, observer)
         self._processor = IngestProcessor(store, embedder, extractor, clock)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new_id()[:8]}"
         self._stop = threading.Event()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from memhub.core.clock import SystemClock
 from memhub.core.errors import InvalidInput
-from memhub.core.ports import Embedder, Extractor, Store
+from memhub.core.ports import Embedder, Extractor, Reranker, Store
 from memhub.core.service import Limits, MemoryService
-from memhub.jobs import Worker, WorkerConfig
+from memhub.jobs import Worker, WorkerConfig, WorkerObserver
 from memhub.pipeline.extractors import RuleExtractor
 from memhub.settings import Settings
 from memhub.storage import open_store
@@ -37,7 +38,48 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 def build_extractor(settings: Settings) -> Extractor:
-    return RuleExtractor()
+    """The rule extractor, or the LLM extractor (falling back to it) when ``llm_base_url`` is set."""
+    if not settings.llm_base_url:
+        return RuleExtractor()
+    from memhub.pipeline.extractors.llm import LLMExtractor
+    from memhub.pipeline.llm import ChatClient
+
+    if not settings.llm_model:
+        raise InvalidInput("LLM extraction needs --llm-model (MEMHUB_LLM_MODEL) with --llm-base-url")
+    try:
+        chat = ChatClient(
+            settings.llm_base_url,
+            settings.llm_model,
+            settings.llm_api_key,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+        )
+    except ValueError as exc:
+        raise InvalidInput(f"invalid --llm-base-url: {exc}") from None
+    log.info("LLM extraction with %r", chat)
+    return LLMExtractor(chat)
+
+
+def build_reranker(settings: Settings) -> Reranker | None:
+    """The reranker at ``rerank_base_url`` (None without one: a search asking to rerank is then refused)."""
+    if not settings.rerank_base_url:
+        return None
+    from memhub.pipeline.llm import ChatClient
+    from memhub.pipeline.rerankers import HttpReranker, LLMReranker
+    from memhub.pipeline.rerankers.http import Dialect
+
+    url, model, key = settings.rerank_base_url, settings.rerank_model, settings.rerank_api_key
+    try:
+        if settings.reranker == "llm":
+            chat = ChatClient(url, model or "", key, timeout=settings.rerank_timeout, max_retries=1)
+            reranker: Reranker = LLMReranker(chat)
+        else:
+            dialect: Dialect = "tei" if settings.reranker == "tei" else "cohere"
+            reranker = HttpReranker(url, model, key, dialect=dialect, timeout=settings.rerank_timeout)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid --rerank-base-url / --rerank-model: {exc}") from None
+    log.info("reranking with %r", reranker)
+    return reranker
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -59,10 +101,14 @@ class Runtime:
     embedder: Embedder
     service: MemoryService
     worker: Worker
+    extractor: Extractor | None = None  # closed with the runtime (the LLM extractor holds a connection pool)
+    reranker: Reranker | None = None  # closed with the runtime too
     _worker_started: bool = field(default=False, init=False)
 
     @classmethod
-    def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
+    def open(
+        cls, settings: Settings, *, embedder: Embedder | None = None, observer: WorkerObserver | None = None
+    ) -> Runtime:
         if settings.database_url is None:
             settings.data.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.store_url())
@@ -73,9 +119,30 @@ class Runtime:
             lease_seconds=settings.lease_seconds,
             max_attempts=settings.max_attempts,
         )
-        worker = Worker(store, model, build_extractor(settings), clock, config)
-        service = MemoryService(store, model, clock, limits=limits_from(settings), on_submitted=worker.notify)
-        return cls(settings=settings, store=store, embedder=model, service=service, worker=worker)
+        extractor = build_extractor(settings)
+        worker = Worker(store, model, extractor, clock, config, observer)
+        reranker = build_reranker(settings)
+        service = MemoryService(
+            store, model, clock, reranker=reranker, limits=limits_from(settings), on_submitted=worker.notify
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            embedder=model,
+            service=service,
+            worker=worker,
+            extractor=extractor,
+            reranker=reranker,
+        )
+
+    def store_bytes(self) -> int | None:
+        """Bytes the store takes on disk: the SQLite file with its WAL; None for a database server."""
+        url = self.settings.store_url()
+        if not url.startswith("sqlite:///"):
+            return None
+        path = Path(url.removeprefix("sqlite:///").partition("?")[0])
+        files = (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+        return sum(f.stat().st_size for f in files if f.exists())
 
     def start_worker(self) -> None:
         """Start the in-process worker thread (``memhub serve`` does unless ``--no-worker``)."""
@@ -87,4 +154,8 @@ class Runtime:
         if self._worker_started:
             self.worker.stop()
             self._worker_started = False
+        for part in (self.extractor, self.reranker):
+            close = getattr(part, "close", None)
+            if callable(close):
+                close()
         self.store.close()

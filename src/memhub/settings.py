@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -36,8 +36,13 @@ class Settings(BaseSettings):
     docs_public: bool = Field(
         True, description="Serve /docs and /openapi.json without an API key (they contain no data)."
     )
+    console: bool = Field(True, description="Serve the web console at /console (sign in with an API key).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log verbosity.")
     log_json: bool = Field(False, description="Write logs as JSON lines instead of text.")
+    metrics_access: Literal["auto", "public", "key", "off"] = Field(
+        "auto",
+        description="GET /metrics: 'auto' = no key on a loopback host, else an API key; or public/key/off.",
+    )
 
     # --- embeddings ------------------------------------------------------------------------------
     embedder: Literal["local", "openai"] = Field(
@@ -50,6 +55,41 @@ class Settings(BaseSettings):
     embed_api_key: str | None = Field(None, description="API key for embedder=openai (never logged).")
     embed_threads: int | None = Field(
         None, ge=1, description="CPU threads for the local model. Default: onnxruntime's choice."
+    )
+
+    # --- LLM extraction (pipeline/extractors/llm.py) ---------------------------------------------
+    llm_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible chat endpoint for fact extraction, e.g. http://localhost:11434/v1. "
+        "Unset = the rule extractor (no LLM).",
+    )
+    llm_model: str | None = Field(None, description="Chat model name for LLM extraction (required with it).")
+    llm_api_key: str | None = Field(None, description="API key for the LLM endpoint (never logged).")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds one LLM request may take before it is retried or given up."
+    )
+    llm_max_retries: int = Field(
+        1, ge=0, description="Retries of a failed LLM request; then the rule extractor's facts are used."
+    )
+
+    # --- reranking (pipeline/rerankers) ---------------------------------------------------------
+    rerank_base_url: str | None = Field(
+        None,
+        description="Reranker endpoint root: POST <url>/rerank, or a chat API root with reranker=llm. "
+        "Unset = no reranker (a search with rerank=true is refused).",
+    )
+    reranker: Literal["http", "tei", "llm"] = Field(
+        "http",
+        description="What serves --rerank-base-url: 'http' = Cohere/Jina/vLLM/Infinity/llama.cpp "
+        "{model, query, documents}; 'tei' = Hugging Face TEI {query, texts}; 'llm' = a chat model grading "
+        "passages.",
+    )
+    rerank_model: str | None = Field(
+        None, description="Model name sent to the reranker (required unless reranker=tei)."
+    )
+    rerank_api_key: str | None = Field(None, description="API key for the reranker endpoint (never logged).")
+    rerank_timeout: float = Field(
+        10.0, gt=0, description="Seconds one rerank request may take before it is retried or given up."
     )
 
     # --- worker ----------------------------------------------------------------------------------
@@ -115,6 +155,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _llm_needs_a_model(self) -> Settings:
+        """Caught at start-up, not at the first message: an LLM endpoint is useless without a model name."""
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("llm_base_url is set but llm_model is not: give --llm-model (MEMHUB_LLM_MODEL)")
+        return self
+
+    @model_validator(mode="after")
+    def _reranker_is_usable(self) -> Settings:
+        """Caught at start-up, not at the first search that asks for reranking."""
+        if self.rerank_base_url and not self.rerank_base_url.startswith(("http://", "https://")):
+            raise ValueError(f"rerank_base_url must be an http(s) URL, not {self.rerank_base_url!r}")
+        if self.rerank_base_url and self.reranker != "tei" and not self.rerank_model:
+            raise ValueError(
+                f"rerank_base_url is set but rerank_model is not (reranker={self.reranker}): "
+                "give --rerank-model (MEMHUB_RERANK_MODEL)"
+            )
+        return self
 
     def store_url(self) -> str:
         """The effective store URL."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.middleware import Middleware
 from starlette.responses import Response
@@ -61,6 +61,30 @@ def test_unexpected_errors_are_a_generic_500_logged_with_trace(caplog: pytest.Lo
     assert failure.exc_info is not None and "RuntimeError" in caplog.text
     access = next(r for r in caplog.records if r.name == "memhub.access")
     assert access.getMessage().startswith("GET /v1/boom 500")
+
+
+def test_access_log_names_the_route_template_not_the_raw_path(caplog: pytest.LogCaptureFixture) -> None:
+    app = _app()
+    router = APIRouter(prefix="/v1/users")
+
+    @router.get("/{user_id}/notes")
+    def notes(user_id: str) -> list[str]:
+        return []
+
+    app.include_router(router)
+    with TestClient(app) as client, caplog.at_level(logging.INFO):
+        assert client.get("/v1/users/alice-4711/notes").status_code == 200
+        assert client.get("/memsy/v1/thing").status_code == 404
+        assert client.get("/v1/unknown/bob-0815").status_code == 404
+        assert client.get("/v1/boom").status_code == 500
+    logged = [r.getMessage() for r in caplog.records if r.name in ("memhub.access", "memhub.api")]
+    assert any(line.startswith("GET /v1/users/{user_id}/notes 200 ") for line in logged), logged
+    assert any(line.startswith("GET /memsy/v1/thing 404 ") for line in logged), logged
+    assert any(line.startswith("GET <unmatched> 404 ") for line in logged), logged
+    assert "unhandled error on GET /v1/boom" in logged
+    assert not any("alice-4711" in line or "bob-0815" in line for line in logged)
+    access = next(r for r in caplog.records if r.name == "memhub.access")
+    assert access.__dict__["path"] == "/v1/users/{user_id}/notes"
 
 
 def test_adapters_render_errors_in_their_own_shape() -> None:

@@ -1,6 +1,9 @@
 """The native API end to end: a real ``memhub serve`` process driven with raw ``httpx``.
 
-Tests share one server (``server`` fixture); each uses its own user ids, sessions and spaces.
+Tests share one server per backend; each uses its own user ids, sessions and spaces. The whole suite
+runs twice: on the default SQLite store (the session's ``server``) and on PostgreSQL (a server started
+with ``database_url`` pointing at a fresh database of the test PostgreSQL) — the same requests, the same
+expected answers.
 """
 
 from __future__ import annotations
@@ -14,11 +17,30 @@ import pytest
 
 from memhub._version import __version__
 from support.api import add_messages, assert_envelope, wait_for_job
-from support.server import ServerHandle
+from support.server import ServerHandle, launch_server
 
 
 def _uid(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, server: ServerHandle) -> Iterator[ServerHandle]:
+    """The session's SQLite server, or a server of this module's own on PostgreSQL."""
+    if request.param == "sqlite":
+        yield server
+        return
+    postgres = request.getfixturevalue("postgres_server")
+    tmp = request.getfixturevalue("tmp_path_factory").mktemp("memhub-server-pg")
+    handle = launch_server(tmp, database_url=postgres.new_database())
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.node.callspec.params["server"]
+    return name
 
 
 @pytest.fixture
@@ -28,7 +50,7 @@ def client(server: ServerHandle) -> Iterator[httpx.Client]:
 
 
 def test_health_needs_no_key_and_info_describes_the_server(
-    server: ServerHandle, client: httpx.Client
+    server: ServerHandle, client: httpx.Client, backend: str
 ) -> None:
     health = httpx.get(f"{server.base_url}/health")
     assert health.status_code == 200
@@ -38,7 +60,7 @@ def test_health_needs_no_key_and_info_describes_the_server(
     assert info.status_code == 200, info.text
     body = info.json()
     assert body["version"] == __version__
-    assert body["backend"] == "sqlite"
+    assert body["backend"] == backend
     assert body["embedder"]["dim"] > 0 and body["embedder"]["model"]
     assert {"spaces", "users", "sessions", "events", "memories", "jobs_pending", "jobs_failed"} <= set(
         body["counts"]

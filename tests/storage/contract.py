@@ -24,6 +24,7 @@ from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.filters import matches, parse_filter
 from memhub.core.models import (
     ApiKey,
+    Blob,
     Chunk,
     Event,
     EventKind,
@@ -333,6 +334,55 @@ class StoreContract:
         with pytest.raises(NotFound):
             store.delete_space(a, docs.id)
 
+    def test_update_space_renames_and_replaces_metadata(self, store: Store, w: Writer) -> None:
+        a, _ = w.tenant("a")
+        b, _ = w.tenant("b")
+        docs = Space(id=new_id(), tenant_id=a, name="docs", metadata={"lang": "en"}, created_at=at(100))
+        store.create_space(docs)
+        store.create_space(docs.model_copy(update={"id": new_id(), "name": "notes"}))
+        renamed = store.update_space(docs.model_copy(update={"name": "papers", "metadata": {"x": 1}}))
+        assert (renamed.name, renamed.metadata, renamed.created_at) == ("papers", {"x": 1}, at(100))
+        assert store.get_space(a, docs.id) == renamed and store.find_space(a, "docs") is None
+        with pytest.raises(Conflict):
+            store.update_space(renamed.model_copy(update={"name": "notes"}))
+        with pytest.raises(NotFound):
+            store.update_space(renamed.model_copy(update={"tenant_id": b}))
+
+    def test_blobs_are_kept_per_owner(self, store: Store, w: Writer) -> None:
+        a, _ = w.tenant("a")
+        b, _ = w.tenant("b")
+
+        def blob(tenant: str, owner: str, name: str, data: bytes) -> Blob:
+            digest = hashlib.sha256(data).hexdigest()
+            return Blob(
+                tenant_id=tenant,
+                owner_id=owner,
+                name=name,
+                content_type="application/pdf",
+                size=len(data),
+                sha256=digest,
+                created_at=at(1),
+                data=data,
+            )
+
+        original = blob(a, "m1", "original", b"%PDF-\x00\xff")
+        assert store.put_blob(original).data == b""
+        store.put_blob(blob(a, "m1", "page/0", b"png"))
+        store.put_blob(blob(a, "m2", "original", b"other"))
+        store.put_blob(blob(b, "m1", "original", b"tenant b"))
+        assert store.get_blob(a, "m1", "original") == original
+        assert [(x.name, x.size, x.data) for x in store.list_blobs(a, "m1")] == [
+            ("original", 7, b""),
+            ("page/0", 3, b""),
+        ]
+        store.put_blob(blob(a, "m1", "page/0", b"png2"))  # replaces
+        assert store.get_blob(a, "m1", "page/0").data == b"png2"
+        assert store.delete_blobs(a, "m1") == 2
+        assert store.list_blobs(a, "m1") == [] and store.delete_blobs(a, "m1") == 0
+        assert store.get_blob(b, "m1", "original").data == b"tenant b"
+        with pytest.raises(NotFound):
+            store.get_blob(a, "m1", "original")
+
     # --- submissions and events --------------------------------------------------------------------
     def test_submit_stores_events_and_creates_user_and_session(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")
@@ -530,8 +580,9 @@ class StoreContract:
         old = w.memorise(a, space, ["lives in London"], user_id="alice")
         new = w.memorise(a, space, ["lives in Paris"], user_id="alice", supersede={old.memory_ids[0]: 0})
         closed = store.get_memory(a, old.memory_ids[0])
+        replacement = store.get_memory(a, new.memory_ids[0])
         assert closed.superseded_by == new.memory_ids[0]
-        assert closed.valid_to is not None
+        assert closed.valid_to == (replacement.valid_from or replacement.occurred_at)  # not the job's time
         scope = Scope(tenant_id=a, user_id="alice")
         assert [m.id for m in store.list_memories(scope, None, None, 10).items] == new.memory_ids
         history = Scope(tenant_id=a, user_id="alice", include_superseded=True)
@@ -647,6 +698,68 @@ class StoreContract:
         assert store.counts(b).memories == 0
         total = store.counts()
         assert (total.spaces, total.memories) == (2, 2)
+
+    def test_count_memories_counts_what_list_memories_lists(self, store: Store, w: Writer) -> None:
+        a, default = w.tenant("a")
+        b, other = w.tenant("b")
+        docs = w.space(a, "docs")
+        first = w.memorise(
+            a, default, ["one", "two", "three"], user_id="alice", metadata=[{"n": n} for n in (1, 2, 3)]
+        )
+        w.memorise(a, default, ["three, again"], user_id="alice", supersede={first.memory_ids[2]: 0})
+        w.memorise(a, docs, ["a document"], kind=MemoryKind.DOCUMENT)
+        w.memorise(b, other, ["another tenant's"], user_id="alice")
+        scopes = [
+            Scope(tenant_id=a),
+            Scope(tenant_id=a, include_superseded=True),
+            Scope(tenant_id=a, space_ids=[docs]),
+            Scope(tenant_id=a, user_id="alice", include_superseded=True),
+            Scope(tenant_id=a, kinds=[MemoryKind.DOCUMENT]),
+            Scope(tenant_id=a, kinds=[MemoryKind.EPISODE]),
+            Scope(tenant_id=a, user_id="nobody"),
+            Scope(tenant_id=b),
+        ]
+        for scope in scopes:
+            for flt in (None, parse_filter({"n": {"$gte": 2}})):
+                listed = all_pages(lambda c, n, s=scope, f=flt: store.list_memories(s, f, c, n), 2)
+                assert store.count_memories(scope, flt) == len(listed), (scope, flt)
+        assert store.count_memories(Scope(tenant_id=a), None) == 4
+        assert store.count_memories(Scope(tenant_id=a, include_superseded=True), None) == 5
+
+    def test_list_memories_by_occurrence_pages_in_time_order(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        for batch in range(6):  # one batch's memories share created_at but not occurred_at
+            w.memorise(a, space, [f"b{batch} m{i}" for i in range(9)], user_id="u")
+        scope = Scope(tenant_id=a)
+        everything = all_pages(lambda c, n: store.list_memories(scope, None, c, n), 100)
+        for newest_first in (True, False):
+            listed = all_pages(
+                lambda c, n, nf=newest_first: store.list_memories(scope, None, c, n, nf, "occurred_at"), 4
+            )
+            expected = sorted(everything, key=lambda m: (m.occurred_at, m.id), reverse=newest_first)
+            assert [m.id for m in listed] == [m.id for m in expected]
+        page = store.list_memories(scope, None, None, 4, True, "occurred_at")
+        with pytest.raises(InvalidInput):  # a cursor of one order is not one of another
+            store.list_memories(scope, None, page.next_cursor, 4, True, "created_at")
+
+    def test_submit_many_stores_every_submission_in_one_transaction(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        jobs = [w.job(a, space, "alice") for _ in range(3)]
+        batch = [(job, w.events(job, [f"event {i}"], session_id="s1")) for i, job in enumerate(jobs)]
+        stored = store.submit_many([*batch, batch[0]])
+        assert [(job.id, created) for job, created in stored] == [
+            *[(job.id, True) for job in jobs],
+            (jobs[0].id, False),  # the same job again within the batch: a resubmission
+        ]
+        assert all(store.get_job(a, job.id).status is JobStatus.PENDING for job in jobs)
+        contents = [e.content for e in store.list_events(a, session_id="s1").items]
+        assert contents == ["event 0", "event 1", "event 2"]
+        kept, broken = w.job(a, space, "bob"), w.job(a, "no-such-space", "bob")
+        with pytest.raises(NotFound):  # all or nothing: the valid first submission is not stored either
+            store.submit_many([(kept, w.events(kept, ["first"])), (broken, w.events(broken, ["second"]))])
+        with pytest.raises(NotFound):
+            store.get_job(a, kept.id)
+        assert store.submit_many([]) == []
 
     # --- users and sessions ------------------------------------------------------------------------
     def test_users_are_listed_with_cursor(self, store: Store, w: Writer) -> None:
@@ -805,6 +918,78 @@ class StoreContract:
         ):
             with pytest.raises(NotFound):
                 call()
+
+    def test_record_pages_walk_a_collection_by_field_in_both_directions(
+        self, store: Store, w: Writer
+    ) -> None:
+        a, _ = w.tenant("a")
+        b, _ = w.tenant("b")
+
+        def add(tenant: str, rid: str, second: int, data: dict[str, Any]) -> None:
+            when = at(second)
+            store.add_record(
+                Record(tenant_id=tenant, collection="c", id=rid, data=data, created_at=when, updated_at=when)
+            )
+
+        for n in range(7):  # ties on created_at are broken by id
+            add(a, f"r{n}", 10 + n // 2, {"space": "s1" if n != 3 else "s2", "n": n})
+        add(a, "num", 30, {"space": 1})  # a number never equals the string "1"
+        add(a, "one", 31, {"space": "1"})
+        add(b, "r9", 12, {"space": "s1"})
+        store.add_record(
+            Record(
+                tenant_id=a,
+                collection="other",
+                id="x",
+                data={"space": "s1"},
+                created_at=at(1),
+                updated_at=at(1),
+            )
+        )
+
+        def walk(newest_first: bool, where: dict[str, str] | None, size: int) -> list[str]:
+            seen, cursor = [], None
+            while True:
+                page = store.page_records(
+                    a, "c", where=where, cursor=cursor, limit=size, newest_first=newest_first
+                )
+                assert len(page.items) <= size
+                seen += [r.id for r in page.items]
+                if page.next_cursor is None:
+                    return seen
+                cursor = page.next_cursor
+
+        s1 = ["r0", "r1", "r2", "r4", "r5", "r6"]
+        for size in (1, 2, 6, 50):
+            assert walk(False, {"space": "s1"}, size) == s1
+            assert walk(True, {"space": "s1"}, size) == s1[::-1]
+        assert walk(False, None, 3) == [r.id for r in store.list_records(a, "c")]
+        assert walk(False, {"space": "1"}, 5) == ["one"]
+        assert walk(False, {"space": "s1", "n": "0"}, 5) == []  # n is a number
+        assert walk(False, {"missing": "s1"}, 5) == []
+        assert store.page_records(b, "c", where={"space": "s1"}).items[0].id == "r9"
+        first = store.page_records(a, "c", limit=2)
+        with pytest.raises(InvalidInput):  # a cursor of one direction is refused by the other
+            store.page_records(a, "c", cursor=first.next_cursor, newest_first=True)
+        for bad in ({'sp"ace': "s1"}, {"a.b": "s1"}, {"space": 1}):
+            with pytest.raises(InvalidInput):
+                store.page_records(a, "c", where=bad)  # type: ignore[arg-type]
+
+    def test_get_jobs_returns_the_tenants_jobs_by_id(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        b, other = w.tenant("b")
+        mine = [w.job(a, space, None) for _ in range(3)]
+        for job in mine:
+            store.submit(job, w.events(job, ["hello"]))
+        theirs = w.job(b, other, None)
+        store.submit(theirs, w.events(theirs, ["hi"]))
+        ids = [mine[2].id, "unknown", mine[0].id, theirs.id, mine[0].id]
+        found = store.get_jobs(a, ids)
+        assert set(found) == {mine[0].id, mine[2].id}
+        assert found[mine[2].id] == store.get_job(a, mine[2].id)
+        assert store.get_jobs(a, []) == {}
+        many = [f"no-{n}" for n in range(1200)] + [mine[1].id]  # more ids than one statement binds
+        assert list(store.get_jobs(a, many)) == [mine[1].id]
 
     # --- vectors and search ------------------------------------------------------------------------
     def test_vectors_are_cached_by_hash(self, store: Store, w: Writer) -> None:

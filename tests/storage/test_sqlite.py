@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memhub.core.errors import InvalidInput
+from memhub.core.errors import InvalidInput, Unavailable
 from memhub.core.filters import parse_filter
 from memhub.core.models import Scope
 from memhub.core.ports import Store
-from memhub.storage import SqliteStore, open_store, sqlite_vectors
+from memhub.storage import SqliteStore, open_store, sqlite_schema, sqlite_vectors
 from memhub.storage.sqlite_schema import MIGRATIONS
 
 from .contract import MODEL, StoreContract, Writer, at
@@ -67,6 +67,17 @@ def test_migrations_are_recorded_once_in_order(store: Store, db_path: Path) -> N
     assert read_sql(db_path, "SELECT count(*) FROM migrations") == [(len(MIGRATIONS),)]
 
 
+def test_a_file_from_a_newer_memhub_is_refused_untouched(store: Store, db_path: Path) -> None:
+    store.close()
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("INSERT INTO migrations VALUES ('9999_from_the_future', '2030-01-01T00:00:00Z')")
+    conn.close()
+    with pytest.raises(Unavailable, match="newer memhub"):
+        open_store(url(db_path))
+    assert read_sql(db_path, "SELECT count(*) FROM migrations") == [(len(MIGRATIONS) + 1,)]
+
+
 def test_file_is_in_wal_mode_with_foreign_keys(store: Store, db_path: Path) -> None:
     assert read_sql(db_path, "PRAGMA journal_mode") == [("wal",)]
     assert isinstance(store, SqliteStore) and store.path == db_path
@@ -86,8 +97,6 @@ def test_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         with pytest.raises(InvalidInput):
             open_store(bad)
-    with pytest.raises(InvalidInput, match="PostgreSQL"):
-        open_store("postgresql://memhub@localhost/memhub")
 
 
 def test_deleting_a_memory_removes_its_fts_rows(store: Store, db_path: Path) -> None:
@@ -98,6 +107,43 @@ def test_deleting_a_memory_removes_its_fts_rows(store: Store, db_path: Path) -> 
     fts = read_sql(db_path, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'alpha'")
     assert fts == []
     assert read_sql(db_path, "SELECT count(*) FROM chunks") == [(1,)]
+
+
+def test_a_file_from_before_scope_tokens_is_migrated_and_searches_by_scope(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = next(i for i, step in enumerate(MIGRATIONS) if step.name == "0007_fts_scope")
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", MIGRATIONS[:before])
+    old = open_store(url(db_path))
+    tenant, space = Writer(old).tenant("a")
+    old.close()
+    conn = sqlite3.connect(db_path)  # chunks as the older schema wrote them: no scope_key column
+    with conn:
+        for rid, user in ((1, "alice"), (2, "bob")):
+            conn.execute("INSERT INTO users VALUES (?, ?, '2024-01-01T00:00:00.000000Z')", (tenant, user))
+            conn.execute(
+                "INSERT INTO memories (id, tenant_id, space_id, user_id, kind, core, text, metadata,"
+                " occurred_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'episode', 0, 'lisbon trip',"
+                " '{}', '2024-01-01T00:00:00.000000Z', '2024-01-01T00:00:00.000000Z',"
+                " '2024-01-01T00:00:00.000000Z')",
+                (f"m{rid}", tenant, space, user),
+            )
+            conn.execute(
+                "INSERT INTO chunks (id, memory_rid, ordinal, text, dense_key, sparse_key)"
+                " VALUES (?, (SELECT rid FROM memories WHERE id = ?), 0, 'lisbon trip', 'x', 'lisbon trip')",
+                (f"c{rid}", f"m{rid}"),
+            )
+    conn.close()
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", MIGRATIONS)
+
+    store = open_store(url(db_path))
+    try:
+        hits = store.keyword_search(Scope(tenant_id=tenant, user_id="bob"), None, "lisbon", 10)
+        assert [hit.memory_id for hit in hits] == ["m2"]
+        everyone = store.keyword_search(Scope(tenant_id=tenant), None, "lisbon", 10)
+        assert sorted(hit.memory_id for hit in everyone) == ["m1", "m2"]
+    finally:
+        store.close()
 
 
 # --- several stores on one file --------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from memhub.core.errors import InvalidInput
 from memhub.storage.cursors import decode_cursor, encode_cursor
-from memhub.storage.fts import MAX_TERMS, match_expression
+from memhub.storage.fts import MAX_TERMS, match_expression, scope_key, scoped_match
 
 from .contract import HOSTILE_TEXTS
 
@@ -26,14 +26,43 @@ def test_common_words_are_dropped_from_queries_unless_nothing_else_is_left() -> 
     assert match_expression("Who are you?") == '"who" OR "are" OR "you"'
 
 
-def test_every_hostile_text_is_valid_fts5() -> None:
+def test_every_hostile_text_is_valid_fts5_also_with_hostile_scope_ids() -> None:
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
-    conn.execute("INSERT INTO t VALUES ('some text')")
+    conn.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(sparse_key, scope_key, tokenize='unicode61 remove_diacritics 2')"
+    )
+    conn.execute("INSERT INTO t VALUES ('some text', ?)", (scope_key('a"b', "s:1", "u*", None),))
     for text in HOSTILE_TEXTS:
-        expression = match_expression(text)
-        if expression is not None:
+        words = match_expression(text)
+        if words is not None:
+            expression = scoped_match(words, 'a"b', None, text or "x", None)
             conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (expression,)).fetchall()
+
+
+def test_scope_tokens_select_exactly_their_scope_and_never_match_words() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(sparse_key, scope_key)")
+    rows = [
+        (1, "paris trip", scope_key("t1", "s1", "alice", "e1")),
+        (2, "paris food", scope_key("t1", "s1", "bob", None)),
+        (3, "paris", scope_key("t1", "s2", None, None)),
+        (4, "paris", scope_key("t2", "s3", "alice", "e1")),  # same user and session ids, other tenant
+    ]
+    conn.executemany("INSERT INTO t (rowid, sparse_key, scope_key) VALUES (?, ?, ?)", rows)
+
+    def hits(**scope: object) -> list[int]:
+        expression = scoped_match('"paris"', "t1", **scope)  # type: ignore[arg-type]
+        return [
+            r[0] for r in conn.execute("SELECT rowid FROM t WHERE t MATCH ? ORDER BY rowid", (expression,))
+        ]
+
+    assert hits() == [1, 2, 3]
+    assert hits(user_id="alice") == [1]
+    assert hits(session_id="e1") == [1]
+    assert hits(space_ids=["s1"]) == [1, 2]
+    assert hits(space_ids=["s1", "s2"]) == [1, 2, 3]
+    token = scope_key("t1", "s1", "alice", "e1").split()[0]
+    assert conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (f'sparse_key : "{token}"',)).fetchall() == []
 
 
 def test_cursors_round_trip_and_reject_foreign_or_broken_ones() -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from memhub.core.keycache import AUTH_CACHE_SECONDS
+
 
 def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll ``GET /v1/jobs/{id}`` until the job has finished; fail on ``failed`` or timeout."""
@@ -41,3 +43,17 @@ def assert_envelope(response: httpx.Response, status: int, code: str | None = No
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+def wait_until_refused(client: httpx.Client, path: str = "/v1/info") -> httpx.Response:
+    """The first 401 for ``path`` after a key was revoked by *another* process (``memhub keys revoke``).
+
+    A server trusts a key it checked for up to ``AUTH_CACHE_SECONDS`` (see ``core/keycache.py``), so the
+    revocation must land within that bound: asked again until then, and failed after it.
+    """
+    deadline = time.monotonic() + AUTH_CACHE_SECONDS + 1.0
+    while True:
+        response = client.get(path)
+        if response.status_code == 401 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.1)

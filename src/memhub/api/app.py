@@ -37,10 +37,12 @@ from memhub.core.ports import Embedder
 from memhub.runtime import Runtime
 from memhub.settings import Settings
 
-from . import native
+from . import mcp_http, native
 from .auth import bootstrap_admin_key
+from .console import mount_console
 from .deps import require_tenant
 from .errors import ErrorRenderers, install_error_handlers
+from .metrics import Metrics, MetricsMiddleware, add_metrics_route
 from .middleware import BodyLimitMiddleware, RequestLogMiddleware
 from .ratelimit import RateLimiter
 from .schemas import Health
@@ -80,12 +82,13 @@ def create_app(
     """
     settings = settings or Settings()
     renderers = ErrorRenderers()
+    metrics = Metrics()
     app = FastAPI(
         title="memhub",
         version=__version__,
         description="Self-hosted long-term memory for AI agents. Native API under `/v1`.",
-        lifespan=_lifespan(settings, embedder, bootstrap_key),
-        middleware=_middleware(settings, renderers),
+        lifespan=_lifespan(settings, embedder, bootstrap_key, metrics),
+        middleware=_middleware(settings, renderers, metrics),
         docs_url="/docs" if settings.docs_public else None,
         openapi_url="/openapi.json" if settings.docs_public else None,
     )
@@ -95,10 +98,15 @@ def create_app(
     )
     install_error_handlers(app, renderers)
     app.add_api_route("/health", _health, methods=["GET"], tags=["server"], summary="Liveness (no key)")
+    add_metrics_route(app, settings, metrics)
+    metrics.watch_store(lambda: getattr(app.state, "runtime", None))
+    mcp_http.mount(app, settings)
     if not settings.docs_public:
         _add_private_openapi(app)
     app.include_router(native.create_router())
     mount_adapters(app, settings, renderers, adapters)
+    if settings.console:
+        mount_console(app, renderers)
     return app
 
 
@@ -107,11 +115,11 @@ async def _health() -> Health:
 
 
 def _lifespan(
-    settings: Settings, embedder: Embedder | None, bootstrap_key: bool
+    settings: Settings, embedder: Embedder | None, bootstrap_key: bool, metrics: Metrics
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.open(settings, embedder=embedder)
+        runtime = Runtime.open(settings, embedder=embedder, observer=metrics)
         try:
             app.state.runtime = runtime
             app.state.service = runtime.service
@@ -120,7 +128,8 @@ def _lifespan(
             if settings.worker:
                 runtime.start_worker()
             log.info("memhub %s ready (store: %s)", __version__, runtime.store.backend)
-            yield
+            async with mcp_http.serving(app, runtime.service):  # the MCP SDK's task group lives here
+                yield
         finally:
             runtime.close()
             log.info("memhub stopped")
@@ -128,9 +137,12 @@ def _lifespan(
     return lifespan
 
 
-def _middleware(settings: Settings, renderers: ErrorRenderers) -> list[Middleware]:
-    """Outermost first: log every request (and catch the unexpected), CORS, then the body limit."""
-    stack = [Middleware(RequestLogMiddleware, renderers=renderers)]
+def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics) -> list[Middleware]:
+    """Outermost first: log every request (and catch the unexpected), time it, CORS, the body limit."""
+    stack = [
+        Middleware(RequestLogMiddleware, renderers=renderers),
+        Middleware(MetricsMiddleware, metrics=metrics),
+    ]
     if settings.cors_origins:
         stack.append(
             Middleware(

@@ -1,8 +1,9 @@
 """API keys at the door: reading the credentials, and the first-start admin key.
 
 Keys are checked by the service (``MemoryService.authenticate``, which looks up the key's hash) on every
-request, uncached, so a key revoked with ``memhub keys revoke`` — even from another process — stops
-working at once.
+request, through a short-lived cache of live keys (``core/keycache.py``): a key revoked through this
+server stops working at once; one revoked from another process (``memhub keys revoke`` while the server
+runs) within ``AUTH_CACHE_SECONDS`` (2 s).
 """
 
 from __future__ import annotations

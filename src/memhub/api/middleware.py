@@ -14,15 +14,17 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ErrorRenderers, body_too_large, internal_error
+from .route_template import route_template
 
 access_log = logging.getLogger("memhub.access")
 error_log = logging.getLogger("memhub.api")
 
 
 class RequestLogMiddleware:
-    """One INFO line per request (method, path, status, duration), and a 500 for unexpected errors.
+    """One INFO line per request (method, route, status, duration), and a 500 for unexpected errors.
 
-    Only the path is logged — no query string, headers or body — because those can carry keys, user ids
+    The route is logged as its template (``GET /v1/users/{user_id}``, see ``route_template.py``) — not the
+    raw path, no query string, headers or body — because those carry user, session and memory ids, keys
     and message contents. An exception escaping the app is logged once with its trace and answered with
     the generic 500 in the caller's protocol shape; it is not re-raised (uvicorn would log it again),
     unless the response had already started, in which case the connection must be dropped.
@@ -48,22 +50,23 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         except Exception:  # the one place unexpected errors become a 500 (logged with trace)
-            error_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            error_log.exception("unhandled error on %s %s", scope["method"], route_template(scope))
             if state["started"]:
                 raise
             response = self.renderers.render(scope["path"], internal_error())
             await response(scope, receive, send_and_watch)
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
+            route = route_template(scope)
             access_log.info(
                 "%s %s %s %.1fms",
                 scope["method"],
-                scope["path"],
+                route,
                 state["status"],
                 duration_ms,
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": route,
                     "status": state["status"],
                     "duration_ms": round(duration_ms, 2),
                 },

@@ -162,11 +162,11 @@ def _eval_condition(cond: Condition, actual: Any) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and not isinstance(b, list):
+        return any(_same(x, b) for x in a)  # a list-valued field matches any of its members
     # JSON has no int/bool distinction problem in Python except True == 1: keep them apart.
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, list) and not isinstance(b, list):
-        return any(_same(x, b) for x in a)  # a list-valued field matches any of its members
     return bool(a == b)
 
 

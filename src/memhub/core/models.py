@@ -337,6 +337,23 @@ class Record(_Model):
     updated_at: datetime
 
 
+class Blob(_Model):
+    """Bytes a tenant keeps under an owner id and a name: an upload's original file, a rendered page.
+
+    ``data`` is empty in listings (:meth:`Store.list_blobs`); ``size`` and ``sha256`` describe the bytes.
+    Memories stay text: a blob is what a protocol must hand back verbatim, never what is searched.
+    """
+
+    tenant_id: str
+    owner_id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    data: bytes = b""
+
+
 class Counts(_Model):
     """How much one tenant (or the whole store) holds."""
 

@@ -6,10 +6,10 @@ is pinned by ``tests/storage/contract.py``, which every backend must pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ import numpy.typing as npt
 from .filters import Filter
 from .models import (
     ApiKey,
+    Blob,
     Chunk,
     Counts,
     Event,
@@ -38,6 +39,9 @@ Vector = npt.NDArray[np.float32]
 
 Matrix = npt.NDArray[np.float32]
 """A 2-D float32 array, one normalised vector per row."""
+
+MemoryOrder = Literal["created_at", "occurred_at"]
+"""What a memory listing is ordered by (then by id): when memhub stored it, or when its source happened."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,14 @@ class JobOutcome:
     vectors: dict[str, Vector] = field(default_factory=dict)  # vector_hash -> vector (new ones only)
     model_id: str | None = None  # the embedder that made the vectors; required when there are chunks
 
+    def supersessions(self, now: datetime) -> list[tuple[str, str, datetime]]:
+        """``(old id, new id, valid_to)`` for each supersession. An old fact stops being valid when its
+        replacement starts to be (its ``valid_from``, else when it was said), not when the job happened
+        to run: an imported history keeps its own dates. ``now`` only covers a replacement that is not
+        in this outcome."""
+        starts = {s.memory.id: s.memory.valid_from or s.memory.occurred_at for s in self.memories}
+        return [(old, new, starts.get(new, now)) for old, new in self.supersede.items()]
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -98,12 +110,31 @@ class Embedder(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SimilarFact:
+    """An existing live fact of the user and its cosine similarity to the text it was found for."""
+
+    memory: Memory
+    score: float
+
+
+class FactFinder(Protocol):
+    """Finds, for each text, the user's live facts most similar to it (best first, at most ``limit``)."""
+
+    def __call__(self, texts: Sequence[str], limit: int) -> list[list[SimilarFact]]: ...
+
+
 @dataclass
 class ExtractionContext:
-    """What an extractor may look at besides the new events: the user's related existing facts."""
+    """What an extractor may look at besides the new events: the user's related existing facts.
+
+    ``similar_facts`` searches all of the user's live facts by meaning (the store's dense index), for
+    extractors that reconcile what they extract with what is known; it is None when the job has no user.
+    """
 
     existing_facts: list[Memory] = field(default_factory=list)
     previous_events: list[Event] = field(default_factory=list)  # earlier turns of the same session
+    similar_facts: FactFinder | None = None
 
 
 @runtime_checkable
@@ -117,7 +148,14 @@ class Extractor(Protocol):
 class Reranker(Protocol):
     """Scores (query, passage) pairs; higher is more relevant. Used to reorder fused candidates."""
 
-    def rerank(self, query: str, passages: Sequence[str]) -> list[float]: ...
+    def rerank(self, query: str, passages: Sequence[str]) -> list[float] | None:
+        """One score in [0, 1] per passage, in order; it becomes the result's ``rank_score``.
+
+        ``None`` means "no opinion" (a reranker that may fail softly, e.g. a chat model's unusable
+        reply): the results keep their fused order. A reranker that must not fail softly raises
+        :class:`~memhub.core.errors.Unavailable` instead, and the search fails with it.
+        """
+        ...
 
 
 @runtime_checkable
@@ -151,6 +189,9 @@ class Store(Protocol):
     def find_space(self, tenant_id: str, name: str) -> Space | None: ...
     def list_spaces(self, tenant_id: str) -> list[Space]: ...
     def delete_space(self, tenant_id: str, space_id: str) -> None: ...
+    def update_space(self, space: Space) -> Space:
+        """Replace ``name`` and ``metadata`` of an existing space (:class:`Conflict` on a taken name)."""
+        ...
 
     # --- users and sessions -----------------------------------------------------------------------
     def get_user(self, tenant_id: str, user_id: str) -> User: ...
@@ -181,6 +222,13 @@ class Store(Protocol):
         """
         ...
 
+    def submit_many(self, submissions: Sequence[tuple[Job, list[Event]]]) -> list[tuple[Job, bool]]:
+        """:meth:`submit` each ``(job, events)`` in order, all in one transaction (all or nothing).
+
+        A job id repeated within the batch behaves as a resubmission of the earlier one.
+        """
+        ...
+
     def list_events(
         self,
         tenant_id: str,
@@ -198,6 +246,10 @@ class Store(Protocol):
 
     # --- jobs -------------------------------------------------------------------------------------
     def get_job(self, tenant_id: str, job_id: str) -> Job: ...
+    def get_jobs(self, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
+        """The tenant's jobs among ``job_ids``, by id, in one round trip; unknown ids are left out."""
+        ...
+
     def claim_jobs(self, owner: str, now: datetime, lease_until: datetime, limit: int) -> list[Job]:
         """Lease up to ``limit`` jobs that are pending, or processing with an expired lease."""
         ...
@@ -220,8 +272,21 @@ class Store(Protocol):
     def get_chunks(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]: ...
     def memory_chunks(self, tenant_id: str, memory_id: str) -> list[Chunk]: ...
     def list_memories(
-        self, scope: Scope, flt: Filter | None, cursor: str | None, limit: int, newest_first: bool = True
-    ) -> Page: ...
+        self,
+        scope: Scope,
+        flt: Filter | None,
+        cursor: str | None,
+        limit: int,
+        newest_first: bool = True,
+        order_by: MemoryOrder = "created_at",
+    ) -> Page:
+        """Keyset pages ordered by ``(order_by, id)``, both descending when ``newest_first``."""
+        ...
+
+    def count_memories(self, scope: Scope, flt: Filter | None) -> int:
+        """How many memories :meth:`list_memories` lists for ``scope`` and ``flt`` (one count query)."""
+        ...
+
     def update_memory_metadata(
         self, tenant_id: str, memory_id: str, metadata: dict[str, object], now: datetime
     ) -> Memory: ...
@@ -242,11 +307,40 @@ class Store(Protocol):
         """The collection's records, oldest first (``created_at``, then ``id``)."""
         ...
 
+    def page_records(
+        self,
+        tenant_id: str,
+        collection: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> Page:
+        """Keyset pages of the collection in :meth:`list_records` order (reversed when ``newest_first``),
+        keeping only records whose ``data[key]`` is the string ``value`` for every ``where`` item
+        (keys are plain identifiers; a non-string value at the key never matches)."""
+        ...
+
     def update_record(self, record: Record) -> Record:
         """Replace ``data`` and ``updated_at`` of an existing record (:class:`NotFound` if none)."""
         ...
 
     def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None: ...
+
+    # --- blobs (bytes kept verbatim for an owner, see models.Blob) ---------------------------------
+    def put_blob(self, blob: Blob) -> Blob:
+        """Insert or replace the owner's blob of that name."""
+        ...
+
+    def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob: ...
+    def list_blobs(self, tenant_id: str, owner_id: str) -> list[Blob]:
+        """The owner's blobs by name, without their ``data``."""
+        ...
+
+    def delete_blobs(self, tenant_id: str, owner_id: str) -> int:
+        """Delete every blob of the owner; returns how many there were."""
+        ...
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import ids
+from .fact_search import DenseFactFinder
 from .models import Chunk, Event, EventKind, Job, Memory, MemoryDraft, MemoryKind, Scope, SourceRef
 from .paging import iter_items
 from .ports import Clock, Embedder, ExtractionContext, Extractor, JobOutcome, Store, StoredChunk, StoredMemory
@@ -89,6 +90,9 @@ class IngestProcessor:
             )
             page = self._store.list_memories(scope, None, None, MAX_EXISTING_FACTS)
             context.existing_facts = list(page.items)
+            context.similar_facts = DenseFactFinder(
+                self._store, self._embedder, job.tenant_id, job.space_id, job.user_id
+            )
         return context
 
     def _previous_turns(self, job: Job, session_id: str, events: list[Event]) -> list[Event]:

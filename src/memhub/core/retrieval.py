@@ -105,7 +105,16 @@ class Retriever:
         self._embedding_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def search(self, scope: Scope, flt: Filter | None, request: SearchRequest) -> list[SearchResult]:
+    @property
+    def reranker(self) -> Reranker | None:
+        """The reranker used when a search asks for one and brings none of its own."""
+        return self._reranker
+
+    def search(
+        self, scope: Scope, flt: Filter | None, request: SearchRequest, reranker: Reranker | None = None
+    ) -> list[SearchResult]:
+        """The best ``request.limit`` results; ``reranker`` (else the retriever's own) with ``rerank``."""
+        reranker = (reranker or self._reranker) if request.rerank else None
         pool_size = max(self._min_pool, request.limit * self._pool_factor)
         candidates = self._candidates(scope, flt, request, pool_size)
         if not candidates:
@@ -117,7 +126,7 @@ class Retriever:
         best = _best_chunk_per_memory(ranked, candidates)
         if request.threshold is not None:
             best = [c for c in best if calibrated_similarity(candidates[c].cosine) >= request.threshold]
-        reorders = request.recency_weight > 0 or (request.rerank and self._reranker is not None)
+        reorders = request.recency_weight > 0 or reranker is not None
         if not reorders:
             best = best[: request.limit]  # fetch only what will be returned
         missing = [candidates[c].memory_id for c in best if candidates[c].memory_id not in memories]
@@ -126,8 +135,8 @@ class Retriever:
         results = self._results(best, candidates, ranked, memories, scope.tenant_id)
         if request.recency_weight > 0:
             results = self._apply_recency(results, request.recency_weight)
-        if request.rerank and self._reranker is not None:
-            results = self._rerank(request.query, results)
+        if reranker is not None:
+            results = _rerank(reranker, request.query, results)
         return results[: request.limit]
 
     def _add_query_signals(
@@ -257,13 +266,18 @@ class Retriever:
             r.rank_score += weight * self._weights.recency * recency_bonus(r.memory.occurred_at, now)
         return sorted(results, key=lambda r: -r.rank_score)
 
-    def _rerank(self, query: str, results: list[SearchResult]) -> list[SearchResult]:
-        assert self._reranker is not None
-        passages = [r.chunk.text if r.chunk else r.memory.text for r in results]
-        scores = self._reranker.rerank(query, passages)
-        for r, s in zip(results, scores, strict=True):
-            r.rank_score = float(s)
-        return sorted(results, key=lambda r: -r.rank_score)
+
+def _rerank(reranker: Reranker, query: str, results: list[SearchResult]) -> list[SearchResult]:
+    """Results by the reranker's scores (their ``rank_score`` now); unchanged if it has no opinion."""
+    if not results:
+        return results
+    passages = [r.chunk.text if r.chunk else r.memory.text for r in results]
+    scores = reranker.rerank(query, passages)
+    if scores is None:
+        return results
+    for r, s in zip(results, scores, strict=True):
+        r.rank_score = float(s)
+    return sorted(results, key=lambda r: -r.rank_score)  # stable: equal scores keep the fused order
 
 
 def _best_chunk_per_memory(ranked: dict[str, float], candidates: dict[str, _Candidate]) -> list[str]:

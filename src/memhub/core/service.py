@@ -12,7 +12,7 @@ import hmac
 import json
 import secrets
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,9 +20,11 @@ from typing import Any
 from . import ids
 from .errors import Conflict, InvalidInput, LimitExceeded, NotFound, Unauthenticated
 from .filters import matches, parse_filter
+from .keycache import KeyCache
 from .models import (
     ActionInput,
     ApiKey,
+    Blob,
     Counts,
     DocumentInput,
     Event,
@@ -43,7 +45,7 @@ from .models import (
     User,
 )
 from .paging import iter_items
-from .ports import Clock, Embedder, Reranker, Store
+from .ports import Clock, Embedder, MemoryOrder, Reranker, Store
 from .retrieval import Retriever
 
 DEFAULT_SPACE = "default"
@@ -62,6 +64,7 @@ class Limits:
     max_page_size: int = 1000
     max_search_limit: int = 200
     max_metadata_bytes: int = 16_384
+    max_blob_bytes: int = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,14 @@ class Submitted:
 
     job: Job
     created: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated add, not stored yet: its job and events (``prepare_*``, then :meth:`submit_all`)."""
+
+    job: Job
+    events: list[Event]
 
 
 def hash_api_key(secret: str) -> str:
@@ -89,8 +100,10 @@ class MemoryService:
         reranker: Reranker | None = None,
         limits: Limits | None = None,
         on_submitted: Callable[[], None] | None = None,
+        key_cache: KeyCache | None = None,
     ) -> None:
         self.store = store
+        self._keys = key_cache or KeyCache()
         self._on_submitted = on_submitted
         self.embedder = embedder
         self.clock = clock
@@ -123,16 +136,30 @@ class MemoryService:
         return key, secret
 
     def authenticate(self, secret: str | None) -> Tenant:
-        """The tenant of a live key, or :class:`Unauthenticated`."""
+        """The tenant of a live key, or :class:`Unauthenticated` (see ``keycache.py`` for revocation)."""
         if not secret:
             raise Unauthenticated("missing API key")
         digest = hash_api_key(secret)
+        cached = self._keys.get(digest)
+        if cached is not None:
+            return cached
+        generation = self._keys.generation
         key = self.store.find_api_key(digest)
         # The lookup is by hash; the constant-time compare guards backends whose index lookup might
         # match on a prefix or collation rather than the exact bytes.
         if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, digest):
             raise Unauthenticated("invalid or revoked API key")
-        return self.store.get_tenant(key.tenant_id)
+        tenant = self.store.get_tenant(key.tenant_id)
+        self._keys.put(digest, tenant, generation)
+        return tenant
+
+    def recently_authenticated(self, secret: str) -> Tenant | None:
+        """The tenant of a key :meth:`authenticate` accepted moments ago, without reading the store.
+
+        None means "ask :meth:`authenticate`", never "refused". Lets an async caller skip handing the
+        check to a worker thread when the answer is already in memory.
+        """
+        return self._keys.get(hash_api_key(secret))
 
     def list_api_keys(self, tenant_name: str | None = None) -> list[ApiKey]:
         tenant_id = None
@@ -143,10 +170,13 @@ class MemoryService:
             tenant_id = tenant.id
         return self.store.list_api_keys(tenant_id)
 
-    def revoke_api_key(self, key_id_or_prefix: str) -> ApiKey:
-        for key in self.store.list_api_keys(None):
+    def revoke_api_key(self, key_id_or_prefix: str, *, tenant_id: str | None = None) -> ApiKey:
+        """Revoke a key by id or prefix; with ``tenant_id``, only one of that tenant's keys."""
+        for key in self.store.list_api_keys(tenant_id):
             if key_id_or_prefix in (key.id, key.prefix):
-                return self.store.revoke_api_key(key.id, self.clock.now())
+                revoked = self.store.revoke_api_key(key.id, self.clock.now())
+                self._keys.clear()  # refused from the next request on, not after the cache's TTL
+                return revoked
         raise NotFound(f"no API key with id or prefix {key_id_or_prefix!r}")
 
     def has_api_keys(self) -> bool:
@@ -155,13 +185,23 @@ class MemoryService:
     # ------------------------------------------------------------------------------------------
     # spaces
 
-    def create_space(self, tenant_id: str, name: str, metadata: dict[str, Any] | None = None) -> Space:
+    def create_space(
+        self,
+        tenant_id: str,
+        name: str,
+        metadata: dict[str, Any] | None = None,
+        *,
+        space_id: str | None = None,
+    ) -> Space:
+        """A new space; ``space_id`` lets a caller choose the id (:class:`Conflict` if it is taken)."""
         _check_name("space name", name)
+        if space_id is not None:
+            _check_name("space id", space_id)
         self._check_metadata(metadata)
         if self.store.find_space(tenant_id, name) is not None:
             raise Conflict(f"a space named {name!r} already exists")
         space = Space(
-            id=ids.new_id(),
+            id=space_id or ids.new_id(),
             tenant_id=tenant_id,
             name=name,
             metadata=metadata or {},
@@ -174,6 +214,24 @@ class MemoryService:
 
     def get_space(self, tenant_id: str, space_id: str) -> Space:
         return self.store.get_space(tenant_id, space_id)
+
+    def update_space(
+        self,
+        tenant_id: str,
+        space_id: str,
+        *,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Space:
+        """Rename a space and/or replace its metadata; the ``default`` space keeps its name."""
+        space = self.store.get_space(tenant_id, space_id)
+        if name is not None:
+            _check_name("space name", name)
+            if space.name == DEFAULT_SPACE and name != DEFAULT_SPACE:
+                raise Conflict("the default space cannot be renamed")
+        self._check_metadata(metadata)
+        changes = {"name": name or space.name, "metadata": space.metadata if metadata is None else metadata}
+        return self.store.update_space(space.model_copy(update=changes))
 
     def delete_space(self, tenant_id: str, space_id: str) -> None:
         space = self.store.get_space(tenant_id, space_id)
@@ -212,6 +270,33 @@ class MemoryService:
         idempotency_key: str | None = None,
     ) -> Submitted:
         """Store a conversation's messages durably and queue their processing; returns at once.
+
+        See :meth:`prepare_messages` for the arguments.
+        """
+        return self._store_one(
+            self.prepare_messages(
+                tenant_id,
+                messages,
+                user_id=user_id,
+                session_id=session_id,
+                space=space,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def prepare_messages(
+        self,
+        tenant_id: str,
+        messages: Sequence[MessageInput],
+        *,
+        user_id: str,
+        session_id: str | None = None,
+        space: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Submission:
+        """Validate an :meth:`add_messages` and build its job and events without storing anything.
 
         ``idempotency_key`` serves protocols whose request id is the caller's own deterministic digest
         of the input (GoMemory's ReqId): the job id then derives from (tenant, space, key) rather than
@@ -260,7 +345,7 @@ class MemoryService:
             )
             for i, m in enumerate(messages)
         ]
-        return self._submit(job_id, tenant_id, target.id, user_id, EventKind.MESSAGE, events)
+        return self._submission(job_id, tenant_id, target.id, user_id, EventKind.MESSAGE, events)
 
     def add_action(
         self,
@@ -276,6 +361,28 @@ class MemoryService:
 
         ``idempotency_key``: as for :meth:`add_messages`.
         """
+        return self._store_one(
+            self.prepare_action(
+                tenant_id,
+                action,
+                user_id=user_id,
+                session_id=session_id,
+                space=space,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def prepare_action(
+        self,
+        tenant_id: str,
+        action: ActionInput,
+        *,
+        user_id: str,
+        session_id: str | None = None,
+        space: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Submission:
+        """Validate an :meth:`add_action` and build its job and event without storing anything."""
         _check_name("user_id", user_id)
         self._check_content("content", action.content)
         self._check_metadata(action.metadata)
@@ -303,7 +410,7 @@ class MemoryService:
             created_at=now,
             job_id=job_id,
         )
-        return self._submit(job_id, tenant_id, target.id, user_id, EventKind.ACTION, [event])
+        return self._submission(job_id, tenant_id, target.id, user_id, EventKind.ACTION, [event])
 
     def add_document(
         self,
@@ -352,9 +459,26 @@ class MemoryService:
             created_at=now,
             job_id=job_id,
         )
-        return self._submit(job_id, tenant_id, target.id, user_id, EventKind.DOCUMENT, [event])
+        return self._store_one(
+            self._submission(job_id, tenant_id, target.id, user_id, EventKind.DOCUMENT, [event])
+        )
 
-    def _submit(
+    def submit_all(self, tenant_id: str, submissions: Sequence[Submission]) -> list[Submitted]:
+        """Store prepared submissions in one store transaction (all or nothing), in order.
+
+        For protocols whose one request carries many independent inputs (Memsy's ``/ingest``): N inputs
+        cost one transaction, not N. A job id repeated within the batch is a resubmission of the first.
+        """
+        if any(s.job.tenant_id != tenant_id for s in submissions):
+            raise InvalidInput("every submission must belong to the caller's tenant")
+        if not submissions:
+            return []
+        stored = self.store.submit_many([(s.job, s.events) for s in submissions])
+        if any(created for _, created in stored) and self._on_submitted is not None:
+            self._on_submitted()
+        return [Submitted(job, created) for job, created in stored]
+
+    def _submission(
         self,
         job_id: str,
         tenant_id: str,
@@ -362,7 +486,7 @@ class MemoryService:
         user_id: str | None,
         kind: EventKind,
         events: list[Event],
-    ) -> Submitted:
+    ) -> Submission:
         now = self.clock.now()
         job = Job(
             id=job_id,
@@ -374,13 +498,20 @@ class MemoryService:
             created_at=now,
             updated_at=now,
         )
-        stored, created = self.store.submit(job, events)
+        return Submission(job, events)
+
+    def _store_one(self, submission: Submission) -> Submitted:
+        stored, created = self.store.submit(submission.job, submission.events)
         if created and self._on_submitted is not None:
             self._on_submitted()
         return Submitted(stored, created)
 
     def get_job(self, tenant_id: str, job_id: str) -> Job:
         return self.store.get_job(tenant_id, job_id)
+
+    def get_jobs(self, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
+        """The tenant's jobs among ``job_ids`` by id (one store call; unknown ids are left out)."""
+        return self.store.get_jobs(tenant_id, job_ids)
 
     def job_events(self, tenant_id: str, job_id: str) -> list[Event]:
         """The events a job was submitted with (a document's original content), in submission order.
@@ -398,10 +529,21 @@ class MemoryService:
     # ------------------------------------------------------------------------------------------
     # retrieval
 
-    def search(self, tenant_id: str, request: SearchRequest) -> list[SearchResult]:
-        """Hybrid search within the tenant; see ``core/retrieval.py`` for how candidates are ranked."""
+    def search(
+        self, tenant_id: str, request: SearchRequest, *, reranker: Reranker | None = None
+    ) -> list[SearchResult]:
+        """Hybrid search within the tenant; see ``core/retrieval.py`` for how candidates are ranked.
+
+        ``request.rerank`` reorders with ``reranker`` (a protocol adapter's own, e.g. GoodMem's
+        registered ones), else with the service's; asking for it with neither is refused, not ignored.
+        """
         if not request.query.strip():
             raise InvalidInput("query must not be empty")
+        if request.rerank and reranker is None and self._retriever.reranker is None:
+            raise InvalidInput(
+                "rerank=true needs a reranker, and this server has none: start it with "
+                "--rerank-base-url (MEMHUB_RERANK_BASE_URL), or search without rerank"
+            )
         self._check_content("query", request.query)
         if not 1 <= request.limit <= self.limits.max_search_limit:
             raise InvalidInput(f"limit must be between 1 and {self.limits.max_search_limit}")
@@ -417,7 +559,7 @@ class MemoryService:
             kinds=request.kinds,
             core=request.core,
         )
-        return self._retriever.search(scope, flt, request)
+        return self._retriever.search(scope, flt, request, reranker)
 
     # ------------------------------------------------------------------------------------------
     # memories
@@ -438,7 +580,10 @@ class MemoryService:
         include_superseded: bool = False,
         cursor: str | None = None,
         limit: int = 50,
+        newest_first: bool = True,
+        order_by: MemoryOrder = "created_at",
     ) -> Page:
+        """Keyset pages by ``(order_by, id)``: ``created_at`` (stored) or ``occurred_at`` (happened)."""
         self._check_page_size(limit)
         scope = Scope(
             tenant_id=tenant_id,
@@ -449,7 +594,26 @@ class MemoryService:
             core=core,
             include_superseded=include_superseded,
         )
-        return self.store.list_memories(scope, parse_filter(filters), cursor, limit)
+        return self.store.list_memories(scope, parse_filter(filters), cursor, limit, newest_first, order_by)
+
+    def count_memories(
+        self,
+        tenant_id: str,
+        *,
+        user_id: str | None = None,
+        space: str | None = None,
+        kinds: list[MemoryKind] | None = None,
+        include_superseded: bool = False,
+    ) -> int:
+        """How many memories :meth:`list_memories` lists with these arguments (one count query)."""
+        scope = Scope(
+            tenant_id=tenant_id,
+            space_ids=None if space is None else [self.resolve_space(tenant_id, space).id],
+            user_id=user_id,
+            kinds=kinds,
+            include_superseded=include_superseded,
+        )
+        return self.store.count_memories(scope, None)
 
     def all_memories(
         self,
@@ -621,6 +785,21 @@ class MemoryService:
     def list_records(self, tenant_id: str, collection: str) -> list[Record]:
         return self.store.list_records(tenant_id, collection)
 
+    def page_records(
+        self,
+        tenant_id: str,
+        collection: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> Page:
+        """Keyset pages of a collection, narrowed to records whose ``data`` holds ``where``'s strings."""
+        return self.store.page_records(
+            tenant_id, collection, where=where, cursor=cursor, limit=limit, newest_first=newest_first
+        )
+
     def update_record(self, tenant_id: str, collection: str, record_id: str, data: dict[str, Any]) -> Record:
         """Replace a record's data (the caller merges); ``updated_at`` becomes now."""
         self._check_metadata(data)
@@ -630,6 +809,37 @@ class MemoryService:
 
     def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None:
         self.store.delete_record(tenant_id, collection, record_id)
+
+    # ------------------------------------------------------------------------------------------
+    # blobs: bytes kept verbatim for an owner (see models.Blob)
+
+    def put_blob(self, tenant_id: str, owner_id: str, name: str, content_type: str, data: bytes) -> Blob:
+        _check_name("blob owner", owner_id)
+        _check_name("blob name", name)
+        if len(data) > self.limits.max_blob_bytes:
+            raise LimitExceeded(
+                f"the content is {len(data)} bytes; the limit is {self.limits.max_blob_bytes}"
+            )
+        blob = Blob(
+            tenant_id=tenant_id,
+            owner_id=owner_id,
+            name=name,
+            content_type=content_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            created_at=self.clock.now(),
+            data=data,
+        )
+        return self.store.put_blob(blob)
+
+    def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob:
+        return self.store.get_blob(tenant_id, owner_id, name)
+
+    def list_blobs(self, tenant_id: str, owner_id: str) -> list[Blob]:
+        return self.store.list_blobs(tenant_id, owner_id)
+
+    def delete_blobs(self, tenant_id: str, owner_id: str) -> int:
+        return self.store.delete_blobs(tenant_id, owner_id)
 
     # ------------------------------------------------------------------------------------------
     # information

@@ -1,17 +1,21 @@
 """Store backends. :func:`open_store` picks one by URL scheme; ``runtime.py`` is its only caller.
 
 - ``sqlite:///relative/memhub.db`` / ``sqlite:////absolute/memhub.db``: the embedded store (default);
-- ``postgresql://…``: PostgreSQL + pgvector — not part of this build yet.
+- ``postgresql://user:password@host:5432/dbname``: PostgreSQL + pgvector (``pip install "memhub[postgres]"``);
+  psycopg is imported only then, so the default install does not need it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from memhub.core.errors import InvalidInput
 from memhub.core.ports import Store
 
 from .sqlite import SqliteStore
+from .sqlite_backup import BackupReport, backup_sqlite, restore_sqlite
 
-__all__ = ["SqliteStore", "open_store"]
+__all__ = ["BackupReport", "SqliteStore", "backup_store", "open_store", "restore_store"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
@@ -22,7 +26,34 @@ def open_store(url: str) -> Store:
     if scheme == "sqlite":
         return SqliteStore.from_url(url)
     if scheme in _POSTGRES_SCHEMES:
+        return _open_postgres(url)
+    raise InvalidInput(
+        f"unsupported store URL {url!r}: expected sqlite:///path/to/memhub.db or postgresql://host/dbname"
+    )
+
+
+def _open_postgres(url: str) -> Store:
+    try:
+        from .postgres import PostgresStore
+    except ImportError as exc:  # the optional extra is not installed
         raise InvalidInput(
-            "PostgreSQL storage is not available in this build yet; use sqlite:///path/to/memhub.db"
-        )
-    raise InvalidInput(f"unsupported store URL {url!r}: expected sqlite:///path/to/memhub.db")
+            f'PostgreSQL support needs extra packages ({exc.name} is missing): pip install "memhub[postgres]"'
+        ) from exc
+    return PostgresStore.from_url(url)
+
+
+def backup_store(url: str, dest: Path, *, overwrite: bool = False) -> BackupReport:
+    """A consistent copy of the (possibly running) store at ``url`` written to the file ``dest``."""
+    _require_sqlite(url, "backup")
+    return backup_sqlite(url, dest, overwrite=overwrite)
+
+
+def restore_store(src: Path, url: str, *, force: bool = False) -> BackupReport:
+    """Replace the store at ``url`` (not in use by any process) with the backup file ``src``."""
+    _require_sqlite(url, "restore")
+    return restore_sqlite(src, url, force=force)
+
+
+def _require_sqlite(url: str, what: str) -> None:
+    if url.partition(":")[0].lower() != "sqlite":
+        raise InvalidInput(f"memhub {what} handles SQLite stores; back up PostgreSQL with pg_dump")

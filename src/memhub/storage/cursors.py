@@ -16,8 +16,18 @@ import binascii
 import json
 
 from memhub.core.errors import InvalidInput
+from memhub.core.ports import MemoryOrder
 
 CursorKey = tuple[str | int, ...]
+
+ORDER_COLUMNS: dict[MemoryOrder, str] = {"created_at": "created_at", "occurred_at": "occurred_at"}
+"""The memories column of each listing order (a closed set: it is interpolated into SQL)."""
+
+
+def memory_listing(newest_first: bool, order_by: MemoryOrder) -> str:
+    """The tag of a memories listing; ``created_at`` keeps its original tags so old cursors still work."""
+    direction = "desc" if newest_first else "asc"
+    return f"memories-{direction}" if order_by == "created_at" else f"memories-{order_by}-{direction}"
 
 
 def encode_cursor(listing: str, key: CursorKey) -> str:

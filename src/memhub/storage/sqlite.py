@@ -16,7 +16,7 @@ the file itself, not from anything this process remembers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
 from memhub.core.models import (
     ApiKey,
+    Blob,
     Chunk,
     Counts,
     Event,
@@ -38,8 +39,9 @@ from memhub.core.models import (
     Tenant,
     User,
 )
-from memhub.core.ports import ChunkHit, JobOutcome, Vector
+from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
+from . import sqlite_blobs as blobs
 from . import sqlite_jobs as jobs
 from . import sqlite_memories as memories
 from . import sqlite_records as records
@@ -131,6 +133,10 @@ class SqliteStore:
         with self._db.write() as conn:
             tenancy.delete_space(conn, tenant_id, space_id)
 
+    def update_space(self, space: Space) -> Space:
+        with self._db.write() as conn:
+            return tenancy.update_space(conn, space)
+
     # --- users and sessions -----------------------------------------------------------------------
     def get_user(self, tenant_id: str, user_id: str) -> User:
         with self._db.read() as conn:
@@ -167,6 +173,10 @@ class SqliteStore:
         with self._db.write() as conn:
             return jobs.submit(conn, job, events)
 
+    def submit_many(self, submissions: Sequence[tuple[Job, list[Event]]]) -> list[tuple[Job, bool]]:
+        with self._db.write() as conn:
+            return [jobs.submit(conn, job, events) for job, events in submissions]
+
     def list_events(
         self,
         tenant_id: str,
@@ -189,6 +199,10 @@ class SqliteStore:
     def get_job(self, tenant_id: str, job_id: str) -> Job:
         with self._db.read() as conn:
             return jobs.get_job(conn, tenant_id, job_id)
+
+    def get_jobs(self, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
+        with self._db.read() as conn:
+            return jobs.get_jobs(conn, tenant_id, job_ids)
 
     def claim_jobs(self, owner: str, now: datetime, lease_until: datetime, limit: int) -> list[Job]:
         if limit <= 0:
@@ -226,11 +240,21 @@ class SqliteStore:
             return memories.memory_chunks(conn, tenant_id, memory_id)
 
     def list_memories(
-        self, scope: Scope, flt: Filter | None, cursor: str | None, limit: int, newest_first: bool = True
+        self,
+        scope: Scope,
+        flt: Filter | None,
+        cursor: str | None,
+        limit: int,
+        newest_first: bool = True,
+        order_by: MemoryOrder = "created_at",
     ) -> Page:
         _check_page_size(limit)
         with self._db.read() as conn:
-            return memories.list_memories(conn, scope, flt, cursor, limit, newest_first)
+            return memories.list_memories(conn, scope, flt, cursor, limit, newest_first, order_by)
+
+    def count_memories(self, scope: Scope, flt: Filter | None) -> int:
+        with self._db.read() as conn:
+            return memories.count_memories(conn, scope, flt)
 
     def update_memory_metadata(
         self, tenant_id: str, memory_id: str, metadata: dict[str, object], now: datetime
@@ -259,6 +283,19 @@ class SqliteStore:
         with self._db.read() as conn:
             return records.list_records(conn, tenant_id, collection)
 
+    def page_records(
+        self,
+        tenant_id: str,
+        collection: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> Page:
+        with self._db.read() as conn:
+            return records.page_records(conn, tenant_id, collection, where, cursor, limit, newest_first)
+
     def update_record(self, record: Record) -> Record:
         with self._db.write() as conn:
             return records.update_record(conn, record)
@@ -266,6 +303,23 @@ class SqliteStore:
     def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None:
         with self._db.write() as conn:
             records.delete_record(conn, tenant_id, collection, record_id)
+
+    # --- blobs ----------------------------------------------------------------------------------
+    def put_blob(self, blob: Blob) -> Blob:
+        with self._db.write() as conn:
+            return blobs.put_blob(conn, blob)
+
+    def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob:
+        with self._db.read() as conn:
+            return blobs.get_blob(conn, tenant_id, owner_id, name)
+
+    def list_blobs(self, tenant_id: str, owner_id: str) -> list[Blob]:
+        with self._db.read() as conn:
+            return blobs.list_blobs(conn, tenant_id, owner_id)
+
+    def delete_blobs(self, tenant_id: str, owner_id: str) -> int:
+        with self._db.write() as conn:
+            return blobs.delete_blobs(conn, tenant_id, owner_id)
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:

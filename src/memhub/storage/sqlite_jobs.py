@@ -14,6 +14,7 @@ not a failed attempt); a failed job that is submitted again starts over at zero.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 from memhub.core.errors import Conflict, InvalidInput, NotFound
@@ -150,6 +151,19 @@ def get_job(conn: sqlite3.Connection, tenant_id: str, job_id: str) -> Job:
     if row is None:
         raise NotFound(f"job {job_id} not found")
     return job_from_row(row)
+
+
+def get_jobs(conn: sqlite3.Connection, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
+    found: dict[str, Job] = {}
+    unique = list(dict.fromkeys(job_ids))
+    for start in range(0, len(unique), 500):  # well under SQLite's bound-parameter limit
+        batch = unique[start : start + 500]
+        rows = conn.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE id IN ({placeholders(len(batch))}) AND tenant_id = ?",
+            (*batch, tenant_id),
+        )
+        found.update((job.id, job) for job in map(job_from_row, rows))
+    return found
 
 
 def claim_jobs(

@@ -16,10 +16,11 @@ from typing import Any
 from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.filters import Filter
 from memhub.core.models import Chunk, Memory, Page, Scope, SourceRef
-from memhub.core.ports import JobOutcome, StoredMemory
+from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 
 from .codec import encode_json, encode_time
-from .cursors import decode_cursor, encode_cursor
+from .cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
+from .fts import scope_key
 from .sqlite_rows import (
     CHUNK_COLUMNS,
     MEMORY_COLUMNS,
@@ -40,8 +41,8 @@ _INSERT_MEMORY = (
     f" VALUES ({placeholders(16)})"
 )
 _INSERT_CHUNK = (
-    "INSERT INTO chunks (id, memory_rid, ordinal, text, dense_key, sparse_key, start_offset, end_offset)"
-    f" VALUES ({placeholders(8)})"
+    "INSERT INTO chunks (id, memory_rid, ordinal, text, dense_key, sparse_key, start_offset, end_offset,"
+    f" scope_key) VALUES ({placeholders(9)})"
 )
 
 
@@ -58,12 +59,13 @@ def write_outcome(conn: sqlite3.Connection, tenant_id: str, outcome: JobOutcome,
     store_vectors(conn, model_id, outcome.vectors)
     for stored in outcome.memories:
         _write_memory(conn, tenant_id, stored, model_id)
-    for old_id, new_id in outcome.supersede.items():
-        conn.execute(
-            "UPDATE memories SET valid_to = ?, superseded_by = ?, updated_at = ?"
-            " WHERE id = ? AND +tenant_id = ?",
-            (encode_time(now), new_id, encode_time(now), old_id, tenant_id),
-        )
+    conn.executemany(
+        "UPDATE memories SET valid_to = ?, superseded_by = ?, updated_at = ? WHERE id = ? AND +tenant_id = ?",
+        [
+            (encode_time(valid_to), new_id, encode_time(now), old_id, tenant_id)
+            for old_id, new_id, valid_to in outcome.supersessions(now)
+        ],
+    )
     return [stored.memory.id for stored in outcome.memories]
 
 
@@ -84,8 +86,9 @@ def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory
         "INSERT INTO memory_sources (memory_rid, ordinal, event_id, external_id) VALUES (?, ?, ?, ?)",
         [(rid, i, source.event_id, source.external_id) for i, source in enumerate(memory.sources)],
     )
+    scope = scope_key(tenant_id, memory.space_id, memory.user_id, memory.session_id)
     for stored_chunk in stored.chunks:
-        chunk_rid = _inserted_rid(conn.execute(_INSERT_CHUNK, chunk_params(stored_chunk.chunk, rid)))
+        chunk_rid = _inserted_rid(conn.execute(_INSERT_CHUNK, chunk_params(stored_chunk.chunk, rid, scope)))
         _link_vector(conn, chunk_rid, model_id, stored_chunk.vector_hash)
 
 
@@ -184,24 +187,33 @@ def list_memories(
     cursor: str | None,
     limit: int,
     newest_first: bool,
+    order_by: MemoryOrder = "created_at",
 ) -> Page:
-    """Keyset pages ordered by ``(created_at, id)``, newest first unless asked otherwise."""
-    listing = "memories-desc" if newest_first else "memories-asc"
+    """Keyset pages ordered by ``(order_by, id)``, newest first unless asked otherwise."""
+    listing = memory_listing(newest_first, order_by)
     after = decode_cursor(listing, cursor, 2)
     where, params = scope_condition(scope)
     where += filter_condition(conn, flt)
+    column = f"m.{ORDER_COLUMNS[order_by]}"
     if after is not None:
-        where += " AND (m.created_at, m.id) " + ("< (?, ?)" if newest_first else "> (?, ?)")
+        where += f" AND ({column}, m.id) " + ("< (?, ?)" if newest_first else "> (?, ?)")
         params.extend(after)
     direction = "DESC" if newest_first else "ASC"
-    where += f" ORDER BY m.created_at {direction}, m.id {direction} LIMIT ?"
+    where += f" ORDER BY {column} {direction}, m.id {direction} LIMIT ?"
     memories = load_memories(conn, where, [*params, limit + 1])
     if len(memories) <= limit:
         return Page(items=memories)
     last = memories[limit - 1]
-    return Page(
-        items=memories[:limit], next_cursor=encode_cursor(listing, (encode_time(last.created_at), last.id))
-    )
+    key = (encode_time(getattr(last, ORDER_COLUMNS[order_by])), last.id)
+    return Page(items=memories[:limit], next_cursor=encode_cursor(listing, key))
+
+
+def count_memories(conn: sqlite3.Connection, scope: Scope, flt: Filter | None) -> int:
+    """How many memories :func:`list_memories` would list: one ``count(*)``, nothing materialised."""
+    where, params = scope_condition(scope)
+    where += filter_condition(conn, flt)
+    row = conn.execute(f"SELECT count(*) FROM memories m WHERE {where}", params).fetchone()
+    return int(row[0])
 
 
 # --- changing ---------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 
 from memhub.core.errors import Conflict, NotFound
-from memhub.core.models import Record
+from memhub.core.models import Page, Record
 
 from .codec import encode_json, encode_time
+from .cursors import decode_cursor, encode_cursor
+from .record_pages import checked_fields, records_listing
 from .sqlite_rows import RECORD_COLUMNS, placeholders, record_from_row, record_params
 from .sqlite_tenancy import get_tenant
 
@@ -41,6 +44,38 @@ def list_records(conn: sqlite3.Connection, tenant_id: str, collection: str) -> l
         (tenant_id, collection),
     )
     return [record_from_row(row) for row in rows]
+
+
+def page_records(
+    conn: sqlite3.Connection,
+    tenant_id: str,
+    collection: str,
+    where: Mapping[str, str] | None,
+    cursor: str | None,
+    limit: int,
+    newest_first: bool,
+) -> Page:
+    """Keyset pages over ``records_list``; ``where`` keys are matched with ``json_extract`` as the
+    index walks, so a page reads about as many rows as it returns when most rows match."""
+    listing = records_listing(collection, newest_first)
+    after = decode_cursor(listing, cursor, 2)
+    sql = f"SELECT {RECORD_COLUMNS} FROM records WHERE tenant_id = ? AND collection = ?"
+    params: list[object] = [tenant_id, collection]
+    for field, value in checked_fields(where):
+        # json_extract of a non-string (number, true) is not TEXT, so it never equals the string
+        sql += " AND json_extract(data, ?) = ?"
+        params.extend([f'$."{field}"', value])
+    if after is not None:
+        sql += " AND (created_at, id) " + ("< (?, ?)" if newest_first else "> (?, ?)")
+        params.extend(after)
+    direction = "DESC" if newest_first else "ASC"
+    sql += f" ORDER BY created_at {direction}, id {direction} LIMIT ?"
+    found = [record_from_row(row) for row in conn.execute(sql, [*params, limit + 1])]
+    if len(found) <= limit:
+        return Page(items=found)
+    last = found[limit - 1]
+    key = (encode_time(last.created_at), last.id)
+    return Page(items=found[:limit], next_cursor=encode_cursor(listing, key))
 
 
 def update_record(conn: sqlite3.Connection, record: Record) -> Record:

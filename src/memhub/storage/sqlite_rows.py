@@ -252,7 +252,7 @@ def chunk_from_row(row: sqlite3.Row) -> Chunk:
     )
 
 
-def chunk_params(chunk: Chunk, memory_rid: int) -> tuple[Any, ...]:
+def chunk_params(chunk: Chunk, memory_rid: int, scope_key: str) -> tuple[Any, ...]:
     return (
         chunk.id,
         memory_rid,
@@ -262,6 +262,7 @@ def chunk_params(chunk: Chunk, memory_rid: int) -> tuple[Any, ...]:
         chunk.sparse_key,
         chunk.start,
         chunk.end,
+        scope_key,
     )
 
 

@@ -23,7 +23,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from memhub.core.errors import Unavailable
+
 from .codec import encode_time
+from .fts import scope_key
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Migration:
     statements: tuple[str, ...]
 
 
+_SCOPE_KEY_FUNCTION = "memhub_scope_key"
 _BUMP_REV = "UPDATE meta SET value = value + 1 WHERE key = 'rev';"
 _CURRENT_REV = "(SELECT value FROM meta WHERE key = 'rev')"
 
@@ -226,19 +230,73 @@ _RECORDS = (
     "CREATE INDEX records_list ON records(tenant_id, collection, created_at, id)",
 )
 
+_BLOBS = (
+    """CREATE TABLE blobs (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, owner_id, name))""",
+)
+
+_FTS_COLUMNS = "sparse_key, scope_key"
+_FTS_SCOPE = (
+    # The FTS index gains the scope_key column (fts.py says why). FTS5 cannot add a column, so the
+    # index and its triggers are made anew and rebuilt from ``chunks``, existing chunks' keys computed
+    # by the SQL function ``migrate()`` registers for the purpose.
+    "DROP TRIGGER chunks_fts_insert",
+    "DROP TRIGGER chunks_fts_delete",
+    "DROP TABLE chunks_fts",
+    "ALTER TABLE chunks ADD COLUMN scope_key TEXT NOT NULL DEFAULT ''",
+    f"""UPDATE chunks SET scope_key = (
+        SELECT {_SCOPE_KEY_FUNCTION}(m.tenant_id, m.space_id, m.user_id, m.session_id)
+        FROM memories m WHERE m.rid = chunks.memory_rid)""",
+    """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        sparse_key, scope_key, content='chunks', content_rowid='rid',
+        tokenize='unicode61 remove_diacritics 2')""",
+    "INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')",
+    f"""CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts (rowid, {_FTS_COLUMNS}) VALUES (new.rid, new.sparse_key, new.scope_key);
+    END""",
+    f"""CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts (chunks_fts, rowid, {_FTS_COLUMNS})
+        VALUES ('delete', old.rid, old.sparse_key, old.scope_key);
+    END""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
     Migration("0003_memories_chunks_vectors", _MEMORY_TABLES),
     Migration("0004_triggers", _TRIGGERS),
     Migration("0005_records", _RECORDS),
+    Migration("0006_blobs", _BLOBS),
+    Migration("0007_fts_scope", _FTS_SCOPE),
 )
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply the missing steps in order, one transaction each; return the names applied now."""
     conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    conn.create_function(_SCOPE_KEY_FUNCTION, 4, scope_key, deterministic=True)
+    _refuse_newer_schema(conn)
     return [step.name for step in MIGRATIONS if _apply(conn, step)]
+
+
+def _refuse_newer_schema(conn: sqlite3.Connection) -> None:
+    """A file migrated by a newer memhub has tables and triggers this version does not know how to keep
+    consistent (writing to it could corrupt derived state such as the FTS index): refuse it."""
+    known = {step.name for step in MIGRATIONS}
+    unknown = [name for name in applied_migrations(conn) if name not in known]
+    if unknown:
+        raise Unavailable(
+            f"this store was upgraded by a newer memhub (schema steps {', '.join(unknown)});"
+            " upgrade memhub to open it, or restore a backup made with this version"
+        )
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -138,6 +138,19 @@ def list_spaces(conn: sqlite3.Connection, tenant_id: str) -> list[Space]:
     return [space_from_row(row) for row in rows]
 
 
+def update_space(conn: sqlite3.Connection, space: Space) -> Space:
+    other = find_space(conn, space.tenant_id, space.name)
+    if other is not None and other.id != space.id:
+        raise Conflict(f"a space named {space.name!r} already exists")
+    updated = conn.execute(
+        "UPDATE spaces SET name = ?, metadata = ? WHERE id = ? AND tenant_id = ?",
+        (space.name, encode_json(space.metadata), space.id, space.tenant_id),
+    )
+    if updated.rowcount == 0:
+        raise NotFound(f"space {space.id} not found")
+    return get_space(conn, space.tenant_id, space.id)
+
+
 def delete_space(conn: sqlite3.Connection, tenant_id: str, space_id: str) -> None:
     deleted = conn.execute("DELETE FROM spaces WHERE id = ? AND tenant_id = ?", (space_id, tenant_id))
     if deleted.rowcount == 0:

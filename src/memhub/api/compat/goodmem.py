@@ -9,6 +9,9 @@ resource modules:
 * ``goodmem_registry`` — rerankers and LLMs (and embedder updates), kept as records;
 * ``goodmem_memories`` — memory create/get/list/delete/content and the batch calls;
 * ``goodmem_retrieve`` — ``POST /v1/memories:retrieve``, the NDJSON stream;
+* ``goodmem_pdf`` — PDF memories: kept files, rendered pages; ``goodmem_llm`` — the retrieve LLM stage;
+* ``goodmem_keys`` — API keys (memhub tenant keys) and users (the tenant);
+* ``goodmem_unsupported`` — the routes answered 501, with the reason;
 * ``goodmem_filter`` — filter expressions → ``core.filters``; ``goodmem_wire`` — wire shapes.
 
 Why the choices below:
@@ -198,11 +201,22 @@ def mount_prefix(settings: Settings) -> str:
 
 def create_router(settings: Settings) -> APIRouter:
     """The GoodMem routes under ``/v1``, relative to the mount prefix."""
-    from . import goodmem_memories, goodmem_registry, goodmem_resources, goodmem_retrieve
+    from . import (
+        goodmem_keys,
+        goodmem_memories,
+        goodmem_pdf,
+        goodmem_registry,
+        goodmem_resources,
+        goodmem_retrieve,
+        goodmem_unsupported,
+    )
 
     api = APIRouter(route_class=GoodmemRoute, tags=["GoodMem compatibility"])
     goodmem_resources.add_routes(api)
     goodmem_registry.add_routes(api)
     goodmem_retrieve.add_routes(api)  # before memories: ``/v1/memories:retrieve`` is a static path
     goodmem_memories.add_routes(api)
+    goodmem_pdf.add_routes(api)
+    goodmem_keys.add_routes(api)  # /v1/users/me before the 501 /v1/users/{id} routes
+    goodmem_unsupported.add_routes(api)
     return api

@@ -13,7 +13,8 @@ memory is two things:
 
 The document's ``id`` is the GoodMem memory id (it becomes the memhub memory's source ``external_id``),
 which is how a search hit is mapped back to its GoodMem memory. A caller-supplied ``memoryId`` that a
-record already holds is a 409. memhub indexes text: content that is not UTF-8 is refused with a 400.
+record already holds is a 409. memhub indexes text: a PDF is indexed by its text layer and kept as a
+file (``goodmem_pdf``); other content that is not UTF-8 is refused with a 400.
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ from starlette.datastructures import UploadFile
 
 from memhub.api.errors import from_core_error, status_for
 from memhub.core.errors import Conflict, InvalidInput, MemhubError, NotFound
-from memhub.core.filters import Filter, matches
 from memhub.core.models import DocumentInput, Job, Record, Tenant
 from memhub.core.service import MemoryService
 
 from ..deps import ServiceDep
 from .goodmem import TenantDep, query, query_bool, query_int, read_json, wire_status
-from .goodmem_filter import parse_expression
+from .goodmem_listing import Item, select_all, select_page, selection
+from .goodmem_pdf import document_text, keep_file, kept_file
 from .goodmem_resources import MEMORIES, clamp_page, decode_token, encode_token, space_of
 from .goodmem_wire import (
-    PROCESSING_STATUS,
     BatchCreate,
     BatchDelete,
     BatchGet,
@@ -52,9 +52,6 @@ from .goodmem_wire import (
 )
 
 MEMORY_PAGE = (50, 500)  # default and largest page of memories
-STATUSES = frozenset(PROCESSING_STATUS.values())
-SORT_FIELDS = frozenset({"created_at", "updated_at", "content_type", "processing_status"})
-Item = tuple[Record, "Job | None"]
 
 
 def add_routes(api: APIRouter) -> None:
@@ -65,8 +62,6 @@ def add_routes(api: APIRouter) -> None:
     api.add_api_route("/v1/memories/{memory_id}", get_memory, methods=["GET"])
     api.add_api_route("/v1/memories/{memory_id}", delete_memory, methods=["DELETE"])
     api.add_api_route("/v1/memories/{memory_id}/content", memory_content, methods=["GET"])
-    api.add_api_route("/v1/memories/{memory_id}/pages", memory_pages, methods=["GET"])
-    api.add_api_route("/v1/memories/{memory_id}/pages/{page_index}/image", page_image, methods=["GET"])
     api.add_api_route("/v1/spaces/{space_id}/memories", list_memories, methods=["GET"])
 
 
@@ -122,10 +117,7 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
     memory_id = check_uuid(body.memory_id, "memoryId") if body.memory_id else str(uuid.uuid4())
     if not body.content_type.strip():
         raise InvalidInput("contentType must not be empty")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("memhub indexes text: the content must be UTF-8 text") from None
+    text, as_file = document_text(body.content_type, content)
     requested = body.chunking_config
     if requested is None:
         requested = _space_chunking(space.metadata)
@@ -142,6 +134,15 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
         "ownerId": tenant.id,
     }
     _claim(service, tenant.id, memory_id, data)
+    if as_file:
+        try:
+            files = keep_file(
+                service, tenant.id, memory_id, body.content_type, content, body.extract_page_images
+            )
+        except Exception:
+            _withdraw(service, tenant.id, memory_id)
+            raise
+        data = service.update_record(tenant.id, MEMORIES, memory_id, {**data, **files}).data
     title = body.metadata.get("title")
     document = DocumentInput(
         content=text,
@@ -155,7 +156,7 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
     try:
         submitted = service.add_document(tenant.id, document, space=space.id)
     except Exception:
-        service.delete_record(tenant.id, MEMORIES, memory_id)
+        _withdraw(service, tenant.id, memory_id)
         raise
     record = service.update_record(tenant.id, MEMORIES, memory_id, {**data, "jobId": submitted.job.id})
     return memory_json(record, submitted.job)
@@ -166,6 +167,11 @@ def _claim(service: MemoryService, tenant_id: str, memory_id: str, data: dict[st
         service.add_record(tenant_id, MEMORIES, memory_id, data)
     except Conflict:
         raise Conflict(f"memory {memory_id} already exists") from None
+
+
+def _withdraw(service: MemoryService, tenant_id: str, memory_id: str) -> None:
+    service.delete_blobs(tenant_id, memory_id)
+    service.delete_record(tenant_id, MEMORIES, memory_id)
 
 
 def _space_chunking(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +199,10 @@ def job_of(service: MemoryService, tenant_id: str, record: Record) -> Job | None
 
 
 def original_content(service: MemoryService, tenant_id: str, record: Record) -> bytes:
-    """The bytes the caller sent (memhub keeps them as the document event's UTF-8 text)."""
+    """The bytes the caller sent: the kept file, else the document event's UTF-8 text."""
+    file = kept_file(service, tenant_id, record)
+    if file is not None:
+        return file
     try:
         events = service.job_events(tenant_id, record.data["jobId"]) if record.data.get("jobId") else []
     except NotFound:
@@ -206,8 +215,17 @@ def original_content(service: MemoryService, tenant_id: str, record: Record) -> 
 def render(
     service: MemoryService, tenant_id: str, record: Record, *, content: bool, history: bool
 ) -> dict[str, Any]:
+    item = (record, job_of(service, tenant_id, record))
+    return render_item(service, tenant_id, item, content=content, history=history)
+
+
+def render_item(
+    service: MemoryService, tenant_id: str, item: Item, *, content: bool, history: bool
+) -> dict[str, Any]:
+    """A memory whose job was already read (lists read the jobs of a whole page at once)."""
+    record, job = item
     raw = original_content(service, tenant_id, record) if content else None
-    return memory_json(record, job_of(service, tenant_id, record), content=raw, history=history)
+    return memory_json(record, job, content=raw, history=history)
 
 
 def get_memory(memory_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
@@ -223,75 +241,29 @@ def memory_content(memory_id: str, tenant: TenantDep, service: ServiceDep) -> Re
     return Response(content=data, media_type=record.data["contentType"])
 
 
-def memory_pages(memory_id: str, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-    """memhub renders no page images (it indexes text), so every memory has none."""
-    load(service, tenant.id, memory_id)
-    return {"pageImages": []}
-
-
-def page_image(memory_id: str, page_index: int, tenant: TenantDep, service: ServiceDep) -> Response:
-    load(service, tenant.id, memory_id)
-    raise NotFound(f"memory {memory_id} has no page image {page_index}")
-
-
 def list_memories(space_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
     """One space's memories, filtered, sorted (stable, id tiebreak) and paged by an offset token."""
     space = space_of(service, tenant.id, space_id)
-    status = query(request, "status_filter")
-    expression = query(request, "filter")
-    items = select(service, tenant.id, space.id, status, expression)
-    _sort(items, query(request, "sort_by"), query(request, "sort_order"))
+    chosen = selection(
+        space.id,
+        query(request, "status_filter"),
+        query(request, "filter"),
+        query(request, "sort_by"),
+        query(request, "sort_order"),
+    )
     size = clamp_page(query_int(request, "max_results"), *MEMORY_PAGE)
     start = decode_token(query(request, "next_token"))
     content = query_bool(request, "include_content")
     history = query_bool(request, "include_processing_history")
-    page = [
-        render(service, tenant.id, r, content=content, history=history)
-        for r, _ in items[start : start + size]
-    ]
-    out: dict[str, Any] = {"memories": page}
-    if start + size < len(items):
+    items, more = select_page(service, tenant.id, chosen, start, size)
+    out: dict[str, Any] = {
+        "memories": [
+            render_item(service, tenant.id, item, content=content, history=history) for item in items
+        ]
+    }
+    if more:
         out["nextToken"] = encode_token(start + size)
     return out
-
-
-def select(
-    service: MemoryService, tenant_id: str, space_id: str, status: str | None, expression: str | None
-) -> list[Item]:
-    """The space's memories whose status and metadata match (the filter semantics are the core's)."""
-    if status and status.upper() not in STATUSES:
-        raise InvalidInput(f"status_filter must be one of {', '.join(sorted(STATUSES))}")
-    flt: Filter | None = parse_expression(expression) if expression else None
-    records = [r for r in service.list_records(tenant_id, MEMORIES) if r.data.get("spaceId") == space_id]
-    items = [(r, job_of(service, tenant_id, r)) for r in records if matches(flt, r.data.get("metadata", {}))]
-    if status:
-        items = [(r, j) for r, j in items if _status(j) == status.upper()]
-    return items
-
-
-def _status(job: Job | None) -> str:
-    return PROCESSING_STATUS[job.status] if job is not None else "PENDING"
-
-
-def _sort(items: list[Item], sort_by: str | None, sort_order: str | None) -> None:
-    field = (sort_by or "created_at").lower()
-    if field not in SORT_FIELDS:
-        raise InvalidInput(f"sort_by must be one of {', '.join(sorted(SORT_FIELDS))}")
-    order = (sort_order or "DESCENDING").upper()
-    if order not in ("ASCENDING", "DESCENDING"):
-        raise InvalidInput("sort_order must be ASCENDING or DESCENDING")
-
-    def key(item: Item) -> tuple[Any, str]:
-        record, job = item
-        values = {
-            "created_at": record.created_at.isoformat(),
-            "updated_at": (job.updated_at if job else record.updated_at).isoformat(),
-            "content_type": record.data["contentType"],
-            "processing_status": _status(job),
-        }
-        return values[field], record.id
-
-    items.sort(key=key, reverse=order == "DESCENDING")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -307,7 +279,7 @@ def remove(service: MemoryService, tenant_id: str, record: Record) -> None:
             service.delete_memory(tenant_id, memhub_id)
         except NotFound:
             continue
-    service.delete_record(tenant_id, MEMORIES, record.id)
+    _withdraw(service, tenant_id, record.id)
 
 
 def delete_memory(memory_id: str, tenant: TenantDep, service: ServiceDep) -> Response:
@@ -388,7 +360,7 @@ def _delete_selected(
         remove(service, tenant_id, load(service, tenant_id, memory_id))
         return {"memoryId": memory_id, "deletedCount": 1}
     space = space_of(service, tenant_id, selector.space_id)
-    items = select(service, tenant_id, space.id, selector.status_filter, selector.filter)
+    items = select_all(service, tenant_id, selection(space.id, selector.status_filter, selector.filter))
     for record, _ in items:
         remove(service, tenant_id, record)
     return {"deletedCount": len(items)}

@@ -2,8 +2,10 @@
 
 They are configuration, not memory: each entry is a record in the tenant's ``goodmem.<kind>`` collection,
 stored as the client sent it (camelCase) and echoed back with the fields the SDK requires. Credentials
-are never stored or echoed: memhub does not call these endpoints itself (its own models serve
-embedding and reranking), so keeping a third party's secret would only be a liability.
+are never echoed, and stored only for what memhub itself calls: a registered LLM writes the retrieve
+stream's ``abstractReply`` (``goodmem_llm``) and a registered reranker reorders its ``rerank`` set
+(``goodmem_rerank``); memhub embeds with its own model, so keeping an embedder's secret would only be a
+liability.
 
 One table (:data:`KINDS`) describes the differences between the registries, and one set of handlers,
 built per kind, serves them all, so the three cannot drift apart.
@@ -24,10 +26,10 @@ from memhub.core.models import Record
 
 from ..deps import ServiceDep
 from .goodmem import TenantDep, read_json
+from .goodmem_labels import LABEL_UPDATES, apply_labels, listed
 from .goodmem_wire import check_uuid, millis
 
 SECRET_FIELDS = frozenset({"credentials", "apiKey"})
-LABEL_UPDATES = ("replaceLabels", "mergeLabels")
 LLM_CAPABILITIES = {
     "supportsChat": True,
     "supportsCompletion": False,
@@ -49,9 +51,10 @@ class Kind:
     required: tuple[str, ...] = ("displayName", "providerType", "endpointUrl", "modelIdentifier")
     defaults: dict[str, Any] = field(default_factory=dict)
     create_wrapper: str | None = None  # LLM creation answers {"llm": ..., "statuses": []}
+    keeps_credentials: bool = False  # only what memhub itself calls needs its secret
 
 
-RERANKERS = Kind("rerankers", "goodmem.reranker", "rerankerId", "rerankers")
+RERANKERS = Kind("rerankers", "goodmem.reranker", "rerankerId", "rerankers", keeps_credentials=True)
 LLMS = Kind(
     "llms",
     "goodmem.llm",
@@ -59,6 +62,7 @@ LLMS = Kind(
     "llms",
     defaults={"apiPath": "/chat/completions", "capabilities": LLM_CAPABILITIES},
     create_wrapper="llm",
+    keeps_credentials=True,
 )
 EMBEDDERS = Kind("embedders", "goodmem.embedder", "embedderId", "embedders")
 KINDS = (RERANKERS, LLMS)
@@ -79,11 +83,12 @@ def add_routes(api: APIRouter) -> None:
 def render(kind: Kind, record: Record) -> dict[str, Any]:
     data = record.data
     owner = data.get("ownerId", record.tenant_id)
+    public = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
     return {
         "supportedModalities": ["TEXT"],
         "labels": {},
         **kind.defaults,
-        **data,
+        **public,
         kind.id_field: record.id,
         "ownerId": owner,
         "createdAt": millis(record.created_at),
@@ -93,10 +98,10 @@ def render(kind: Kind, record: Record) -> dict[str, Any]:
     }
 
 
-def _clean(body: Any) -> dict[str, Any]:
+def _clean(kind: Kind, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
-    return {k: v for k, v in body.items() if k not in SECRET_FIELDS}
+    return {k: v for k, v in body.items() if kind.keeps_credentials or k not in SECRET_FIELDS}
 
 
 Handler = Callable[..., Any]
@@ -104,7 +109,7 @@ Handler = Callable[..., Any]
 
 def _create(kind: Kind) -> Handler:
     async def create(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-        data = _clean(await read_json(request))
+        data = _clean(kind, await read_json(request))
         missing = [f for f in kind.required if not isinstance(data.get(f), str) or not data[f]]
         if missing:
             raise InvalidInput(f"missing required field(s): {', '.join(missing)}")
@@ -119,8 +124,9 @@ def _create(kind: Kind) -> Handler:
 
 
 def _list(kind: Kind) -> Handler:
-    def list_items(tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-        return {kind.items: [render(kind, r) for r in service.list_records(tenant.id, kind.collection)]}
+    def list_items(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+        records = listed(request, service.list_records(tenant.id, kind.collection))
+        return {kind.items: [render(kind, r) for r in records]}
 
     return list_items
 
@@ -147,7 +153,7 @@ def _update(kind: Kind) -> Handler:
     async def update(
         item_id: str, request: Request, tenant: TenantDep, service: ServiceDep
     ) -> dict[str, Any]:
-        changes = _clean(await read_json(request))
+        changes = _clean(kind, await read_json(request))
         record_id = check_uuid(item_id, kind.id_field)
 
         def apply() -> Record:
@@ -159,15 +165,3 @@ def _update(kind: Kind) -> Handler:
         return render(kind, await run_in_threadpool(apply))
 
     return update
-
-
-def apply_labels(current: dict[str, str], changes: dict[str, Any]) -> dict[str, Any]:
-    """``{"labels": ...}`` after ``replaceLabels`` or ``mergeLabels`` (both at once is a 400)."""
-    replace, merge = changes.get("replaceLabels"), changes.get("mergeLabels")
-    if replace is not None and merge is not None:
-        raise InvalidInput("give replaceLabels or mergeLabels, not both")
-    if replace is not None:
-        return {"labels": dict(replace)}
-    if merge is not None:
-        return {"labels": {**current, **merge}}
-    return {}

@@ -19,14 +19,16 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from memhub._version import __version__
-from memhub.core.errors import InvalidInput, NotFound, NotSupported
+from memhub.core.errors import InvalidInput, NotFound
 from memhub.core.models import Space
 from memhub.core.service import MemoryService
 
 from ..deps import ServiceDep
-from .goodmem import TenantDep, query, query_int, query_labels
+from .goodmem import TenantDep, query, query_int, query_labels, read_json
+from .goodmem_labels import apply_labels, listed
 from .goodmem_wire import (
     DEFAULT_CHUNKING,
     EmbedderCreate,
@@ -53,6 +55,7 @@ def add_routes(api: APIRouter) -> None:
     api.add_api_route("/v1/spaces", create_space, methods=["POST"])
     api.add_api_route("/v1/spaces", list_spaces, methods=["GET"])
     api.add_api_route("/v1/spaces/{space_id}", get_space, methods=["GET"])
+    api.add_api_route("/v1/spaces/{space_id}", update_space, methods=["PUT"])
     api.add_api_route("/v1/spaces/{space_id}", delete_space, methods=["DELETE"])
 
 
@@ -90,8 +93,10 @@ def create_embedder(body: EmbedderCreate, tenant: TenantDep, service: ServiceDep
     return embedder_json(service.add_record(tenant.id, EMBEDDERS, embedder_id, data))
 
 
-def list_embedders(tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-    return {"embedders": [embedder_json(r) for r in service.list_records(tenant.id, EMBEDDERS)]}
+def list_embedders(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+    return {
+        "embedders": [embedder_json(r) for r in listed(request, service.list_records(tenant.id, EMBEDDERS))]
+    }
 
 
 def get_embedder(embedder_id: str, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
@@ -110,8 +115,7 @@ def delete_embedder(embedder_id: str, tenant: TenantDep, service: ServiceDep) ->
 
 def create_space(body: SpaceCreate, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
     """A memhub space whose metadata carries the GoodMem-only fields; every embedder must exist."""
-    if body.space_id is not None:
-        raise NotSupported("client-chosen spaceId is not supported by memhub; omit it")
+    space_id = check_uuid(body.space_id, "spaceId") if body.space_id is not None else None
     if not body.space_embedders:
         raise InvalidInput("spaceEmbedders must name at least one embedder")
     embedders = []
@@ -129,7 +133,29 @@ def create_space(body: SpaceCreate, tenant: TenantDep, service: ServiceDep) -> d
         "defaultChunkingConfig": echo_chunking(chunking),
         "ownerId": body.owner_id or tenant.id,
     }
-    return space_json(service.create_space(tenant.id, body.name, {"goodmem": extra}))
+    return space_json(service.create_space(tenant.id, body.name, {"goodmem": extra}, space_id=space_id))
+
+
+async def update_space(
+    space_id: str, request: Request, tenant: TenantDep, service: ServiceDep
+) -> dict[str, Any]:
+    """Partial update despite PUT: ``name`` and labels (``replaceLabels`` xor ``mergeLabels``);
+    embedders, chunking defaults and owner are immutable, as in GoodMem."""
+    changes = await read_json(request)
+    if not isinstance(changes, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    name = changes.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise InvalidInput("name must be a non-empty string")
+
+    def apply() -> Space:
+        space = service.get_space(tenant.id, check_uuid(space_id, "space id"))
+        extra = dict(space.metadata.get("goodmem") or {})
+        extra.update(apply_labels(extra.get("labels", {}), changes))
+        metadata = {**space.metadata, "goodmem": extra}
+        return service.update_space(tenant.id, space.id, name=name, metadata=metadata)
+
+    return space_json(await run_in_threadpool(apply))
 
 
 def get_space(space_id: str, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
@@ -143,6 +169,7 @@ def delete_space(space_id: str, tenant: TenantDep, service: ServiceDep) -> Respo
     records = [r for r in service.list_records(tenant.id, MEMORIES) if r.data.get("spaceId") == sid]
     service.delete_space(tenant.id, sid)
     for record in records:
+        service.delete_blobs(tenant.id, record.id)
         try:
             service.delete_record(tenant.id, MEMORIES, record.id)
         except NotFound:

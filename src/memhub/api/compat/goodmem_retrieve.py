@@ -17,36 +17,45 @@ Why it is built this way:
   vector stage reports them — and cut at ``requestedSize``.
 * **Post-processing** (``postProcessor`` = the ChatPostProcessor; its config keys are snake_case).
   ``reranker_id`` / ``llm_id`` must name registered rerankers / LLMs (404 before streaming otherwise).
-  With a reranker a second result set, stage ``rerank``, follows: the same searches asked to rerank
-  (``SearchRequest.rerank``: memhub's own configured reranker does it — the registered reranker is
-  configuration only), then ``relevance_threshold``, ``max_results`` and ``chronological_resort``
-  applied as GoodMem documents them. The LLM stage (``abstractReply``) is not implemented: 501.
+  With a reranker a second result set, stage ``rerank``, follows: the same searches reranked by the
+  registered reranker (``goodmem_rerank``; its scores become the set's ``relevanceScore``), then
+  ``relevance_threshold``, ``max_results`` and ``chronological_resort`` applied as GoodMem documents
+  them. A reranker that fails adds a ``RERANKING_FAILED`` status and the set falls back to the vector
+  results. With ``llm_id`` the registered LLM writes one ``abstractReply``
+  about the last result set (``goodmem_llm``); that call is the only work done while the stream is
+  open, after the result sets were sent.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from memhub.core.errors import InvalidInput, NotFound, NotSupported
+from memhub.core.errors import InvalidInput, NotFound, Unavailable
 from memhub.core.models import Chunk, MemoryKind, Record, SearchRequest, SearchResult
+from memhub.core.ports import Reranker
 from memhub.core.service import MemoryService
 
 from ..deps import ServiceDep
 from .goodmem import TenantDep
 from .goodmem_filter import parse_expression, to_json
+from .goodmem_llm import LlmStage, abstract_event
+from .goodmem_llm import plan as plan_llm
 from .goodmem_memories import job_of, original_content
 from .goodmem_registry import LLMS, RERANKERS
+from .goodmem_rerank import failed_event, registered_reranker
 from .goodmem_resources import MEMORIES, space_of
 from .goodmem_wire import RetrieveRequest, SpaceKey, memory_json, millis
 
 CHAT_POST_PROCESSOR = "com.goodmem.retrieval.postprocess.ChatPostProcessorFactory"
 DEFAULT_SIZE = 20
+NDJSON = "application/x-ndjson"
 STAGE_VECTOR = "vector_search"
 STAGE_RERANK = "rerank"
 
@@ -90,17 +99,49 @@ def retrieve(body: RetrieveRequest, tenant: TenantDep, service: ServiceDep) -> S
     if size < 0:
         raise InvalidInput("requestedSize must not be negative")
     size = min(size, service.limits.max_search_limit)
-    _check_post_processor(service, tenant.id, body)
+    llm = _check_post_processor(service, tenant.id, body)
     plans = [_plan(service, tenant.id, key) for key in body.space_keys]
     query = "\n".join([body.message, *(c.text for c in body.context if c.text)])
-    hits = _search(service, tenant.id, query, plans, size, rerank=False)
+    hits = _search(service, tenant.id, query, plans, size)
     stream = _Stream(body.fetch_memory, body.fetch_memory_content)
-    _emit_result_set(service, tenant.id, stream, hits, STAGE_VECTOR)
+    last_set = _emit_result_set(service, tenant.id, stream, hits, STAGE_VECTOR)
     config = body.post_processor.config if body.post_processor else {}
     if config.get("reranker_id") is not None:
-        reranked = _search(service, tenant.id, query, plans, size, rerank=True)
-        _emit_result_set(service, tenant.id, stream, _post_process(reranked, config, size), STAGE_RERANK)
-    return StreamingResponse(iter(stream.lines), media_type="application/x-ndjson")
+        reranker = registered_reranker(service, tenant.id, str(uuid.UUID(str(config["reranker_id"]))))
+        with reranker:
+            reranked = _reranked(service, tenant.id, query, plans, size, reranker, stream)
+        hits = _post_process(hits if reranked is None else reranked, config, size)
+        last_set = _emit_result_set(service, tenant.id, stream, hits, STAGE_RERANK)
+    passages = [(h.chunk.text, h.score) for h in hits]
+    return StreamingResponse(_events(stream, llm, body.message, passages, last_set), media_type=NDJSON)
+
+
+def _events(
+    stream: _Stream, llm: LlmStage | None, question: str, passages: list[tuple[str, float]], set_id: str
+) -> Iterator[str]:
+    """The result sets at once, then (with an LLM) the abstract once the model has answered."""
+    yield from stream.lines
+    if llm is not None:
+        stream.lines = []
+        stream.emit(abstract_event(llm, question, passages, set_id))
+        yield from stream.lines
+
+
+def _reranked(
+    service: MemoryService,
+    tenant_id: str,
+    query: str,
+    plans: list[_SpacePlan],
+    size: int,
+    reranker: Reranker,
+    stream: _Stream,
+) -> list[_Hit] | None:
+    """The searches again, reranked by ``reranker``; None (and a status event) if it fails."""
+    try:
+        return _search(service, tenant_id, query, plans, size, reranker=reranker)
+    except Unavailable as exc:
+        stream.emit(failed_event(exc))
+        return None
 
 
 def _post_process(hits: list[_Hit], config: dict[str, Any], size: int) -> list[_Hit]:
@@ -122,11 +163,11 @@ def _number(config: dict[str, Any], key: str, default: float | None) -> float | 
     raise InvalidInput(f"postProcessor.config.{key} must be a number")
 
 
-def _check_post_processor(service: MemoryService, tenant_id: str, body: RetrieveRequest) -> None:
-    """Unknown post-processor names are a 400, unknown reranker/LLM ids a 404, the LLM stage a 501."""
+def _check_post_processor(service: MemoryService, tenant_id: str, body: RetrieveRequest) -> LlmStage | None:
+    """Unknown post-processor names are a 400, unknown reranker/LLM ids a 404; the LLM stage's plan."""
     processor = body.post_processor
     if processor is None:
-        return
+        return None
     if processor.name != CHAT_POST_PROCESSOR:
         raise InvalidInput(f"unknown postProcessor {processor.name!r}; memhub offers {CHAT_POST_PROCESSOR}")
     config = processor.config
@@ -139,8 +180,11 @@ def _check_post_processor(service: MemoryService, tenant_id: str, body: Retrieve
         except ValueError:
             raise InvalidInput(f"postProcessor.config.{key} must be a UUID") from None
         service.get_record(tenant_id, collection, record_id)
-    if config.get("llm_id") is not None:
-        raise NotSupported("LLM post-processing (llm_id) is not implemented by memhub yet")
+    if config.get("llm_id") is None:
+        return None
+    budget = (body.output_budget or {}).get("tokens")
+    tokens = budget if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0 else None
+    return plan_llm(service, tenant_id, str(uuid.UUID(str(config["llm_id"]))), config, tokens)
 
 
 def _plan(service: MemoryService, tenant_id: str, key: SpaceKey) -> _SpacePlan:
@@ -155,10 +199,16 @@ def _plan(service: MemoryService, tenant_id: str, key: SpaceKey) -> _SpacePlan:
 
 
 def _search(
-    service: MemoryService, tenant_id: str, query: str, plans: list[_SpacePlan], size: int, *, rerank: bool
+    service: MemoryService,
+    tenant_id: str,
+    query: str,
+    plans: list[_SpacePlan],
+    size: int,
+    *,
+    reranker: Reranker | None = None,
 ) -> list[_Hit]:
-    """Hits of every space key; the vector stage (and any merge of several spaces) best score first,
-    a reranked single space in the service's (reranked) order."""
+    """Hits of every space key, best score first: the weighted similarity, or with ``reranker`` its
+    relevance score (one scale for every space, so merged spaces compare)."""
     hits: list[_Hit] = []
     for plan in plans:
         if plan.weight == 0:
@@ -169,14 +219,15 @@ def _search(
             limit=size,
             filters=plan.filters,
             kinds=[MemoryKind.DOCUMENT],
-            rerank=rerank,
+            rerank=reranker is not None,
         )
-        for result in service.search(tenant_id, request):
+        for result in service.search(tenant_id, request, reranker=reranker):
             hit = _hit(service, tenant_id, result, plan.weight)
             if hit is not None:
+                if reranker is not None:
+                    hit.score = result.rank_score
                 hits.append(hit)
-    if not rerank or len(plans) > 1:
-        hits.sort(key=lambda h: -h.score)
+    hits.sort(key=lambda h: -h.score)  # stable: a single space keeps the service's order on ties
     return hits[:size]
 
 
@@ -194,7 +245,7 @@ def _hit(service: MemoryService, tenant_id: str, result: SearchResult, weight: f
 
 def _emit_result_set(
     service: MemoryService, tenant_id: str, stream: _Stream, hits: list[_Hit], stage: str
-) -> None:
+) -> str:
     set_id = str(uuid.uuid4())
     begin = {"resultSetId": set_id, "kind": "BEGIN", "stageName": stage, "expectedItems": len(hits)}
     stream.emit({"resultSetBoundary": begin})
@@ -208,6 +259,7 @@ def _emit_result_set(
         }
         stream.emit({"retrievedItem": {"chunk": reference}})
     stream.emit({"resultSetBoundary": {"resultSetId": set_id, "kind": "END", "stageName": stage}})
+    return set_id
 
 
 def _define(service: MemoryService, tenant_id: str, stream: _Stream, record: Record) -> int:

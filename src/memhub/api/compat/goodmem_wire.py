@@ -152,6 +152,7 @@ class RetrieveRequest(Body):
     fetch_memory: bool = True
     fetch_memory_content: bool = False
     post_processor: PostProcessor | None = None
+    output_budget: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -288,13 +289,14 @@ def memory_json(
     """A GoodMem Memory from its record (the GoodMem-only fields) and its memhub job (the status)."""
     data = record.data
     status = PROCESSING_STATUS[job.status] if job is not None else "PENDING"  # job not queued yet
+    pages = data.get("pageImages") or {}
     out: dict[str, Any] = {
         "memoryId": record.id,
         "spaceId": data["spaceId"],
         "contentType": data["contentType"],
         "processingStatus": status,
-        "pageImageStatus": "UNSPECIFIED",
-        "pageImageCount": 0,
+        "pageImageStatus": pages.get("status", "UNSPECIFIED"),
+        "pageImageCount": pages.get("count", 0),
         "metadata": data.get("metadata", {}),
         "originalContentLength": data["length"],
         "originalContentSha256": data["sha256"],

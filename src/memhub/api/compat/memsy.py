@@ -14,7 +14,7 @@ the shape the SDK unwraps into ``error_code``/``detail`` and classifies by statu
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -24,7 +24,7 @@ from memhub._version import __version__
 from memhub.core import ids
 from memhub.core.errors import NotFound, NotSupported
 from memhub.core.models import ActionInput, Job, MessageInput, SearchRequest
-from memhub.core.service import MemoryService, Submitted
+from memhub.core.service import MemoryService, Submission
 from memhub.settings import Settings
 
 from ..deps import ServiceDep, TenantDep, get_service
@@ -130,25 +130,45 @@ def _queue(request: Request) -> str:
 def ingest(
     body: IngestIn, tenant: TenantDep, service: ServiceDep, request: Request, response: Response
 ) -> dict[str, Any]:
-    """Each event is stored durably as its own submission before the answer; ids keep input order."""
+    """Each event is its own submission; all are stored durably, in one store transaction, before the
+    answer (all or none of them). ``event_ids`` keep input order."""
     _usage_headers(request, response)
-    return {"event_ids": [_submit(service, tenant.id, event) for event in body.events]}
+    return {"event_ids": _submit_all(service, tenant.id, body.events)}
 
 
-def _submit(service: MemoryService, tenant_id: str, event: EventIn) -> str:
+def _submit_all(service: MemoryService, tenant_id: str, events: list[EventIn]) -> list[str]:
     """Memsy's 60-second dedup expressed with memhub's idempotency keys.
 
     The key is the event's identity ``(actor_id, session_id, kind, content)`` plus the current
     60-second window. A match in the previous window still counts while it is under 60 s old, so a
     retry that crosses a window boundary is deduplicated too; an older one is not, so a turn repeated
-    minutes later is a new event.
+    minutes later is a new event. An event repeated within one request gets the same job, hence id.
     """
     now = service.now()
     window = int(now.timestamp()) // DEDUP_SECONDS
+    found = [_recent_duplicate(service, tenant_id, event, window, now) for event in events]
+    fresh = [
+        (i, _prepare(service, tenant_id, event, _dedup_key(event, window)))
+        for i, event in enumerate(events)
+        if found[i] is None
+    ]
+    stored = service.submit_all(tenant_id, [submission for _, submission in fresh])
+    for (i, _), submitted in zip(fresh, stored, strict=True):
+        found[i] = submitted.job.id
+    event_ids = [event_id for event_id in found if event_id is not None]
+    assert len(event_ids) == len(events)  # every event was either a recent duplicate or submitted
+    return event_ids
+
+
+def _recent_duplicate(
+    service: MemoryService, tenant_id: str, event: EventIn, window: int, now: datetime
+) -> str | None:
+    """The id of this event ingested in the previous window under 60 s ago (the current window's
+    match needs no lookup: the same key makes the same job, which the store then keeps)."""
     previous = _find_job(service, tenant_id, _dedup_key(event, window - 1))
     if previous is not None and (now - previous.created_at).total_seconds() < DEDUP_SECONDS:
         return previous.id
-    return _add(service, tenant_id, event, _dedup_key(event, window)).job.id
+    return None
 
 
 def _dedup_key(event: EventIn, window: int) -> str:
@@ -162,7 +182,7 @@ def _find_job(service: MemoryService, tenant_id: str, key: str) -> Job | None:
         return None
 
 
-def _add(service: MemoryService, tenant_id: str, event: EventIn, key: str) -> Submitted:
+def _prepare(service: MemoryService, tenant_id: str, event: EventIn, key: str) -> Submission:
     tag: dict[str, Any] = {"kind": event.kind, "session_id": event.session_id}
     tag.update({k: v for k, v in (("role_id", event.role_id), ("team_id", event.team_id)) if v})
     if event.metadata is not None:
@@ -173,10 +193,14 @@ def _add(service: MemoryService, tenant_id: str, event: EventIn, key: str) -> Su
         action = ActionInput(
             action=tr.ACTION_NAME, content=event.content, timestamp=ts, metadata={tr.TAG: tag}
         )
-        return service.add_action(tenant_id, action, user_id=actor, session_id=session, idempotency_key=key)
+        return service.prepare_action(
+            tenant_id, action, user_id=actor, session_id=session, idempotency_key=key
+        )
     role = tr.ROLE_BY_KIND[event.kind]
     message = MessageInput(role=role, content=event.content, timestamp=ts, metadata={tr.TAG: tag})
-    return service.add_messages(tenant_id, [message], user_id=actor, session_id=session, idempotency_key=key)
+    return service.prepare_messages(
+        tenant_id, [message], user_id=actor, session_id=session, idempotency_key=key
+    )
 
 
 def status(

@@ -1,11 +1,13 @@
 """Memsy's console reads: ``/console/memories`` (list, get, stats) and the derived ``/actors``.
 
 Memsy pages these by offset with sort orders and filters on Memsy's own attributes (``memory_kind``,
-``type``, ``status``) that memhub derives per memory (``memsy_translate.py``), so the routes read the
-tenant's memories through the service's cursor listing and order, filter and count the translated
-view. That is one pass over the tenant's memories per request: fine for a console over thousands of
-memories, and it keeps Memsy's vocabulary out of the store. Orders always end with ``memory_id``
-(``actor_id`` for actors), so offset paging never repeats or skips an item.
+``type``, ``status``) that memhub derives per memory (``memsy_translate.py``). The memory list serves
+what the store can order and select by from the store's listing and counts, at the cost of the page
+(``memsy_listing.py``); a text ``search``, the orders by derived values, the stats and the actors read
+the tenant's memories through the service's cursor listing and order, filter and count the translated
+view: one pass over the tenant's memories per request, which keeps Memsy's vocabulary out of the
+store. Orders always end with ``memory_id`` (``actor_id`` for actors), so offset paging never repeats
+or skips an item.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from memhub.core.service import DEFAULT_SPACE, MemoryService
 
 from ..deps import ServiceDep, TenantDep
 from . import memsy_translate as tr
+from .memsy_listing import ListQuery, fast_page
 from .memsy_wire import check_org
 
 router = APIRouter()
@@ -64,21 +67,33 @@ def list_memories(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Filters: ``kind`` = memory_kind, ``type``, ``status`` (absent = active), ``search`` = substring."""
+    """Filters: ``kind`` = memory_kind, ``type``, ``status`` (absent = active), ``search`` = substring.
+
+    Without ``search``, and in an order the store lists by, the page costs what the page holds
+    (``memsy_listing.py``); otherwise the whole translated view is filtered and ordered.
+    """
+    query = ListQuery(tenant.id, actor_id, kind, type, status, offset, limit)
+    found = None if search else fast_page(service, query, sort, _MEMORY_ORDER[sort])
+    page, total = found if found is not None else _whole_view_page(service, query, sort, search)
+    items = [tr.memory_item(m, tenant.name) for m in page]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _whole_view_page(
+    service: MemoryService, query: ListQuery, sort: str, search: str | None
+) -> tuple[list[Memory], int]:
     needle = search.casefold() if search else None
     matching = [
         m
-        for m in all_memories(service, tenant.id, actor_id)
-        if (kind is None or tr.memory_kind(m) == kind)
-        and (type is None or tr.memory_type(m) == type)
-        and tr.memory_status(m) == status
+        for m in all_memories(service, query.tenant_id, query.actor_id)
+        if (query.kind is None or tr.memory_kind(m) == query.kind)
+        and (query.type is None or tr.memory_type(m) == query.type)
+        and tr.memory_status(m) == query.status
         and (needle is None or needle in m.text.casefold())
     ]
     order = _MEMORY_ORDER[sort]
     matching.sort(key=lambda m: (order(m), m.id))
-    page = matching[offset : offset + limit]
-    items = [tr.memory_item(m, tenant.name) for m in page]
-    return {"items": items, "total": len(matching), "limit": limit, "offset": offset}
+    return matching[query.offset : query.offset + query.limit], len(matching)
 
 
 @router.get("/console/memories/stats")

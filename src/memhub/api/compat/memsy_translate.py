@@ -65,11 +65,21 @@ def tags(memory: Memory | Event) -> dict[str, Any]:
 
 
 def memory_kind(memory: Memory) -> str:
-    return _MEMORY_KIND[memory.kind]
+    return memory_kind_of(memory.kind)
+
+
+def memory_kind_of(kind: MemoryKind) -> str:
+    """Memsy's ``memory_kind`` of every memory of memhub kind ``kind``."""
+    return _MEMORY_KIND[kind]
 
 
 def memory_type(memory: Memory) -> str:
-    return _TYPE[memory.kind]
+    return memory_type_of(memory.kind)
+
+
+def memory_type_of(kind: MemoryKind) -> str:
+    """Memsy's ``type`` of every memory of memhub kind ``kind``."""
+    return _TYPE[kind]
 
 
 def memory_status(memory: Memory) -> str:

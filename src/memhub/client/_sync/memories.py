@@ -69,11 +69,14 @@ class Memories:
         core: bool | None = None,
         mode: SearchMode | str | None = None,
         recency_weight: float | None = None,
+        rerank: bool | None = None,
     ) -> SearchResults:
         """The memories most relevant to ``query``, best first.
 
         ``score`` is a calibrated similarity in [0, 1] (what ``threshold`` applies to); ``sources`` are
         the ids of the messages each memory came from — your own message ids where you gave some.
+        ``rerank=True`` reorders them with the server's reranker (its score becomes ``rank_score``); a
+        server started without one answers ``UnprocessableEntityError``.
         """
         body = {
             "query": query,
@@ -87,6 +90,7 @@ class Memories:
             "core": core,
             "mode": mode,
             "recency_weight": recency_weight,
+            "rerank": rerank,
         }
         spec = protocol.request("POST", "/v1/memories/search", body=body)
         return self._requester.call_field(spec, "results", SearchResults)

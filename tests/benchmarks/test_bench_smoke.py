@@ -1,0 +1,90 @@
+"""Every script in bench/ runs end to end at a tiny size, so none of them can rot unnoticed.
+
+The full runs are manual (their output is committed under bench/results/); here each script runs as a
+user would start it, in its own process from the repository root, with arguments small enough for a
+few seconds of work, and must exit 0 and write its JSON to a temporary place, never over the committed
+results. ``bench/vs_mem0.py`` runs ``--memhub-only --smoke``: CI never installs mem0 or torch.
+``bench/locomo.py`` is covered by ``test_locomo_quick.py`` (the same CLI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LOCOMO = REPO.parent / "shared" / "data" / "locomo10.json"
+
+
+def run_script(script: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
+    done = subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_ingest_reports_a_rate_with_no_failed_job() -> None:
+    out = run_script("ingest.py", "--messages", "40", "--per-request", "10", "--quick")
+    assert "msg/s" in out
+    result = json.loads(Path(out.split("wrote ")[-1].strip()).read_text())["ingest"]
+    assert result["messages"] == 40 and result["jobs_failed"] == 0 and result["messages_per_s"] > 0
+
+
+def test_search_reports_latency_percentiles() -> None:
+    out = run_script("search.py", "--memories", "60", "--per-user", "30", "--queries", "5", "--quick")
+    result = json.loads(Path(out.split("wrote ")[-1].strip()).read_text())["search"]
+    assert result["memories"] >= 60
+    assert 0 < result["one_user"]["p50_ms"] <= result["one_user"]["p95_ms"]
+
+
+def test_http_load_serves_and_times_both_phases(tmp_path: Path) -> None:
+    out_file = tmp_path / "http.json"
+    args = ["--memories", "40", "--users", "2", "--batch", "20", "--requests", "6", "--clients", "2"]
+    run_script("http_load.py", *args, "--out", str(out_file))
+    phases = json.loads(out_file.read_text())["phases"]
+    for phase in ("user_scoped", "tenant_wide"):
+        assert phases[phase]["errors"] == 0 and phases[phase]["requests"] == 6
+
+
+def test_embed_measures_throughput_and_latency(tmp_path: Path) -> None:
+    out_file = tmp_path / "embed.json"
+    args = ["--sentences", "16", "--single", "3", "--long", "2", "--threads", "1", "--out", str(out_file)]
+    run_script("embed.py", *args)
+    result = json.loads(out_file.read_text())
+    assert result["dim"] == 384 and result["sentences_per_s_batch32"] > 0
+    assert result["single_sentence_ms"]["n"] == 3
+
+
+def test_vector_search_measures_every_case(tmp_path: Path) -> None:
+    out_file = tmp_path / "vector_search.json"
+    args = ["--total", "300", "--focus", "100", "--batch", "50", "--queries", "16", "--out", str(out_file)]
+    run_script("vector_search.py", *args)
+    report = json.loads(out_file.read_text())
+    assert report["chunks"] == 300 and report["results"]
+
+
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_vs_mem0_memhub_side_writes_the_comparison_keys(tmp_path: Path) -> None:
+    out_file = tmp_path / "vs_mem0.json"
+    out = run_script("vs_mem0.py", "--memhub-only", "--smoke", "--out", str(out_file))
+    assert "ingest msg/s" in out and "LoCoMo recall@10" in out
+    result = json.loads(out_file.read_text())
+    assert result["messages"] == 60 and "load_avg" in result["machine"]
+    assert 0.0 <= result["recall10_memhub"] <= 1.0
+    assert result["idle_serve_rss_mb"] > 0
+    workload = result["memhub"]["workload"]
+    assert workload["jobs_failed"] == 0 and workload["messages_per_s"] > 0
+    assert result["memhub"]["http"]["search_one_user"]["n"] == 5

@@ -1,0 +1,45 @@
+"""Helpers shared by the GoodMem SDK tests: the door's base URL, polling, a space with an embedder."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .server import ServerHandle
+
+
+def base_url(server: ServerHandle) -> str:
+    return f"{server.base_url}/goodmem"
+
+
+def wait_completed(c: Any, memory_id: str, timeout: float = 60) -> Any:
+    """The memory once processing has ended (or the timeout passed)."""
+    t0 = time.time()
+    while True:
+        m = c.memories.get(id=memory_id)
+        if m.processing_status in ("COMPLETED", "FAILED") or time.time() - t0 > timeout:
+            return m
+        time.sleep(0.2)
+
+
+@contextmanager
+def temporary_space(client: Any, prefix: str) -> Iterator[Any]:
+    """A fresh space (and its embedder), deleted afterwards."""
+    emb = client.embedders.create(
+        display_name=f"{prefix}-emb",
+        model_identifier="local",
+        provider_type="TEI",
+        endpoint_url="http://localhost:1",
+        dimensionality=384,
+    )
+    space = client.spaces.create(
+        name=f"{prefix}-{uuid.uuid4()}", space_embedders=[{"embedder_id": emb.embedder_id}]
+    )
+    try:
+        yield space
+    finally:
+        client.spaces.delete(id=space.space_id)
+        client.embedders.delete(id=emb.embedder_id)

@@ -1,0 +1,32 @@
+"""Tiny PDFs written by hand for tests: one page per string, Helvetica text, a correct xref table.
+
+Tests make their own PDFs (no binary fixtures): this writer is the whole file format they need.
+"""
+
+from __future__ import annotations
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A valid PDF 1.4 whose page ``i`` shows ``pages[i]`` (ASCII, no parentheses or backslashes)."""
+    font = 3 + 2 * len(pages)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+    ]
+    for i, text in enumerate(pages):
+        page = f"/Parent 2 0 R /MediaBox [0 0 300 200] /Contents {4 + 2 * i} 0 R"
+        objects.append(f"<< /Type /Page {page} /Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
+        stream = f"BT /F1 12 Tf 20 150 Td ({text}) Tj ET".encode()
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
