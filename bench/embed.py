@@ -8,6 +8,9 @@ Measures, in one fresh process:
 - ``sentences_per_s_batch32``: chat-sized sentences (LoCoMo turns when ``../shared/data/locomo10.json``
   exists, else synthetic ones) embedded in calls of 32, as the worker does;
 - ``single_sentence_ms``: latency of ``embed([one sentence])``, p50/p95 over ``--single`` calls;
+- ``by_batch``: the same sentences in calls of 1, 8 and 32: texts per wall second and per CPU second;
+- ``dense_keys_per_s_batch32``: what the worker really embeds for a chat turn, ``[date] speaker: turn``
+  followed by the previous turn (``memhub.pipeline.keys.dense_key``), ~2x the tokens of a bare turn;
 - ``long_texts_per_s_batch32``: 256-token texts (the truncation limit) in calls of 32;
 - ``rss_after_mb`` / ``peak_rss_mb``: memory after all of that (the per-batch token budget bounds it).
 
@@ -24,6 +27,7 @@ Prints a summary and writes ``bench/results/embed.json``. Run from the repositor
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -69,6 +73,15 @@ def sentences(n: int) -> list[str]:
     return [texts[i % len(texts)] for i in range(n)]
 
 
+def dense_keys(texts: list[str]) -> list[str]:
+    """Each turn keyed as the worker keys it: date and speaker, then the turn before it."""
+    keys = [f"[7 May 2023] Caroline: {texts[0]}"]
+    keys += [
+        f"[7 May 2023] Caroline: {text}\nMelanie: {before}" for before, text in itertools.pairwise(texts)
+    ]
+    return keys
+
+
 def long_texts(n: int) -> list[str]:
     return [f"Document {i}: " + " ".join(f"token{i}x{j}" for j in range(120)) for i in range(n)]
 
@@ -106,6 +119,19 @@ def main() -> None:
     tokens = [len(e.ids) for e in tokenizer.encode_batch(corpus[: args.sentences])]
     embedder.embed(corpus[:64])  # warm-up
     throughput, throughput_cpu = per_second(embedder.embed, corpus[: args.sentences], 32)
+    by_batch = {
+        str(size): dict(
+            zip(
+                ("per_s", "per_cpu_s"),
+                per_second(embedder.embed, corpus[: min(256, args.sentences)], size),
+                strict=True,
+            )
+        )
+        for size in (1, 8, 32)
+    }
+    keys = dense_keys(corpus[: args.sentences])
+    key_tokens = [len(e.ids) for e in tokenizer.encode_batch(keys)]
+    keys_throughput, keys_throughput_cpu = per_second(embedder.embed, keys, 32)
 
     latencies = []
     for text in corpus[args.sentences :]:
@@ -126,6 +152,10 @@ def main() -> None:
         "sentences_per_s_batch32": throughput,
         "sentences_per_cpu_s_batch32": throughput_cpu,
         "sentence_tokens_mean": round(statistics.fmean(tokens), 1),
+        "by_batch": by_batch,
+        "dense_keys_per_s_batch32": keys_throughput,
+        "dense_keys_per_cpu_s_batch32": keys_throughput_cpu,
+        "dense_key_tokens_mean": round(statistics.fmean(key_tokens), 1),
         "single_sentence_ms": {
             "p50": round(latencies[len(latencies) // 2], 2),
             "p95": round(latencies[int(len(latencies) * 0.95) - 1], 2),

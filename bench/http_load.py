@@ -122,7 +122,7 @@ def _free_port() -> int:
 
 @contextmanager
 def local_server(data: Path) -> Iterator[tuple[str, str, int]]:
-    """``memhub serve`` on a free port with ``data``; yields (base_url, admin key, pid); SIGTERM at the end."""
+    """``memhub serve`` on a free port with ``data``; yields (url, admin key, pid); SIGTERM at the end."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
     env["MEMHUB_LOG_LEVEL"] = "warning"

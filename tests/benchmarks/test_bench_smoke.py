@@ -41,6 +41,7 @@ def test_ingest_reports_a_rate_with_no_failed_job() -> None:
     assert "msg/s" in out
     result = json.loads(Path(out.split("wrote ")[-1].strip()).read_text())["ingest"]
     assert result["messages"] == 40 and result["jobs_failed"] == 0 and result["messages_per_s"] > 0
+    assert result["cpu_s_per_1k_messages"] > 0 and result["embed_texts"] >= 40
 
 
 def test_search_reports_latency_percentiles() -> None:
@@ -66,6 +67,7 @@ def test_embed_measures_throughput_and_latency(tmp_path: Path) -> None:
     result = json.loads(out_file.read_text())
     assert result["dim"] == 384 and result["sentences_per_s_batch32"] > 0
     assert result["single_sentence_ms"]["n"] == 3
+    assert result["dense_keys_per_cpu_s_batch32"] > 0 and set(result["by_batch"]) == {"1", "8", "32"}
 
 
 def test_vector_search_measures_every_case(tmp_path: Path) -> None:

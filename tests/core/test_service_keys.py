@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memhub.core.errors import Unauthenticated
+from memhub.core.errors import Conflict, Unauthenticated
 from memhub.core.keycache import KeyCache
 from memhub.core.service import MemoryService
 from memhub.runtime import Runtime
@@ -50,3 +50,15 @@ def test_unknown_keys_are_not_cached(runtime: Runtime) -> None:
     with pytest.raises(Unauthenticated):
         service.authenticate("mh_not-a-key")
     assert service.recently_authenticated("mh_not-a-key") is None
+
+
+def test_a_prefix_shared_by_two_keys_revokes_neither(runtime: Runtime) -> None:
+    service = runtime.service
+    first, first_secret = service.create_api_key("acme", "one")
+    tenant = service.ensure_tenant("acme")
+    twin = first.model_copy(update={"id": "twin-key", "key_hash": "0" * 64, "name": "two"})
+    service.store.add_api_key(twin)  # a second key whose prefix collides with the first's
+    with pytest.raises(Conflict, match="revoke one by its id"):
+        service.revoke_api_key(first.prefix, tenant_id=tenant.id)
+    assert service.authenticate(first_secret).name == "acme"
+    assert service.revoke_api_key(first.id).revoked_at is not None

@@ -93,12 +93,6 @@ def _say(b: Ids) -> list[dict[str, str]]:
 OWN_WORDS = [{"role": "user", "content": "a message of the caller's own"}]
 
 
-SPACE_ID_ORACLE = (
-    "space ids are one namespace for all tenants (spaces.id is the primary key, referenced by sessions, "
-    "jobs, events and memories), so a caller-chosen GoodMem spaceId held by another tenant answers 409 "
-    "'already in use' where a free one answers 200; the fix is a per-tenant space id namespace in the store"
-)
-
 MODEL = {"providerType": "TEI", "endpointUrl": "http://localhost:1", "modelIdentifier": "local"}
 
 
@@ -225,7 +219,7 @@ def goodmem_rows() -> list[Row]:
         _row("GET", f"{v1}/users/{{user_id}}", M, lambda b, a: Call(g, "GET", f"{v1}/users/{b.tenant_id}")),
         _row("POST", f"{v1}/spaces", OWN, lambda b, a: Call(g, "POST", f"{v1}/spaces", json={"name": f"gm-{b.marker}", "spaceEmbedders": [{"embedderId": a.gm_embedder_id}]}), same_body=False, note="B's space name"),
         _row("POST", f"{v1}/memories", OWN, lambda b, a: Call(g, "POST", f"{v1}/memories", json=text(a.gm_space_id, memoryId=b.gm_memory_id)), same_body=False, note="B's memory id"),
-        _row("POST", f"{v1}/spaces", OWN, lambda b, a: Call(g, "POST", f"{v1}/spaces", json={"name": f"own-{b.gm_space_id}", "spaceId": b.gm_space_id, "spaceEmbedders": [{"embedderId": a.gm_embedder_id}]}), same_body=False, note="B's space id", known_oracle=SPACE_ID_ORACLE),
+        _row("POST", f"{v1}/spaces", Expect.REFUSED, lambda b, a: Call(g, "POST", f"{v1}/spaces", json={"name": f"own-{b.gm_space_id}", "spaceId": b.gm_space_id, "spaceEmbedders": [{"embedderId": a.gm_embedder_id}]}), note="B's space id"),
         *_refused_rows(),
     ]  # fmt: skip
 

@@ -203,12 +203,20 @@ _BLOBS = (
         PRIMARY KEY (tenant_id, owner_id, name))""",
 )
 
+_MEMORIES_BY_OCCURRED_AT = (
+    # Listings by when a memory's source happened (Memsy's observed_at orders) walk these instead of
+    # sorting every memory of the tenant (or user) for each page.
+    "CREATE INDEX memories_occurred ON memories(tenant_id, occurred_at, id)",
+    "CREATE INDEX memories_user_occurred ON memories(tenant_id, user_id, occurred_at, id)",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0001_core", _CORE),
     ("0002_jobs_events", _JOBS),
     ("0003_memories_chunks_vectors", _MEMORIES),
     ("0004_records", _RECORDS),
     ("0005_blobs", _BLOBS),
+    ("0006_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"

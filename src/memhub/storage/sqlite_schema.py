@@ -268,6 +268,13 @@ _FTS_SCOPE = (
     END""",
 )
 
+_MEMORIES_BY_OCCURRED_AT = (
+    # Listings by when a memory's source happened (Memsy's observed_at orders) walk these instead of
+    # sorting every memory of the tenant (or user) for each page.
+    "CREATE INDEX memories_occurred ON memories(tenant_id, occurred_at, id)",
+    "CREATE INDEX memories_user_occurred ON memories(tenant_id, user_id, occurred_at, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -276,6 +283,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_records", _RECORDS),
     Migration("0006_blobs", _BLOBS),
     Migration("0007_fts_scope", _FTS_SCOPE),
+    Migration("0008_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
 )
 
 

@@ -202,6 +202,7 @@ def mount_prefix(settings: Settings) -> str:
 def create_router(settings: Settings) -> APIRouter:
     """The GoodMem routes under ``/v1``, relative to the mount prefix."""
     from . import (
+        goodmem_batches,
         goodmem_keys,
         goodmem_memories,
         goodmem_pdf,
@@ -216,6 +217,7 @@ def create_router(settings: Settings) -> APIRouter:
     goodmem_registry.add_routes(api)
     goodmem_retrieve.add_routes(api)  # before memories: ``/v1/memories:retrieve`` is a static path
     goodmem_memories.add_routes(api)
+    goodmem_batches.add_routes(api)
     goodmem_pdf.add_routes(api)
     goodmem_keys.add_routes(api)  # /v1/users/me before the 501 /v1/users/{id} routes
     goodmem_unsupported.add_routes(api)

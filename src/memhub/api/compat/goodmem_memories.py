@@ -25,24 +25,19 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from memhub.api.errors import from_core_error, status_for
-from memhub.core.errors import Conflict, InvalidInput, MemhubError, NotFound
+from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import DocumentInput, Job, Record, Tenant
 from memhub.core.service import MemoryService
 
 from ..deps import ServiceDep
-from .goodmem import TenantDep, query, query_bool, query_int, read_json, wire_status
-from .goodmem_listing import Item, select_all, select_page, selection
+from .goodmem import TenantDep, query, query_bool, query_int, read_json
+from .goodmem_listing import Item, select_page, selection
 from .goodmem_pdf import document_text, keep_file, kept_file
 from .goodmem_resources import MEMORIES, clamp_page, decode_token, encode_token, space_of
 from .goodmem_wire import (
-    BatchCreate,
-    BatchDelete,
-    BatchGet,
     MemoryCreate,
     check_uuid,
     chunk_sizes,
@@ -56,9 +51,6 @@ MEMORY_PAGE = (50, 500)  # default and largest page of memories
 
 def add_routes(api: APIRouter) -> None:
     api.add_api_route("/v1/memories", create_memory, methods=["POST"], summary="Create a memory")
-    api.add_api_route("/v1/memories:batchCreate", batch_create, methods=["POST"])
-    api.add_api_route("/v1/memories:batchGet", batch_get, methods=["POST"])
-    api.add_api_route("/v1/memories:batchDelete", batch_delete, methods=["POST"])
     api.add_api_route("/v1/memories/{memory_id}", get_memory, methods=["GET"])
     api.add_api_route("/v1/memories/{memory_id}", delete_memory, methods=["DELETE"])
     api.add_api_route("/v1/memories/{memory_id}/content", memory_content, methods=["GET"])
@@ -285,82 +277,3 @@ def remove(service: MemoryService, tenant_id: str, record: Record) -> None:
 def delete_memory(memory_id: str, tenant: TenantDep, service: ServiceDep) -> Response:
     remove(service, tenant.id, load(service, tenant.id, memory_id))
     return Response(status_code=204)
-
-
-# ---------------------------------------------------------------------------------------------------
-# batches: one result per request, in request order; HTTP 200 even when some items fail
-
-
-def _failure(exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, ValidationError):
-        return {"code": 400, "message": str(exc.errors()[0].get("msg", "invalid request"))}
-    assert isinstance(exc, MemhubError)
-    return {"code": wire_status(status_for(type(exc))), "message": from_core_error(exc).message}
-
-
-def batch_create(body: BatchCreate, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-    if not body.requests:
-        raise InvalidInput("requests must not be empty")
-    results = []
-    for raw in body.requests:
-        try:
-            item = MemoryCreate.model_validate(raw)
-            results.append({"success": True, "memory": create(service, tenant, item, content_of(item))})
-        except (MemhubError, ValidationError) as exc:
-            failure: dict[str, Any] = {"success": False, "error": _failure(exc)}
-            if isinstance(raw, dict) and isinstance(raw.get("memoryId"), str):
-                failure["memoryId"] = raw["memoryId"]
-            results.append(failure)
-    return {"results": results}
-
-
-def batch_get(body: BatchGet, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-    if not body.memory_ids:
-        raise InvalidInput("memoryIds must not be empty")
-    results = []
-    for memory_id in body.memory_ids:
-        try:
-            record = load(service, tenant.id, memory_id)
-            memory = render(
-                service,
-                tenant.id,
-                record,
-                content=body.include_content,
-                history=body.include_processing_history,
-            )
-            results.append({"success": True, "memoryId": memory_id, "memory": memory})
-        except MemhubError as exc:
-            results.append({"success": False, "memoryId": memory_id, "error": _failure(exc)})
-    return {"results": results}
-
-
-def batch_delete(body: BatchDelete, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-    """Each selector is one memory id or a filter selector (space + optional status and filter)."""
-    if not body.requests:
-        raise InvalidInput("requests must not be empty")
-    results: list[dict[str, Any]] = []
-    for index, selector in enumerate(body.requests):
-        try:
-            result = _delete_selected(service, tenant.id, selector.memory_id, selector.filter_selector)
-            results.append({"success": True, "requestIndex": index, **result})
-        except MemhubError as exc:
-            failure = {"success": False, "requestIndex": index, "deletedCount": 0, "error": _failure(exc)}
-            if selector.memory_id:
-                failure["memoryId"] = selector.memory_id
-            results.append(failure)
-    return {"results": results, "totalDeleted": sum(r["deletedCount"] for r in results)}
-
-
-def _delete_selected(
-    service: MemoryService, tenant_id: str, memory_id: str | None, selector: Any
-) -> dict[str, Any]:
-    if (memory_id is None) == (selector is None):
-        raise InvalidInput("each request needs exactly one of memoryId and filterSelector")
-    if memory_id is not None:
-        remove(service, tenant_id, load(service, tenant_id, memory_id))
-        return {"memoryId": memory_id, "deletedCount": 1}
-    space = space_of(service, tenant_id, selector.space_id)
-    items = select_all(service, tenant_id, selection(space.id, selector.status_filter, selector.filter))
-    for record, _ in items:
-        remove(service, tenant_id, record)
-    return {"deletedCount": len(items)}

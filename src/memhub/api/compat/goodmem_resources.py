@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from memhub._version import __version__
-from memhub.core.errors import InvalidInput, NotFound
+from memhub.core.errors import InvalidInput, NotFound, NotSupported
 from memhub.core.models import Space
 from memhub.core.service import MemoryService
 
@@ -115,7 +115,12 @@ def delete_embedder(embedder_id: str, tenant: TenantDep, service: ServiceDep) ->
 
 def create_space(body: SpaceCreate, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
     """A memhub space whose metadata carries the GoodMem-only fields; every embedder must exist."""
-    space_id = check_uuid(body.space_id, "spaceId") if body.space_id is not None else None
+    if body.space_id is not None:
+        # Space ids are one namespace across tenants in the store, so honouring a chosen id would answer
+        # 409 for an id another tenant holds and 200 for a free one: an existence oracle across tenants.
+        raise NotSupported(
+            "memhub assigns space ids; create the space without spaceId and use the id it returns"
+        )
     if not body.space_embedders:
         raise InvalidInput("spaceEmbedders must name at least one embedder")
     embedders = []
@@ -133,7 +138,7 @@ def create_space(body: SpaceCreate, tenant: TenantDep, service: ServiceDep) -> d
         "defaultChunkingConfig": echo_chunking(chunking),
         "ownerId": body.owner_id or tenant.id,
     }
-    return space_json(service.create_space(tenant.id, body.name, {"goodmem": extra}, space_id=space_id))
+    return space_json(service.create_space(tenant.id, body.name, {"goodmem": extra}))
 
 
 async def update_space(

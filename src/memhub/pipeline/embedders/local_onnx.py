@@ -26,6 +26,23 @@ Design choices:
   light. onnxruntime's idle pool threads sleep instead of spinning: the CPU is shared with the server.
 * **Thread safety.** Loading is guarded by a lock; afterwards ``embed`` shares one session and one
   tokenizer, both safe for concurrent use.
+
+Where ingestion time goes, and what did not help (measured on the 2-core AVX2 machine without
+VNNI, CPU seconds of the process, LoCoMo dense keys of ~72 tokens; see ``bench/embed.py`` and
+``bench/ingest.py``): ``session.run`` is ~95% of the worker's time; tokenising, padding, pooling,
+extraction and the SQLite writes are the rest. At ~30-40 keys per CPU second the float32 matmuls already run
+at ~50-60 GFLOP per CPU second (~1.6 GFLOP per key), near this CPU's float32 peak, so session options
+cannot buy much: onnxruntime's BERT fusions (``onnxruntime.transformers.optimizer``: fused Attention,
+SkipLayerNorm, BiasGelu) were no faster. Integer compute was tried against the torch output on 1,028
+texts (check sentences, LoCoMo keys and turns):
+
+* ``quantize_dynamic`` (int8 activations, per-channel int8 weights, MatMulInteger): ~1.65x more keys
+  per CPU second, but cosine to torch min 0.968 / mean 0.991 (per-tensor activation scales cannot
+  cover MiniLM's outlier channels; every layer and every matmul group contributes, none is a single
+  culprit; ``reduce_range`` changes nothing). LoCoMo conv 0-1 hybrid recall stayed within noise
+  (R@5 72.8 vs 73.7, R@10 78.9 vs 78.8), but it misses the 0.99 minimum-cosine bar: not shipped.
+* ``MatMulNBits`` 8-bit with int8 compute (``accuracy_level=4``, blocks of 32): cosine min 0.998, but
+  ~1.5x *slower* than float32 here (no VNNI); 4-bit: slower and cosine min 0.88.
 """
 
 from __future__ import annotations
