@@ -100,6 +100,7 @@ def main() -> None:
 @setting_option("--embed-threads", field="embed_threads", type=int)
 @setting_option("--llm-base-url", field="llm_base_url", metavar="URL")
 @setting_option("--llm-model", field="llm_model", metavar="NAME")
+@setting_option("--llm-api-key", field="llm_api_key", metavar="KEY")
 @setting_option("--llm-timeout", field="llm_timeout", type=float, metavar="SECONDS")
 @setting_option("--rerank-base-url", field="rerank_base_url", metavar="URL")
 @setting_option("--reranker", field="reranker", type=_choices("reranker"))
@@ -147,6 +148,7 @@ def serve(**options: Any) -> None:
 @store_options
 @setting_option("--llm-base-url", field="llm_base_url", metavar="URL")
 @setting_option("--llm-model", field="llm_model", metavar="NAME")
+@setting_option("--llm-api-key", field="llm_api_key", metavar="KEY")
 @setting_option("--llm-timeout", field="llm_timeout", type=float, metavar="SECONDS")
 @setting_option("--log-level", field="log_level", type=_choices("log_level"))
 @setting_option("--log-json/--log-text", field="log_json")

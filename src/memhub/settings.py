@@ -64,7 +64,11 @@ class Settings(BaseSettings):
         "Unset = the rule extractor (no LLM).",
     )
     llm_model: str | None = Field(None, description="Chat model name for LLM extraction (required with it).")
-    llm_api_key: str | None = Field(None, description="API key for the LLM endpoint (never logged).")
+    llm_api_key: str | None = Field(
+        None,
+        description="API key for the LLM endpoint (never logged; prefer the environment variable to the"
+        " flag, which other local users can see in the process list).",
+    )
     llm_timeout: float = Field(
         60.0, gt=0, description="Seconds one LLM request may take before it is retried or given up."
     )
