@@ -25,10 +25,16 @@ from memhub.core.models import Event, EventKind, Job, JobStatus, Page
 from memhub.core.ports import JobOutcome
 
 from .codec import encode_time
+from .columns import EVENT_COLUMNS, JOB_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .postgres_db import Conn
 from .postgres_memories import write_outcome
-from .postgres_rows import EVENT_COLUMNS, JOB_COLUMNS, event_params, job_params, placeholders, utc
+from .postgres_rows import (
+    event_params,
+    job_params,
+    placeholders,
+    utc,
+)
 from .postgres_tenancy import get_space
 from .postgres_users import ensure_session, ensure_user
 

@@ -20,12 +20,12 @@ from memhub.core.models import Chunk, Memory, Page, Scope, SourceRef
 from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 
 from .codec import encode_time
+from .columns import MEMORY_COLUMNS
 from .cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
 from .postgres_db import Conn
 from .postgres_keyword import fold
 from .postgres_rows import (
     CHUNK_COLUMNS,
-    MEMORY_COLUMNS,
     MEMORY_COPY_TYPES,
     MEMORY_INSERT_COLUMNS,
     chunk_from_row,

@@ -10,9 +10,14 @@ from memhub.core.errors import Conflict, NotFound
 from memhub.core.models import Page, Record
 
 from .codec import encode_time
+from .columns import RECORD_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .postgres_db import Conn
-from .postgres_rows import RECORD_COLUMNS, placeholders, record_params, utc
+from .postgres_rows import (
+    placeholders,
+    record_params,
+    utc,
+)
 from .postgres_tenancy import get_tenant
 from .record_pages import checked_fields, records_listing
 

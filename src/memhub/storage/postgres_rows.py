@@ -15,24 +15,11 @@ from psycopg.types.json import Jsonb
 
 from memhub.core.models import ApiKey, Chunk, Event, Job, Memory, Record, SourceRef
 
-TENANT_COLUMNS = "id, name, created_at"
-API_KEY_COLUMNS = "id, tenant_id, name, prefix, key_hash, created_at, revoked_at"
-SPACE_COLUMNS = "id, tenant_id, name, metadata, created_at"
-SESSION_COLUMNS = "id, tenant_id, space_id, user_id, metadata, created_at"
-EVENT_COLUMNS = (
-    "id, tenant_id, space_id, user_id, session_id, kind, role, name, content, external_id, metadata, "
-    "occurred_at, created_at, job_id, position"
+from .columns import (
+    MEMORY_COLUMNS,
 )
-JOB_COLUMNS = (
-    "id, tenant_id, space_id, user_id, kind, status, attempts, last_error, lease_owner, lease_expires_at, "
-    "created_at, updated_at, memory_ids"
-)
-MEMORY_COLUMNS = (
-    "m.rid, m.id, m.tenant_id, m.space_id, m.user_id, m.session_id, m.kind, m.core, m.text, m.metadata, "
-    "m.occurred_at, m.created_at, m.updated_at, m.valid_from, m.valid_to, m.superseded_by, m.job_id"
-)
+
 MEMORY_INSERT_COLUMNS = MEMORY_COLUMNS.replace("m.", "")
-RECORD_COLUMNS = "tenant_id, collection, id, data, created_at, updated_at"
 CHUNK_COLUMNS = (
     "c.id, m.id AS memory_id, c.ordinal, c.text, c.dense_key, c.sparse_key,"
     ' c.start_offset AS start, c.end_offset AS "end"'

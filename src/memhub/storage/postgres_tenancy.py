@@ -15,8 +15,13 @@ from psycopg.types.json import Jsonb
 from memhub.core.errors import Conflict, NotFound
 from memhub.core.models import ApiKey, Counts, Space, Tenant
 
+from .columns import API_KEY_COLUMNS, SPACE_COLUMNS, TENANT_COLUMNS
 from .postgres_db import Conn
-from .postgres_rows import API_KEY_COLUMNS, SPACE_COLUMNS, TENANT_COLUMNS, api_key_params, placeholders, utc
+from .postgres_rows import (
+    api_key_params,
+    placeholders,
+    utc,
+)
 
 DEFAULT_SPACE = "default"
 

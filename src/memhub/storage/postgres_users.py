@@ -15,9 +15,12 @@ from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import Page, Session, User
 
 from .codec import encode_time
+from .columns import SESSION_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .postgres_db import Conn
-from .postgres_rows import SESSION_COLUMNS, utc
+from .postgres_rows import (
+    utc,
+)
 from .postgres_tenancy import get_space
 
 _USER_SELECT = (

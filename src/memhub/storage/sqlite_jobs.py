@@ -22,11 +22,10 @@ from memhub.core.models import Event, EventKind, Job, JobStatus, Page
 from memhub.core.ports import JobOutcome
 
 from .codec import encode_json, encode_time
+from .columns import EVENT_COLUMNS, JOB_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .sqlite_memories import write_outcome
 from .sqlite_rows import (
-    EVENT_COLUMNS,
-    JOB_COLUMNS,
     event_from_row,
     event_params,
     job_from_row,

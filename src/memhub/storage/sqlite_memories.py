@@ -19,11 +19,11 @@ from memhub.core.models import Chunk, Memory, Page, Scope, SourceRef
 from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 
 from .codec import encode_json, encode_time
+from .columns import MEMORY_COLUMNS
 from .cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
 from .fts import scope_key
 from .sqlite_rows import (
     CHUNK_COLUMNS,
-    MEMORY_COLUMNS,
     chunk_from_row,
     chunk_params,
     memory_from_row,

@@ -9,9 +9,14 @@ from memhub.core.errors import Conflict, NotFound
 from memhub.core.models import Page, Record
 
 from .codec import encode_json, encode_time
+from .columns import RECORD_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .record_pages import checked_fields, records_listing
-from .sqlite_rows import RECORD_COLUMNS, placeholders, record_from_row, record_params
+from .sqlite_rows import (
+    placeholders,
+    record_from_row,
+    record_params,
+)
 from .sqlite_tenancy import get_tenant
 
 _KEY = "tenant_id = ? AND collection = ? AND id = ?"

@@ -15,10 +15,8 @@ from memhub.core.errors import Conflict, NotFound
 from memhub.core.models import ApiKey, Counts, Space, Tenant
 
 from .codec import encode_json, encode_time
+from .columns import API_KEY_COLUMNS, SPACE_COLUMNS, TENANT_COLUMNS
 from .sqlite_rows import (
-    API_KEY_COLUMNS,
-    SPACE_COLUMNS,
-    TENANT_COLUMNS,
     api_key_from_row,
     api_key_params,
     space_from_row,

@@ -15,8 +15,12 @@ from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import Page, Session, User
 
 from .codec import encode_json, encode_time
+from .columns import SESSION_COLUMNS
 from .cursors import decode_cursor, encode_cursor
-from .sqlite_rows import SESSION_COLUMNS, session_from_row, user_from_row
+from .sqlite_rows import (
+    session_from_row,
+    user_from_row,
+)
 from .sqlite_tenancy import get_space
 from .sqlite_vectors import prune_tombstones
 
