@@ -1,7 +1,9 @@
 """What every client of an OpenAI-compatible HTTP API in the pipeline shares.
 
-The embedder (``embedders/openai_http.py``) and the chat client (``llm/chat.py``) talk to the same kind
-of servers (OpenAI, Ollama, vLLM, llama.cpp, LM Studio...) and must behave the same way when those fail:
+The embedder (``embedders/openai_http.py``), the chat client (``llm/chat.py``) and the HTTP reranker
+(``rerankers/http.py``) talk to the same kind of servers (OpenAI, Ollama, vLLM, llama.cpp, LM
+Studio...) and must behave the same way when those fail, so they share one retry loop
+(:func:`post_with_retries`):
 
 * **retry only where retrying can help**: connection errors, timeouts, 408/409/429 and 5xx;
 * **back off exponentially**, honouring a short ``Retry-After``;
@@ -11,9 +13,15 @@ of servers (OpenAI, Ollama, vLLM, llama.cpp, LM Studio...) and must behave the s
 
 from __future__ import annotations
 
+import logging
 import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+
+from memhub.core.errors import Unavailable
 
 RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
 MAX_BACKOFF = 8.0  # seconds between two attempts, at most
@@ -29,6 +37,57 @@ def endpoint(base_url: str, path: str) -> tuple[httpx.URL, str]:
     if url.scheme not in ("http", "https"):
         raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
     return url, str(url.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+@dataclass(frozen=True)
+class Target:
+    """An endpoint as the retry loop names it: ``kind`` ("embedding", "chat"...) and ``where`` go into
+    messages and logs, ``details`` into the error; ``log`` is the caller's logger."""
+
+    kind: str
+    where: str
+    api_key: str | None
+    max_retries: int
+    backoff: float
+    log: logging.Logger
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def post_with_retries(
+    client: httpx.Client,
+    url: httpx.URL,
+    payload: dict[str, Any],
+    endpoint: Target,
+    *,
+    timeout: float | None = None,
+) -> httpx.Response:
+    """The first answer not worth retrying (a success or a client error), else :class:`Unavailable`
+    once ``endpoint.max_retries`` retries of connection errors and retryable statuses are spent."""
+    options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    attempt = 0
+    while True:
+        try:
+            response = client.post(url, json=payload, **options)
+        except httpx.TransportError as exc:
+            failure = f"cannot reach it ({type(exc).__name__}: {scrub(str(exc), endpoint.api_key)})"
+            after = None
+        else:
+            if not retryable(response.status_code):
+                return response
+            failure = f"it answered HTTP {response.status_code}"
+            after = retry_after(response)
+        if attempt >= endpoint.max_retries:
+            tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
+            raise Unavailable(
+                f"{endpoint.kind} endpoint {endpoint.where} failed after {tries}: {failure}",
+                details=endpoint.details,
+            )
+        delay = backoff_delay(endpoint.backoff, attempt, after)
+        endpoint.log.warning(
+            "%s endpoint %s: %s; retrying in %.2fs", endpoint.kind, endpoint.where, failure, delay
+        )
+        time.sleep(delay)
+        attempt += 1
 
 
 def retryable(status: int) -> bool:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,12 @@ import numpy as np
 from memhub.core.errors import Unavailable
 from memhub.core.ports import Matrix
 
-from ..openai_compat import backoff_delay, endpoint, rejection, retry_after, retryable, scrub
+from ..openai_compat import (
+    Target,
+    endpoint,
+    post_with_retries,
+    rejection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +74,15 @@ class OpenAIEmbedder:
         self._api_key = api_key or None
         self._dim = dim
         self._batch_size = batch_size
-        self._max_retries = max_retries
-        self._backoff = backoff
+        self._target = Target(
+            "embedding",
+            self._where,
+            self._api_key,
+            max_retries,
+            backoff,
+            log,
+            {"endpoint": self._where, "model": model},
+        )
         self._dim_lock = threading.Lock()
         headers = {"Accept": "application/json"}
         if self._api_key:
@@ -127,30 +138,10 @@ class OpenAIEmbedder:
         return result
 
     def _post(self, payload: dict[str, Any]) -> Any:
-        attempt = 0
-        while True:
-            try:
-                response = self._client.post(self._url, json=payload)
-            except httpx.TransportError as exc:
-                failure = f"cannot reach it ({type(exc).__name__}: {scrub(str(exc), self._api_key)})"
-                after = None
-            else:
-                if response.is_success:
-                    return self._json(response)
-                if not retryable(response.status_code):
-                    raise self._rejected(response)
-                failure = f"it answered HTTP {response.status_code}"
-                after = retry_after(response)
-            if attempt >= self._max_retries:
-                tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
-                raise Unavailable(
-                    f"embedding endpoint {self._where} failed after {tries}: {failure}",
-                    details={"endpoint": self._where, "model": self._model},
-                )
-            delay = backoff_delay(self._backoff, attempt, after)
-            log.warning("embedding endpoint %s: %s; retrying in %.2fs", self._where, failure, delay)
-            time.sleep(delay)
-            attempt += 1
+        response = post_with_retries(self._client, self._url, payload, self._target)
+        if not response.is_success:
+            raise self._rejected(response)
+        return self._json(response)
 
     def _json(self, response: httpx.Response) -> Any:
         try:

@@ -26,7 +26,6 @@ Design choices:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,13 @@ import httpx
 
 from memhub.core.errors import Unavailable
 
-from ..openai_compat import backoff_delay, endpoint, rejection, retry_after, retryable, scrub
+from ..openai_compat import (
+    Target,
+    endpoint,
+    post_with_retries,
+    rejection,
+    scrub,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +98,8 @@ class ChatClient:
         self.model = model
         self._api_key = api_key or None
         self._timeout = timeout
-        self._max_retries = max_retries
-        self._backoff = backoff
+        details = self._details()
+        self._target = Target("chat", self.where, self._api_key, max_retries, backoff, log, details)
         self._temperature = temperature
         self._max_tokens = max_tokens
         self._json_mode = True  # turned off for good once the server refuses response_format
@@ -165,27 +170,7 @@ class ChatClient:
 
     def _post(self, payload: dict[str, Any], timeout: float) -> httpx.Response:
         """The first answer that is not worth retrying (success or a client error), else ``Unavailable``."""
-        attempt = 0
-        while True:
-            try:
-                response = self._client.post(self._url, json=payload, timeout=timeout)
-            except httpx.TransportError as exc:
-                failure = f"cannot reach it ({type(exc).__name__}: {scrub(str(exc), self._api_key)})"
-                after = None
-            else:
-                if not retryable(response.status_code):
-                    return response
-                failure = f"it answered HTTP {response.status_code}"
-                after = retry_after(response)
-            if attempt >= self._max_retries:
-                tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
-                raise Unavailable(
-                    f"chat endpoint {self.where} failed after {tries}: {failure}", details=self._details()
-                )
-            delay = backoff_delay(self._backoff, attempt, after)
-            log.warning("chat endpoint %s: %s; retrying in %.2fs", self.where, failure, delay)
-            time.sleep(delay)
-            attempt += 1
+        return post_with_retries(self._client, self._url, payload, self._target, timeout=timeout)
 
     def _reply(self, response: httpx.Response) -> ChatReply:
         try:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -44,7 +43,12 @@ import httpx
 
 from memhub.core.errors import Unavailable
 
-from ..openai_compat import backoff_delay, endpoint, rejection, retry_after, retryable, scrub
+from ..openai_compat import (
+    Target,
+    endpoint,
+    post_with_retries,
+    rejection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +88,8 @@ class HttpReranker:
         self.model = model or ""
         self._api_key = api_key or None
         self._dialect = dialect
-        self._max_retries = max_retries
-        self._backoff = backoff
         self._batch_size = batch_size
+        self._target = Target("rerank", self.where, self._api_key, max_retries, backoff, log, self._details())
         headers = {"Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -122,29 +125,10 @@ class HttpReranker:
         return {"model": self.model, "query": query, "documents": documents, count: len(documents)}
 
     def _post(self, payload: dict[str, Any]) -> Any:
-        attempt = 0
-        while True:
-            try:
-                response = self._client.post(self._url, json=payload)
-            except httpx.TransportError as exc:
-                failure = f"cannot reach it ({type(exc).__name__}: {scrub(str(exc), self._api_key)})"
-                after = None
-            else:
-                if response.is_success:
-                    return self._json(response)
-                if not retryable(response.status_code):
-                    raise self._rejected(response)
-                failure = f"it answered HTTP {response.status_code}"
-                after = retry_after(response)
-            if attempt >= self._max_retries:
-                tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
-                raise Unavailable(
-                    f"rerank endpoint {self.where} failed after {tries}: {failure}", details=self._details()
-                )
-            delay = backoff_delay(self._backoff, attempt, after)
-            log.warning("rerank endpoint %s: %s; retrying in %.2fs", self.where, failure, delay)
-            time.sleep(delay)
-            attempt += 1
+        response = post_with_retries(self._client, self._url, payload, self._target)
+        if not response.is_success:
+            raise self._rejected(response)
+        return self._json(response)
 
     def _json(self, response: httpx.Response) -> Any:
         try:
