@@ -12,18 +12,16 @@ import json
 import logging
 import signal
 import threading
-import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from memhub import bench_cli, cli_backup, cli_data, cli_ops
 from memhub._version import __version__
+from memhub.cli_settings import build_settings, choices, setting_option, store_options
 from memhub.core.errors import MemhubError, NotSupported
 from memhub.core.models import ApiKey
 from memhub.core.ports import Matrix
@@ -32,47 +30,6 @@ from memhub.runtime import Runtime
 from memhub.settings import Settings
 
 log = logging.getLogger("memhub.cli")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ---------------------------------------------------------------------------------------------------
-# settings from options
-
-
-def setting_option(*decls: str, field: str, **kwargs: Any) -> Callable[[F], F]:
-    """A click option for the Settings field ``field``, documented by that field's description."""
-    description = Settings.model_fields[field].description or ""
-    kwargs.setdefault("default", None)
-    return click.option(*decls, field, help=f"{description} [env: MEMHUB_{field.upper()}]", **kwargs)
-
-
-def _choices(field: str) -> click.Choice[str]:
-    """The values of a ``Literal`` setting, as a click choice."""
-    annotation = Settings.model_fields[field].annotation
-    return click.Choice([str(v) for v in typing.get_args(annotation)])
-
-
-def build_settings(options: dict[str, Any]) -> Settings:
-    """Settings from the environment, overridden by the options the user actually gave."""
-    given = {k: v for k, v in options.items() if v is not None and v != ()}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-            if e["loc"]
-            else e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        )
-        raise click.UsageError(f"invalid settings: {problems}") from None
-    except SettingsError as exc:  # an environment variable that could not be parsed at all
-        raise click.UsageError(f"invalid settings: {exc}") from None
-
-
-def store_options(command: F) -> F:
-    """``--data`` and ``--database-url``: where the store is (for commands that open it)."""
-    command = setting_option("--database-url", field="database_url", metavar="URL")(command)
-    return setting_option("--data", field="data", type=click.Path(path_type=Path), metavar="DIR")(command)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -94,7 +51,7 @@ def main() -> None:
 @store_options
 @setting_option("--worker/--no-worker", field="worker")
 @setting_option("--console/--no-console", field="console")
-@setting_option("--embedder", field="embedder", type=_choices("embedder"))
+@setting_option("--embedder", field="embedder", type=choices("embedder"))
 @setting_option("--embed-base-url", field="embed_base_url", metavar="URL")
 @setting_option("--embed-model", field="embed_model", metavar="NAME")
 @setting_option("--embed-threads", field="embed_threads", type=int)
@@ -103,13 +60,13 @@ def main() -> None:
 @setting_option("--llm-api-key", field="llm_api_key", metavar="KEY")
 @setting_option("--llm-timeout", field="llm_timeout", type=float, metavar="SECONDS")
 @setting_option("--rerank-base-url", field="rerank_base_url", metavar="URL")
-@setting_option("--reranker", field="reranker", type=_choices("reranker"))
+@setting_option("--reranker", field="reranker", type=choices("reranker"))
 @setting_option("--rerank-model", field="rerank_model", metavar="NAME")
 @setting_option("--rerank-timeout", field="rerank_timeout", type=float, metavar="SECONDS")
 @setting_option("--rate-limit-per-minute", field="rate_limit_per_minute", type=int)
 @setting_option("--max-body-bytes", field="max_body_bytes", type=int)
 @setting_option("--cors-origin", field="cors_origins", multiple=True, metavar="ORIGIN")
-@setting_option("--log-level", field="log_level", type=_choices("log_level"))
+@setting_option("--log-level", field="log_level", type=choices("log_level"))
 @setting_option("--log-json/--log-text", field="log_json")
 @setting_option("--gomemory-tenant", field="gomemory_tenant", metavar="TENANT")
 @setting_option("--gomemory-prefix", field="gomemory_prefix", metavar="PATH")
@@ -150,7 +107,7 @@ def serve(**options: Any) -> None:
 @setting_option("--llm-model", field="llm_model", metavar="NAME")
 @setting_option("--llm-api-key", field="llm_api_key", metavar="KEY")
 @setting_option("--llm-timeout", field="llm_timeout", type=float, metavar="SECONDS")
-@setting_option("--log-level", field="log_level", type=_choices("log_level"))
+@setting_option("--log-level", field="log_level", type=choices("log_level"))
 @setting_option("--log-json/--log-text", field="log_json")
 def worker(**options: Any) -> None:
     """Run an ingestion worker alone (for a server started with --no-worker, or to add workers).

@@ -10,35 +10,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import click
-from pydantic import ValidationError
 
+from memhub.cli_settings import build_settings, store_options
 from memhub.core.errors import MemhubError
-from memhub.settings import Settings
 from memhub.storage import BackupReport, backup_store, restore_store
 
 
 def _store_url(data: Path | None, database_url: str | None) -> str:
-    options: dict[str, Any] = {
-        k: v for k, v in {"data": data, "database_url": database_url}.items() if v is not None
-    }
-    try:
-        return Settings(**options).store_url()
-    except ValidationError as exc:
-        raise click.UsageError(f"invalid settings: {exc.errors()[0]['msg']}") from None
-
-
-def _store_options(command: Any) -> Any:
-    command = click.option(
-        "--database-url",
-        metavar="URL",
-        help="Store URL (default: sqlite in --data). [env: MEMHUB_DATABASE_URL]",
-    )(command)
-    return click.option(
-        "--data", type=click.Path(path_type=Path), metavar="DIR", help="Data folder. [env: MEMHUB_DATA]"
-    )(command)
+    return build_settings({"data": data, "database_url": database_url}).store_url()
 
 
 def _describe(report: BackupReport) -> str:
@@ -48,7 +29,7 @@ def _describe(report: BackupReport) -> str:
 @click.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
-@_store_options
+@store_options
 def backup_command(dest: Path, force: bool, data: Path | None, database_url: str | None) -> None:
     """Copy the store to DEST consistently, while the server keeps running.
 
@@ -68,7 +49,7 @@ def backup_command(dest: Path, force: bool, data: Path | None, database_url: str
 @click.command("restore")
 @click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--force", is_flag=True, help="Replace an existing store (never one in use).")
-@_store_options
+@store_options
 def restore_command(src: Path, force: bool, data: Path | None, database_url: str | None) -> None:
     """Replace the store with the backup SRC (stop memhub serve / memhub worker first).
 

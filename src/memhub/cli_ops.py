@@ -8,55 +8,30 @@ from __future__ import annotations
 
 import importlib.util
 import signal
-import typing
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
+from memhub.cli_settings import build_settings, choices, store_options
 from memhub.core.errors import MemhubError
 from memhub.doctor import healthy, report, run_checks
 from memhub.logging_setup import configure_logging
 from memhub.runtime import Runtime
-from memhub.settings import Settings
-
-LOG_LEVELS = [str(v) for v in typing.get_args(Settings.model_fields["log_level"].annotation)]
-
-
-def _settings(**options: Any) -> Settings:
-    """Settings from the environment, overridden by the options actually given."""
-    try:
-        return Settings(**{k: v for k, v in options.items() if v is not None})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise click.UsageError(f"invalid settings: {problems}") from None
-
-
-def _store_options(command: Any) -> Any:
-    command = click.option(
-        "--database-url",
-        metavar="URL",
-        help="Store URL (default: sqlite in --data). [env: MEMHUB_DATABASE_URL]",
-    )(command)
-    return click.option(
-        "--data", type=click.Path(path_type=Path), metavar="DIR", help="Data folder. [env: MEMHUB_DATA]"
-    )(command)
 
 
 @click.command("mcp")
 @click.option(
     "--tenant", default="default", show_default=True, help="Tenant the tools act as (created if new)."
 )
-@_store_options
+@store_options
 @click.option(
     "--worker/--no-worker",
     default=True,
     show_default=True,
     help="Derive memories in this process. Off if a `memhub serve` or `memhub worker` uses the same data.",
 )
-@click.option("--log-level", type=click.Choice(LOG_LEVELS), help="Log verbosity (logs go to stderr).")
+@click.option("--log-level", type=choices("log_level"), help="Log verbosity (logs go to stderr).")
 def mcp_command(tenant: str, worker: bool, **options: Any) -> None:
     """Serve the MCP tools on stdin/stdout, for a client that starts memhub as a subprocess.
 
@@ -67,7 +42,7 @@ def mcp_command(tenant: str, worker: bool, **options: Any) -> None:
         raise click.ClickException("MCP support is not installed: pip install 'memhub[mcp]'")
     from memhub.mcp import build_server, fixed_tenant
 
-    settings = _settings(**options)
+    settings = build_settings(options)
     configure_logging(settings.log_level, json_lines=settings.log_json)  # stderr: stdout is the protocol
     signal.signal(signal.SIGTERM, _exit_zero)  # so the finally below gives the worker's leases back
     try:
@@ -88,7 +63,7 @@ def _exit_zero(signum: int, frame: FrameType | None) -> None:
 
 
 @click.command("doctor")
-@_store_options
+@store_options
 @click.option(
     "--embedder", type=click.Choice(["local", "openai"]), help="Embedder to check. [env: MEMHUB_EMBEDDER]"
 )
@@ -98,7 +73,7 @@ def doctor_command(**options: Any) -> None:
     Exits 1 if a check failed (✗); warnings (!) do not fail. Nothing is changed: the store is read, not
     migrated.
     """
-    checks = run_checks(_settings(**options))
+    checks = run_checks(build_settings(options))
     for line in report(checks):
         click.echo(line)
     if not healthy(checks):
