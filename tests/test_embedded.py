@@ -8,6 +8,8 @@ that says where memhub is. Both use the bundled local model, so their answers ca
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from memhub.core.errors import InvalidInput
 from memhub.core.ports import Embedder
 from memhub.runtime import build_embedder
 from memhub.settings import Settings
+from memhub.storage import sqlite_db
 from support.embedders import HashEmbedder
 from support.server import ServerHandle
 
@@ -158,6 +161,27 @@ def test_closed_engine_refuses_requests(tmp_path: Path, local_embedder: Embedder
     assert client.engine is not None and client.engine.closed
     with pytest.raises(RuntimeError):
         client.health()
+
+
+def test_requests_reuse_the_engine_threads_and_their_read_connections(
+    tmp_path: Path, local_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sync endpoints run on anyio worker threads, each with its own SQLite read connection. They must
+    # outlive a request: a thread per request meant a new connection (schema parse, cold cache) per call.
+    opened: list[str] = []
+    connect = sqlite_db.Database._connect
+
+    def counting(db: sqlite_db.Database) -> sqlite3.Connection:
+        opened.append(threading.current_thread().name)
+        return connect(db)
+
+    with memhub.Client(path=tmp_path / "data", embedder=local_embedder) as client:
+        client.memories.add(MESSAGES, user_id="u1", wait=True)
+        monkeypatch.setattr(sqlite_db.Database, "_connect", counting)
+        for _ in range(20):
+            client.memories.search("violinist", user_id="u1")
+            client.memories.list(user_id="u1")
+    assert len(opened) <= 2, opened
 
 
 async def test_async_embedded_client(tmp_path: Path, local_embedder: Embedder) -> None:

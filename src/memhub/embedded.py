@@ -3,15 +3,16 @@
 ``memhub.Client(path="./memhub-data")`` should behave exactly like ``memhub.Client("http://…")`` —
 same methods, same answers, same errors — so code written against one runs against the other. The
 surest way to get that is not a second implementation of the API but the *same* ASGI app the server
-runs (``memhub.api.app.create_app``), called in-process through an httpx transport. The SDK cannot
+runs (``memhub.api.app.create_app``), called in-process through an httpx transport
+(``embedded_asgi.py`` carries each request to the app). The SDK cannot
 tell the difference, and every rule of the HTTP layer (validation, error envelope, status codes)
 applies unchanged.
 
 How it runs: :class:`EmbeddedEngine` owns a private event loop in a daemon thread. On it the app's
 lifespan is driven through the ASGI lifespan protocol (as uvicorn does), which opens the runtime and
 starts the in-process worker; requests are then dispatched to that loop from any thread. Why a thread
-for both flavours: httpx's ``ASGITransport`` is async-only, so the sync client needs a loop of its own
-anyway, and giving the async client the same private loop means the engine outlives no caller's loop,
+for both flavours: an ASGI app is async-only, so the sync client needs a loop of its own anyway, and
+giving the async client the same private loop means the engine outlives no caller's loop,
 never blocks it while the store and model load, and is shut down the same way.
 
 Authentication is real but internal: after start-up the engine uses a key for tenant ``default`` kept
@@ -39,6 +40,7 @@ from memhub.core.models import Event
 from memhub.core.paging import iter_items
 from memhub.core.ports import Embedder
 from memhub.core.service import MemoryService
+from memhub.embedded_asgi import call_app
 from memhub.runtime import Runtime
 from memhub.settings import Settings
 
@@ -110,12 +112,12 @@ class EmbeddedEngine:
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._app = create_app(settings, embedder=embedder, adapters=(), bootstrap_key=False)
-        self._asgi = httpx.ASGITransport(app=self._app, raise_app_exceptions=False)
         self._lifespan = _Lifespan(self._app)
         self._secret: str | None = None
         self._lock = threading.Lock()
         self._closed = False
         self._loop = asyncio.new_event_loop()
+        self._stopping: asyncio.Future[None] = self._loop.create_future()
         self._thread = threading.Thread(target=self._run_loop, name="memhub-embedded", daemon=True)
         self._thread.start()
         self.started = self._submit(self._startup())
@@ -126,7 +128,18 @@ class EmbeddedEngine:
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_forever()
+        # One long-lived root task, as under uvicorn. anyio parks the worker threads that run sync
+        # endpoints on the task it finds started by run_until_complete; under a bare run_forever every
+        # request's own task became that root, so each request started (and ended) a thread, and with
+        # it a new SQLite read connection: a schema parse and a cold page cache on every call.
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        await self._stopping
+
+    def _stop_loop(self) -> None:
+        if not self._stopping.done():
+            self._stopping.set_result(None)
 
     def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -153,7 +166,7 @@ class EmbeddedEngine:
         try:
             self._submit(self._lifespan.shutdown()).result(timeout=STOP_TIMEOUT)
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop.call_soon_threadsafe(self._stop_loop)
             self._thread.join(timeout=STOP_TIMEOUT)
             if not self._thread.is_alive():
                 self._loop.close()
@@ -193,11 +206,7 @@ class EmbeddedEngine:
         if self._secret is None:
             raise httpx.ConnectError("the embedded memhub engine did not start", request=request)
         request.headers["Authorization"] = f"Bearer {self._secret}"
-        response = await self._asgi.handle_async_request(request)
-        content = await response.aread()
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=content, request=request
-        )
+        return await call_app(self._app, request)
 
 
 def embedded_key(service: MemoryService, data_dir: Path) -> str:

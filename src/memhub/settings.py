@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     embed_model: str = Field("text-embedding-3-small", description="Model name for embedder=openai.")
     embed_api_key: str | None = Field(None, description="API key for embedder=openai (never logged).")
     embed_threads: int | None = Field(
-        None, ge=1, description="CPU threads for the local model. Default: onnxruntime's choice."
+        None,
+        ge=1,
+        description="Threads the local model embeds on (a batch each). Default: one per usable CPU.",
     )
 
     # --- LLM extraction (pipeline/extractors/llm.py) ---------------------------------------------

@@ -144,3 +144,12 @@ def test_rejects_bad_arguments(embedder: LocalEmbedder) -> None:
         LocalEmbedder(max_batch_tokens=10)
     with pytest.raises(TypeError):
         embedder.embed([b"bytes are not text"])  # type: ignore[list-item]
+
+
+def test_batches_of_one_call_run_in_parallel_with_the_same_rows(embedder: LocalEmbedder) -> None:
+    texts = [f"message number {i} about {'hiking ' * (i % 7)}in the mountains" for i in range(40)]
+    parallel = LocalEmbedder(threads=2, max_batch_tokens=256)
+    got = parallel.embed(texts)
+    one_by_one = np.vstack([embedder.embed([text]) for text in texts])
+    assert np.allclose(got, one_by_one, atol=1e-5)
+    assert any(t.name.startswith("memhub-embed") for t in threading.enumerate())

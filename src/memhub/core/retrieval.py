@@ -178,8 +178,13 @@ class Retriever:
         """
         vector_future = self._pool().submit(self._embed_query, request.query)
         keyword: list[ChunkHit] = []
+        stored: dict[str, Vector] = {}
         if request.mode in (SearchMode.HYBRID, SearchMode.KEYWORD):
             keyword = self._store.keyword_search(scope, flt, request.query, pool_size)
+            # Still waiting for the query vector: read the keyword hits' stored vectors now (their
+            # cosines need them), so that read adds nothing to the wait. Some will turn out to be
+            # dense hits too; reading those is cheaper than reading the rest after the wait.
+            stored = self._store.chunk_vectors(self._embedder.model_id, [h.chunk_id for h in keyword])
         vector = vector_future.result()
         dense: list[ChunkHit] = []
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
@@ -188,9 +193,12 @@ class Retriever:
         for hit in dense:
             found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
         for hit in keyword:
-            cand = found.setdefault(hit.chunk_id, _Candidate(hit.chunk_id, hit.memory_id, np.nan, 0.0))
+            cand = found.get(hit.chunk_id)
+            if cand is None:
+                other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
+                cosine = float(np.dot(other, vector)) if other is not None else 0.0
+                cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-        self._fill_cosines(found, vector)
         return found
 
     def _embed_query(self, query: str) -> Vector:
@@ -205,15 +213,6 @@ class Retriever:
                     EMBED_THREADS, thread_name_prefix="memhub-query-embed"
                 )
             return self._embedding_pool
-
-    def _fill_cosines(self, found: dict[str, _Candidate], vector: Vector) -> None:
-        missing = [c.chunk_id for c in found.values() if np.isnan(c.cosine)]
-        if not missing:
-            return
-        vectors = self._store.chunk_vectors(self._embedder.model_id, missing)
-        for chunk_id in missing:
-            stored = vectors.get(chunk_id)
-            found[chunk_id].cosine = float(np.dot(stored, vector)) if stored is not None else 0.0
 
     def _fuse(self, candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
         pool = list(candidates)
