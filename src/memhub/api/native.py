@@ -18,6 +18,7 @@ from memhub.core.service import Submitted
 
 from . import native_directory
 from .deps import ServiceDep, TenantDep
+from .json_body import json_body
 from .schemas import (
     AddDocumentRequest,
     AddEventRequest,
@@ -64,13 +65,13 @@ def add_memories(body: AddMemoriesRequest, tenant: TenantDep, service: ServiceDe
     return _accepted(submitted)
 
 
-@router.post("/memories/search")
-def search(body: SearchRequest, tenant: TenantDep, service: ServiceDep) -> SearchResponse:
+@router.post("/memories/search", response_model=SearchResponse)
+def search(body: SearchRequest, tenant: TenantDep, service: ServiceDep) -> Response:
     """Hybrid (or dense / keyword) search; ``score`` is the calibrated similarity thresholds apply to."""
-    return SearchResponse(results=service.search(tenant.id, body))
+    return json_body(SearchResponse(results=service.search(tenant.id, body)))
 
 
-@router.get("/memories")
+@router.get("/memories", response_model=MemoryPage)
 def list_memories(
     tenant: TenantDep,
     service: ServiceDep,
@@ -81,7 +82,7 @@ def list_memories(
     core: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> MemoryPage:
+) -> Response:
     """Memories newest first, one page at a time (``next_cursor`` is null on the last page)."""
     page = service.list_memories(
         tenant.id,
@@ -93,7 +94,7 @@ def list_memories(
         cursor=cursor,
         limit=limit,
     )
-    return MemoryPage(items=page.items, next_cursor=page.next_cursor)
+    return json_body(MemoryPage(items=page.items, next_cursor=page.next_cursor))
 
 
 @router.get("/memories/{memory_id}")

@@ -1,0 +1,20 @@
+"""Responses serialised once, for the routes that return many memories.
+
+FastAPI answers a route that returns a model by dumping it to a dict, validating that dict back into
+the response model and serialising the copy. For a page of memories that is most of the route's own
+cost: 0.97 ms of CPU for 20 LoCoMo search results, against 0.17 ms for ``model_dump_json`` (the same
+bytes: no field of these models has an alias or a custom serialiser). The hot routes return
+:func:`json_body` and declare their model with ``response_model``, so ``/docs`` is unchanged.
+"""
+
+from __future__ import annotations
+
+from fastapi import Response
+from pydantic import BaseModel
+
+JSON = "application/json"
+
+
+def json_body(model: BaseModel, status_code: int = 200) -> Response:
+    """``model`` as a JSON response, serialised by pydantic in one pass."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type=JSON)
