@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,19 @@ def test_views_do_not_change_when_the_column_grows() -> None:
     assert column.view()[:3].tolist() == [1, 2, 3] and column.size == 103
 
 
+def test_reserved_room_takes_appends_in_place_and_keeps_what_was_there() -> None:
+    column = Column(np.float32, 2)
+    column.extend([[1, 2]])
+    column.reserve(50)
+    buffer = column.view().base
+    for i in range(49):
+        column.extend([[i, i]])
+    assert column.view().base is buffer and column.size == 50  # no regrowth: one allocation
+    assert column.view()[0].tolist() == [1, 2] and column.view()[-1].tolist() == [48, 48]
+    column.reserve(10)  # less than held: nothing changes
+    assert column.view().base is buffer
+
+
 def record(rid: int, **overrides: object) -> MemoryRecord:
     fields: dict[str, object] = {
         "rid": rid,
@@ -94,6 +109,7 @@ def record(rid: int, **overrides: object) -> MemoryRecord:
         "metadata": {},
     }
     fields.update(overrides)
+    fields["metadata"] = json.dumps(fields["metadata"])  # the index keeps it as stored
     return MemoryRecord(**fields)  # type: ignore[arg-type]
 
 

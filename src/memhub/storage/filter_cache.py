@@ -19,12 +19,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from memhub.core.filters import Filter, matches
+
+from .codec import decode_json
 
 Mask = npt.NDArray[np.bool_]
 Verdicts = npt.NDArray[np.int8]
@@ -49,12 +50,13 @@ class FilterVerdicts:
             self._epoch += 1
             self._verdicts.clear()
 
-    def narrow(self, mask: Mask, flt: Filter, metadata: Sequence[dict[str, Any]], epoch: int) -> None:
-        """``mask &= matches(flt, metadata[slot])``, evaluating only slots in ``mask`` not known yet."""
+    def narrow(self, mask: Mask, flt: Filter, metadata: Sequence[str], epoch: int) -> None:
+        """``mask &= matches(flt, metadata[slot])`` (JSON text), evaluating only slots in ``mask`` not
+        known yet."""
         verdicts = self._array(repr(flt), len(mask), epoch)
         todo = np.flatnonzero(mask & (verdicts < 0))
         for slot in todo.tolist():
-            verdicts[slot] = matches(flt, metadata[slot])
+            verdicts[slot] = matches(flt, decode_json(metadata[slot]))
         mask &= verdicts == 1
 
     def _array(self, key: str, size: int, epoch: int) -> Verdicts:

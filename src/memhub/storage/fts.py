@@ -51,15 +51,24 @@ STOP_WORDS = frozenset(
 
 def match_expression(text: str) -> str | None:
     """The words of ``text`` as an OR of quoted strings, or None when it holds no word (match nothing)."""
+    terms = query_terms(text)
+    return any_of(terms) if terms else None
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct lower-cased words of ``text`` a search looks for: stop words dropped unless that
+    leaves nothing, at most :data:`MAX_TERMS`."""
     terms: dict[str, None] = {}
     for word in _WORD.findall(text):
         terms.setdefault(word.lower(), None)
         if len(terms) == MAX_TERMS:
             break
-    if not terms:
-        return None
-    content = [term for term in terms if term not in STOP_WORDS] or list(terms)
-    return " OR ".join(_quote(term) for term in content)
+    return [term for term in terms if term not in STOP_WORDS] or list(terms)
+
+
+def any_of(terms: list[str]) -> str:
+    """An FTS5 expression matching rows holding any of ``terms`` (each quoted: never an operator)."""
+    return " OR ".join(_quote(term) for term in terms)
 
 
 def _quote(term: str) -> str:

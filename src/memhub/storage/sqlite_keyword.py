@@ -2,11 +2,12 @@
 
 FTS5's ``bm25()`` is "lower is better" (it returns minus the score); hits report its negation, a
 non-negative "higher is better" number as the Protocol asks. Its weights (1, 0) count the words column
-only: the ``scope_key`` column (see ``fts.py``) narrows the match but must not score. The scope, the
-metadata filter and ``LIMIT`` are in the same statement as ``MATCH``, so ``limit`` hits come back
-whenever that many chunks in scope match. BM25's statistics (document frequencies, average length) are
-those of the whole index — every tenant's chunks — which only shifts scores, never which chunks may be
-returned.
+only: the ``scope_key`` column (see ``fts.py``) narrows the match but must not score. ``limit`` hits
+come back whenever that many chunks in scope match: the rank-first plan joins the best few ranked rows
+for the scope condition and, when too few pass, the single statement that has the scope, the metadata
+filter and ``LIMIT`` beside ``MATCH`` runs instead. BM25's statistics (document frequencies, average
+length) are those of the whole index — every tenant's chunks — which only shifts scores, never which
+chunks may be returned.
 """
 
 from __future__ import annotations
@@ -17,16 +18,57 @@ from memhub.core.filters import Filter
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
-from .fts import match_expression, scoped_match
+from .fts import any_of, query_terms, scoped_match
+from .sqlite_keyword_rank import top_rows
+from .sqlite_rows import placeholders
 from .sqlite_scope import filter_condition, scope_condition
+
+MAX_DEPTH = 4096
+"""Ranked rows joined at most in the rank-first plan; deeper pages take the single statement."""
 
 
 def keyword_search(
     conn: sqlite3.Connection, scope: Scope, flt: Filter | None, text: str, limit: int
 ) -> list[ChunkHit]:
-    words = match_expression(text)
-    if words is None or limit <= 0:
+    terms = query_terms(text)
+    if not terms or limit <= 0:
         return []
+    if flt is None and scope.kinds is None and scope.core is None:
+        hits = _rank_first(conn, scope, terms, limit)
+        if hits is not None:
+            return hits
+    return _ranked_in_join(conn, scope, flt, any_of(terms), limit)
+
+
+def _rank_first(
+    conn: sqlite3.Connection, scope: Scope, terms: list[str], limit: int
+) -> list[ChunkHit] | None:
+    """Rank in FTS5 alone (``sqlite_keyword_rank.py`` says why), then join only the best rows for the
+    scope condition. None when too few of them are in scope and unranked matches remain.
+
+    Only without a metadata filter, kinds or core: those can reject most matches, and the single
+    statement then finds the page sooner. What remains to check — superseded memories, a hash collision
+    of scope tokens — rarely rejects anything, so a depth of a few pages suffices.
+    """
+    depth = 4 * limit + 32
+    if depth > MAX_DEPTH:
+        return None
+    ranked, complete = top_rows(conn, scope, terms, depth)
+    where, params = scope_condition(scope)
+    sql = (
+        # CROSS JOIN keeps the planner from walking the tenant's memories when the IN list is long.
+        "SELECT c.rid, c.id, m.id FROM chunks c CROSS JOIN memories m ON m.rid = c.memory_rid"
+        f" WHERE c.rid IN ({placeholders(len(ranked))}) AND {where}"
+    )
+    ids = {row[0]: (row[1], row[2]) for row in conn.execute(sql, (*(rid for rid, _ in ranked), *params))}
+    hits = [ChunkHit(*ids[rid], score=-rank) for rid, rank in ranked if rid in ids][:limit]
+    return hits if len(hits) == limit or complete else None
+
+
+def _ranked_in_join(
+    conn: sqlite3.Connection, scope: Scope, flt: Filter | None, words: str, limit: int
+) -> list[ChunkHit]:
+    """One statement: every match joined, filtered and ranked (exact whatever the filter rejects)."""
     expression = scoped_match(words, scope.tenant_id, scope.space_ids, scope.user_id, scope.session_id)
     where, params = scope_condition(scope)
     where += filter_condition(conn, flt)
