@@ -1059,3 +1059,11 @@ class StoreContract:
             for hit in store.keyword_search(Scope(tenant_id=a), None, text, 5):
                 assert hit.memory_id in got.memory_ids
         assert store.keyword_search(Scope(tenant_id=a), None, "espresso", 0) == []
+
+    def test_keyword_search_ranks_a_rare_word_above_common_ones(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        common = [f"weekly project meeting notes, project meeting {i}" for i in range(30)]
+        got = w.memorise(a, space, [*common, "zanzibar trip"])
+        hits = store.keyword_search(Scope(tenant_id=a), None, "project meeting zanzibar", 5)
+        assert hits[0].memory_id == got.memory_ids[-1]
+        assert len(hits) == 5 and hits[0].score > hits[1].score

@@ -9,7 +9,8 @@ Differences from the SQLite schema, and why:
 
 - times are ``timestamptz`` and metadata ``jsonb``: the database compares and filters them natively;
 - keyword search reads ``chunks.tsv`` (a ``tsvector`` written with the chunk, GIN-indexed) — FTS5's
-  virtual table and its triggers have no counterpart here;
+  virtual table has no counterpart here; the document frequencies BM25 needs are kept by triggers on
+  ``chunks`` (``postgres_keyword_terms.py``);
 - ``chunk_vectors`` carries a copy of the vector (pgvector ``vector``) and the memory's ``rid``, so a
   nearest-neighbour query reads one table and one join. HNSW indexes are per embedding model (an HNSW
   index needs one dimension) and created when a model is first seen (``postgres_vectors.ensure_model``);
@@ -27,6 +28,7 @@ from psycopg import errors as pg_errors
 
 from memhub.core.errors import Unavailable
 
+from . import postgres_keyword_terms as keyword_terms
 from .postgres_db import Conn
 
 _CORE = (
@@ -217,6 +219,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0004_records", _RECORDS),
     ("0005_blobs", _BLOBS),
     ("0006_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
+    ("0007_keyword_term_stats", keyword_terms.MIGRATION),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"
