@@ -6,7 +6,8 @@ Writes through the Store Protocol exactly as the worker does (``submit`` → ``c
 (``bench/common.py``) under users of ``--per-user`` memories. After each size is reached it times:
 
 - ``vector_tenant``: nearest 10 over the whole tenant (PostgreSQL: HNSW with iterative scan; SQLite:
-  its exact in-memory index), and, for PostgreSQL, recall@10 of those hits against an exact scan;
+  its exact in-memory index), and, for PostgreSQL, recall@10 of those hits against an exact scan
+  (random vectors are HNSW's worst case: ``bench/pg_hnsw.py`` measures recall on real embeddings);
 - ``vector_user``: nearest 10 among one user's memories (both exact);
 - ``keyword_tenant`` / ``keyword_user``: keyword search of a corpus sentence, whole tenant / one user.
 
@@ -111,8 +112,7 @@ class Ingest:
         self.store.submit(job, events)
         owner = f"bench-{uuid.uuid4()}"
         assert [j.id for j in self.store.claim_jobs(owner, now, now + timedelta(hours=1), 1)] == [job.id]
-        vectors = self.rng.standard_normal((size, DIM)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = self.vectors(n0, size)
         outcome = JobOutcome(job_id=job.id, model_id=MODEL)
         for event, text, vector in zip(events, texts, vectors, strict=True):
             memory = Memory(
@@ -137,6 +137,11 @@ class Ingest:
             outcome.memories.append(StoredMemory(memory, [StoredChunk(chunk, digest)]))
         assert self.store.complete_job(outcome, owner, now)
         self.written += size
+
+    def vectors(self, first: int, count: int) -> np.ndarray:
+        """Unit vectors of memories ``first`` … ``first + count - 1`` (random here; real in pg_hnsw.py)."""
+        vectors = self.rng.standard_normal((count, DIM)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def timed(call: Any, n: int) -> tuple[dict[str, float], list[Any]]:

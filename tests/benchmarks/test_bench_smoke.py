@@ -90,3 +90,22 @@ def test_vs_mem0_memhub_side_writes_the_comparison_keys(tmp_path: Path) -> None:
     workload = result["memhub"]["workload"]
     assert workload["jobs_failed"] == 0 and workload["messages_per_s"] > 0
     assert result["memhub"]["http"]["search_one_user"]["n"] == 5
+
+
+def test_pg_hnsw_measures_recall_against_exact_on_real_embeddings(tmp_path: Path) -> None:
+    out_file = tmp_path / "pg_hnsw.json"
+    args = ["--sizes", "200", "--queries", "4", "--ef-search", "40", "--job-size", "100"]
+    run_script("pg_hnsw.py", *args, "--cache-dir", str(tmp_path / "cache"), "--out", str(out_file))
+    (row,) = json.loads(out_file.read_text())["results"]
+    assert row["memories"] == 200 and row["ingest_per_second"] > 0 and row["exact"]["n"] == 4
+    assert 0.0 <= row["ef_search_40"]["recall_at_10"] <= 1.0 and row["ef_search_40"]["n"] == 4
+    assert list((tmp_path / "cache").glob("*.npy"))  # embeddings are cached for the next run
+
+
+def test_pg_keyword_builds_a_kept_database_and_times_keyword_search(tmp_path: Path) -> None:
+    out_file = tmp_path / "pg_keyword.json"
+    args = ["--size", "300", "--per-user", "100", "--queries", "5", "--dir", str(tmp_path / "pg")]
+    run_script("pg_keyword.py", *args, "--out", str(out_file))
+    run_script("pg_keyword.py", *args, "--out", str(out_file))  # reuses the kept database
+    (row,) = json.loads(out_file.read_text())["results"]
+    assert row["memories"] == 300 and row["keyword_tenant"]["n"] == 5 and row["keyword_user"]["n"] == 5

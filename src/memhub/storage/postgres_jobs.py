@@ -68,10 +68,14 @@ def _insert_events(conn: Conn, events: list[Event]) -> None:
     ).fetchone()
     if taken is not None or len({e.id for e in events}) != len(events):
         raise Conflict("an event id of this submission is already in use")
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({placeholders(15)})", map(event_params, events)
-        )
+    # binary COPY: one statement for the batch instead of one (pipelined) INSERT per event
+    with conn.cursor() as cur, cur.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_EVENT_TYPES)
+        for event in events:
+            copy.write_row(event_params(event))
+
+
+_EVENT_TYPES = [*["text"] * 10, "jsonb", "timestamptz", "timestamptz", "text", "integer"]
 
 
 def _resubmitted(conn: Conn, existing: Job, job: Job) -> tuple[Job, bool]:
