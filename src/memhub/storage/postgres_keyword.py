@@ -50,7 +50,6 @@ queries tenant-wide: 0.85 / 0.89 / 0.98 / 1.00 / 1.00 with a budget of 250 / 500
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -58,12 +57,10 @@ from memhub.core.filters import Filter
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
-from .fts import MAX_TERMS, STOP_WORDS
+from . import fts
 from .postgres_db import Conn
 from .postgres_keyword_terms import TermStats, term_stats
 from .postgres_scope import filter_condition, scope_condition
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 K1 = 1.2
 B = 0.75
@@ -85,13 +82,8 @@ def fold(text: str) -> str:
 
 
 def query_terms(text: str) -> list[str]:
-    """The words to search for (folded), or [] when the text holds none."""
-    terms: dict[str, None] = {}
-    for word in _WORD.findall(fold(text)):
-        terms.setdefault(word, None)
-        if len(terms) == MAX_TERMS:
-            break
-    return [term for term in terms if term not in STOP_WORDS] or list(terms)
+    """The words to search for (folded), or [] when the text holds none: the SQLite store's rule."""
+    return fts.query_terms(fold(text))
 
 
 @dataclass(frozen=True)
