@@ -2,8 +2,9 @@
 
 Runs as a thread inside ``memhub serve`` by default, or as its own process (``memhub worker``). Because
 the queue lives in the store and claims are leases, any number of workers can share one store: a worker
-that dies leaves its jobs to be re-claimed when the lease expires; a worker shut down gracefully gives
-its leases back at once.
+that dies leaves its jobs to be re-claimed when the lease expires; a live one renews the leases of the
+batch in hand however long it takes (``core/lease_keeper.py``); a worker shut down gracefully gives its
+leases back at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from memhub.core import ids
+from memhub.core.lease_keeper import LeaseKeeper
 from memhub.core.models import Job
 from memhub.core.ports import Clock, Embedder, Extractor, Matrix, Store
 from memhub.core.processing import IngestProcessor
@@ -31,7 +33,7 @@ class WorkerConfig:
     """How the worker claims work. Every field is a documented setting (``settings.py``)."""
 
     batch_size: int = 32  # jobs claimed at once; their texts are embedded together
-    lease_seconds: float = 60.0  # a crashed worker's jobs are re-claimed after this
+    lease_seconds: float = 60.0  # a crashed worker's jobs are re-claimed after this (live ones renew)
     poll_seconds: float = 0.05  # idle wait between claims when the queue was empty
     max_attempts: int = 3  # a job failing this many times ends ``failed``
 
@@ -87,6 +89,7 @@ class Worker:
             embedder = ObservedEmbedder(embedder, observer)
         self._processor = IngestProcessor(store, embedder, extractor, clock)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new_id()[:8]}"
+        self._leases = LeaseKeeper(store, clock, self.owner, self._config.lease_seconds)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -146,7 +149,8 @@ class Worker:
 
     def _process(self, jobs: list[Job]) -> None:
         try:
-            result = self._processor.process(jobs, self.owner)
+            with self._leases.keeping([job.id for job in jobs]):
+                result = self._processor.process(jobs, self.owner)
         except Exception as exc:  # e.g. the embedder is unreachable: every job of the batch failed
             log.warning("batch of %d jobs failed: %s", len(jobs), type(exc).__name__)
             failed = {job.id: f"{type(exc).__name__}: {exc}" for job in jobs}

@@ -529,6 +529,29 @@ class StoreContract:
         assert store.release_jobs("w1") == 0
         assert {j.id for j in store.claim_jobs("w2", at(104), at(300), 10)} == {j1.id, j3.id}
 
+    def test_renew_leases_extends_only_the_leases_the_owner_still_holds(
+        self, store: Store, w: Writer
+    ) -> None:
+        a, space = w.tenant("a")
+        j1, _ = w.submit(a, space, "alice", ["1"])
+        j2, _ = w.submit(a, space, "alice", ["2"])
+        j3, _ = w.submit(a, space, "alice", ["3"])
+        assert {j.id for j in store.claim_jobs("w1", at(100), at(110), 2)} == {j1.id, j2.id}
+        assert store.renew_leases("w1", [], at(999)) == []
+        # j1 renewed in time; j2's lease expired and w2 took it over; j3 was never w1's
+        assert store.renew_leases("w1", [j1.id], at(130)) == [j1.id]
+        assert [j.id for j in store.claim_jobs("w2", at(120), at(200), 10)] == [j2.id, j3.id]
+        assert sorted(store.renew_leases("w1", [j1.id, j2.id, j3.id, "no-such-job"], at(140))) == [j1.id]
+        assert store.get_job(a, j1.id).lease_expires_at == at(140)
+        assert (store.get_job(a, j2.id).lease_owner, store.get_job(a, j2.id).lease_expires_at) == (
+            "w2",
+            at(200),
+        )
+        assert store.claim_jobs("w3", at(135), at(300), 10) == []  # the renewed lease keeps j1 from w3
+        store.fail_job(j1.id, "w1", "boom", at(136), retry=True)
+        assert store.renew_leases("w1", [j1.id], at(150)) == []  # a job no longer processing stays put
+        assert store.get_job(a, j1.id).status == JobStatus.PENDING
+
     # --- memories ----------------------------------------------------------------------------------
     def test_memory_round_trip_and_chunks(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")

@@ -266,6 +266,14 @@ class Store(Protocol):
         """Give back every lease ``owner`` holds (graceful shutdown): its jobs become pending."""
         ...
 
+    def renew_leases(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
+        """Extend to ``lease_until`` the leases ``owner`` still holds among ``job_ids``; returns those ids.
+
+        A worker whose batch outlasts one lease (a slow LLM) renews while it works, so no other worker
+        takes its jobs over; a lease that has expired but was not taken over yet is still ``owner``'s.
+        """
+        ...
+
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory: ...
     def get_memories(self, tenant_id: str, memory_ids: Sequence[str]) -> dict[str, Memory]: ...

@@ -187,6 +187,11 @@ class PostgresStore:
     def release_jobs(self, owner: str) -> int:
         return self._db.run(lambda conn: jobs.release_jobs(conn, owner))
 
+    def renew_leases(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
+        if not job_ids:
+            return []
+        return self._db.run(lambda conn: jobs.renew_leases(conn, owner, job_ids, lease_until))
+
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory:
         return self._db.run(lambda conn: memories.get_memory(conn, tenant_id, memory_id))

@@ -246,6 +246,15 @@ def fail_job(conn: Conn, job_id: str, owner: str, error: str, now: datetime, ret
     )
 
 
+def renew_leases(conn: Conn, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
+    rows = conn.execute(
+        "UPDATE jobs SET lease_expires_at = %s WHERE id = ANY(%s::text[])"
+        " AND status = 'processing' AND lease_owner = %s RETURNING id",
+        (utc(lease_until), list(job_ids), owner),
+    ).fetchall()
+    return [str(row["id"]) for row in rows]
+
+
 def release_jobs(conn: Conn, owner: str) -> int:
     released = conn.execute(
         "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"

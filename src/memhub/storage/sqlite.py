@@ -222,6 +222,12 @@ class SqliteStore:
         with self._db.write() as conn:
             return jobs.release_jobs(conn, owner)
 
+    def renew_leases(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
+        if not job_ids:
+            return []
+        with self._db.write() as conn:
+            return jobs.renew_leases(conn, owner, job_ids, lease_until)
+
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory:
         with self._db.read() as conn:

@@ -221,6 +221,22 @@ def fail_job(
     )
 
 
+def renew_leases(
+    conn: sqlite3.Connection, owner: str, job_ids: Sequence[str], lease_until: datetime
+) -> list[str]:
+    renewed: list[str] = []
+    unique = list(dict.fromkeys(job_ids))
+    for start in range(0, len(unique), 500):  # well under SQLite's bound-parameter limit
+        batch = unique[start : start + 500]
+        rows = conn.execute(
+            f"UPDATE jobs SET lease_expires_at = ? WHERE id IN ({placeholders(len(batch))})"
+            " AND status = 'processing' AND lease_owner = ? RETURNING id",
+            (encode_time(lease_until), *batch, owner),
+        )
+        renewed.extend(str(row[0]) for row in rows)
+    return renewed
+
+
 def release_jobs(conn: sqlite3.Connection, owner: str) -> int:
     released = conn.execute(
         "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
