@@ -87,6 +87,7 @@ def limits_from(settings: Settings) -> Limits:
         max_messages_per_request=settings.max_messages_per_request,
         max_content_chars=settings.max_content_chars,
         max_document_chars=settings.max_document_chars,
+        max_pdf_pages=settings.max_pdf_pages,
         max_page_size=settings.max_page_size,
         max_search_limit=settings.max_search_limit,
     )

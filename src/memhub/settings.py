@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     max_messages_per_request: int = Field(500, ge=1, description="Messages in one add request (413 above).")
     max_content_chars: int = Field(100_000, ge=1, description="Characters in one message or query.")
     max_document_chars: int = Field(5_000_000, ge=1, description="Characters in one document.")
+    max_pdf_pages: int = Field(1000, ge=1, description="Pages in one PDF document (413 above).")
     max_page_size: int = Field(1000, ge=1, description="Largest page of a listing.")
     max_search_limit: int = Field(200, ge=1, description="Largest number of search results per request.")
     rate_limit_per_minute: int | None = Field(

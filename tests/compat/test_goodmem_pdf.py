@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from goodmem import AsyncGoodmem, BadRequestError, Goodmem, NotFoundError
+from goodmem import APIError, AsyncGoodmem, BadRequestError, Goodmem, NotFoundError
 
 from memhub.core.errors import NotSupported
 from memhub.pipeline import pdf
@@ -101,7 +101,18 @@ def test_bad_pdfs_are_refused(client: Any, space_id: str, tmp_path: Path) -> Non
     assert list(client.memories.list(space_id=space_id)) == []  # nothing half-created
 
 
+def test_a_pdf_over_the_page_limit_is_a_413_naming_the_setting(
+    client: Any, space_id: str, tmp_path: Path
+) -> None:
+    long = tmp_path / "long.pdf"
+    long.write_bytes(make_pdf([f"page {i}" for i in range(1001)]))  # the default limit is 1000 pages
+    with pytest.raises(APIError, match="MEMHUB_MAX_PDF_PAGES") as refused:
+        client.memories.create(space_id=space_id, file_path=str(long), extract_page_images=True)
+    assert refused.value.status_code == 413
+    assert list(client.memories.list(space_id=space_id)) == []
+
+
 def test_without_pypdfium2_a_pdf_is_a_501_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pypdfium2", None)  # what an environment without the extra sees
     with pytest.raises(NotSupported, match=r"memhub\[pdf\]"):
-        pdf.extract_text(make_pdf(["x"]))
+        pdf.extract_text(make_pdf(["x"]), max_pages=10)

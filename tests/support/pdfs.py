@@ -6,8 +6,11 @@ Tests make their own PDFs (no binary fixtures): this writer is the whole file fo
 from __future__ import annotations
 
 
-def make_pdf(pages: list[str]) -> bytes:
-    """A valid PDF 1.4 whose page ``i`` shows ``pages[i]`` (ASCII, no parentheses or backslashes)."""
+def make_pdf(pages: list[str], size: tuple[int, int] = (300, 200)) -> bytes:
+    """A valid PDF 1.4 whose page ``i`` shows ``pages[i]`` (ASCII, no parentheses or backslashes).
+
+    Every page is ``size`` points (1/72 inch) wide and high.
+    """
     font = 3 + 2 * len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
     objects = [
@@ -15,7 +18,7 @@ def make_pdf(pages: list[str]) -> bytes:
         f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
     ]
     for i, text in enumerate(pages):
-        page = f"/Parent 2 0 R /MediaBox [0 0 300 200] /Contents {4 + 2 * i} 0 R"
+        page = f"/Parent 2 0 R /MediaBox [0 0 {size[0]} {size[1]}] /Contents {4 + 2 * i} 0 R"
         objects.append(f"<< /Type /Page {page} /Resources << /Font << /F1 {font} 0 R >> >> >>".encode())
         stream = f"BT /F1 12 Tf 20 150 Td ({text}) Tj ET".encode()
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))

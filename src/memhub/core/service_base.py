@@ -37,6 +37,7 @@ class Limits:
     max_search_limit: int = 200
     max_metadata_bytes: int = 16_384
     max_blob_bytes: int = 50_000_000
+    max_pdf_pages: int = 1000
 
 
 class ServiceBase:

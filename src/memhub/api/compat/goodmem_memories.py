@@ -109,7 +109,7 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
     memory_id = check_uuid(body.memory_id, "memoryId") if body.memory_id else str(uuid.uuid4())
     if not body.content_type.strip():
         raise InvalidInput("contentType must not be empty")
-    text, as_file = document_text(body.content_type, content)
+    text, as_file = document_text(service, body.content_type, content)
     requested = body.chunking_config
     if requested is None:
         requested = _space_chunking(space.metadata)

@@ -36,10 +36,11 @@ def add_routes(api: APIRouter) -> None:
     api.add_api_route("/v1/memories/{memory_id}/pages/{page_index}/image", page_image, methods=["GET"])
 
 
-def document_text(content_type: str, content: bytes) -> tuple[str, bool]:
+def document_text(service: MemoryService, content_type: str, content: bytes) -> tuple[str, bool]:
     """``(text to index, kept as a file)``: a PDF's text layer, or the content itself as UTF-8."""
     if pdf.is_pdf(content_type, content):
-        text = "\n\n".join(page for page in pdf.extract_text(content) if page)
+        pages = pdf.extract_text(content, service.limits.max_pdf_pages)
+        text = "\n\n".join(page for page in pages if page)
         if not text.strip():
             raise InvalidInput("the PDF has no text layer (a scan?); memhub indexes text and does not OCR")
         return text, True
@@ -56,7 +57,7 @@ def keep_file(
     service.put_blob(tenant_id, memory_id, ORIGINAL, content_type, content)
     if not pages:
         return {"file": True}
-    images = pdf.render_pages(content, PAGE_DPI)
+    images = pdf.render_pages(content, PAGE_DPI, service.limits.max_pdf_pages)
     for image in images:
         service.put_blob(tenant_id, memory_id, f"{PAGE_PREFIX}{image.index:05d}", PAGE_TYPE, image.png)
     return {"file": True, "pageImages": {"status": "COMPLETED", "count": len(images), "dpi": PAGE_DPI}}
