@@ -45,6 +45,10 @@ from memhub.storage import open_store
 MODEL = "bench-384"
 DIM = 384
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+# Each writer's clock is its own job's created_at, so a writer that runs ahead (SQLite has one write
+# lock, so one may starve) is hours past a slower one: a lease of hours would look expired to it and it
+# would take over a job still in hand. Every lease in the run outlasts every clock in the run.
+LEASE_UNTIL = T0 + timedelta(days=36500)
 QUERIES = 200
 
 
@@ -116,12 +120,8 @@ class Ingest:
         owner = f"bench-{uuid.uuid4()}"
         now = job.created_at
         claimed: list[Job] = []
-        # Each writer's clock is its own job's created_at, so a writer that runs ahead (SQLite has one
-        # write lock, so one may starve) is hours past a slower one: a lease of hours would look expired
-        # to it and it would take over a job still in hand. Leases here outlast every clock in the run.
-        lease_until = T0 + timedelta(days=36500)
         while not claimed:  # at least one job is pending: this writer's own, or one it can stand in for
-            claimed = self.store.claim_jobs(owner, now, lease_until, 1)
+            claimed = self.store.claim_jobs(owner, now, LEASE_UNTIL, 1)
         first = int((claimed[0].created_at - T0).total_seconds())
         self._complete(first, min(self.job_size, total - first), owner)
 
