@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         description="URL prefix of the GUMem API: the GUMem SDK uses host=http://host:port<prefix>.",
     )
 
+    # --- mem0 protocol adapter (api/compat/mem0/) -------------------------------------------------
+    mem0_prefix: str = Field(
+        "/mem0",
+        description="URL prefix of the mem0 API: the mem0 clients use host=http://host:port<prefix>.",
+    )
+
     # --- Memsy protocol adapter (api/compat/memsy.py) ---------------------------------------------
     memsy_prefix: str = Field(
         "/memsy/v1",

@@ -695,6 +695,10 @@ class StoreContract:
             {"$not": {"colour": "green"}},
             {"missing": {"$exists": False}, "n": {"$gt": 190}},
             {"colour": {"$ne": "red"}, "n": {"$lte": 10}},
+            {"colour": {"$contains": "ee"}, "n": {"$lt": 40}},
+            {"colour": {"$icontains": "RE"}, "tags": {"$contains": "odd"}, "n": {"$lt": 50}},
+            {"tags": {"$icontains": "EV"}, "n": {"$gt": 180}},
+            {"n": {"$contains": 3}, "rare": True},
         ]
         scope = Scope(tenant_id=a)
         query = w.unit()

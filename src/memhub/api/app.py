@@ -65,6 +65,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     Adapter("/goodmem", "goodmem"),
     Adapter("/memsy/v1", "memsy"),
     Adapter("/gomemory", "gomemory"),
+    Adapter("/mem0", "mem0"),
 )
 
 

@@ -2,8 +2,8 @@
 
 The native JSON form is a dict. Plain ``{"key": value}`` pairs mean equality and are ANDed; a value may
 instead be an operator dict (``{"$in": [...]}``, ``$ne``, ``$nin``, ``$gt``, ``$gte``, ``$lt``,
-``$lte``, ``$exists``); ``$and`` / ``$or`` take lists of filters and ``$not`` one filter. Keys may be
-dotted paths into nested metadata (``"project.name"``).
+``$lte``, ``$exists``, ``$contains``, ``$icontains``); ``$and`` / ``$or`` take lists of filters and
+``$not`` one filter. Keys may be dotted paths into nested metadata (``"project.name"``).
 
 Stores may translate the tree to their query language; every store can fall back to :func:`matches`,
 so the semantics are defined once, here. Protocol adapters with their own filter syntax (GoodMem's
@@ -18,7 +18,7 @@ from typing import Any, Literal, Union
 
 from .errors import InvalidInput
 
-Op = Literal["eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "exists"]
+Op = Literal["eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "exists", "contains", "icontains"]
 _OPS: dict[str, Op] = {
     "$eq": "eq",
     "$ne": "ne",
@@ -29,6 +29,8 @@ _OPS: dict[str, Op] = {
     "$lt": "lt",
     "$lte": "lte",
     "$exists": "exists",
+    "$contains": "contains",  # a string field holds the text, or a list field holds the value
+    "$icontains": "icontains",  # a string field (or a string member of a list) holds the text, any case
 }
 _MISSING = object()
 
@@ -119,6 +121,8 @@ def _check_operand(key: str, op: Op, operand: Any) -> None:
         isinstance(operand, bool) or not isinstance(operand, (int, float, str))
     ):
         raise InvalidInput(f"${op} on {key!r} takes a number or a string")
+    if op == "icontains" and not isinstance(operand, str):
+        raise InvalidInput(f"$icontains on {key!r} takes a string")
     if op == "exists" and not isinstance(operand, bool):
         raise InvalidInput(f"$exists on {key!r} takes true or false")
 
@@ -158,7 +162,23 @@ def _eval_condition(cond: Condition, actual: Any) -> bool:
         return any(_same(actual, v) for v in cond.value)
     if cond.op == "nin":
         return not any(_same(actual, v) for v in cond.value)
+    if cond.op in ("contains", "icontains"):
+        return _contains(actual, cond.value, cond.op == "icontains")
     return _compare(cond.op, actual, cond.value)
+
+
+def _contains(actual: Any, needle: Any, fold: bool) -> bool:
+    """Substring of a string field; for a list field, a member equal to it (``icontains``: a string
+    member holding it in any case). Nested lists are not descended."""
+    if isinstance(actual, str):
+        if not isinstance(needle, str):
+            return False
+        return needle.lower() in actual.lower() if fold else needle in actual
+    if isinstance(actual, list):
+        if fold:
+            return any(isinstance(x, str) and needle.lower() in x.lower() for x in actual)
+        return any(not isinstance(x, list) and _same(x, needle) for x in actual)
+    return False
 
 
 def _same(a: Any, b: Any) -> bool:

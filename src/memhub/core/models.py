@@ -29,6 +29,15 @@ class _Input(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid")
 
 
+VERBATIM_KEY = "_verbatim"
+"""Event metadata flag: store the submission's turns as they are, derive no facts from them
+(``add_messages(verbatim=True)``); it is copied onto the memories like all event metadata."""
+
+REVISES_KEY = "_revises"
+"""Event (then memory) metadata: the id of the memory a :meth:`revise_memory` replaces, so a revision's
+memory names its predecessor; the predecessor names its successor in ``superseded_by``."""
+
+
 class MemoryKind(str, Enum):
     """What a memory is: a raw turn, an extracted fact, or a (chunked) document."""
 

@@ -16,7 +16,19 @@ from datetime import datetime
 
 from . import ids
 from .fact_search import DenseFactFinder
-from .models import Chunk, Event, EventKind, Job, Memory, MemoryDraft, MemoryKind, Scope, SourceRef
+from .models import (
+    REVISES_KEY,
+    VERBATIM_KEY,
+    Chunk,
+    Event,
+    EventKind,
+    Job,
+    Memory,
+    MemoryDraft,
+    MemoryKind,
+    Scope,
+    SourceRef,
+)
 from .paging import iter_items
 from .ports import Clock, Embedder, ExtractionContext, Extractor, JobOutcome, Store, StoredChunk, StoredMemory
 
@@ -64,7 +76,7 @@ class IngestProcessor:
 
     def _outcome(self, job: Job) -> JobOutcome:
         events = self._store.job_events(job.id)
-        drafts = self._extractor.extract(events, self._context(job, events))
+        drafts = _as_asked(events, self._extractor.extract(events, self._context(job, events)))
         outcome = JobOutcome(job_id=job.id, model_id=self._embedder.model_id)
         now = self._clock.now()
         for ordinal, draft in enumerate(drafts):
@@ -122,6 +134,20 @@ class IngestProcessor:
         for outcome in outcomes:
             hashes = {c.vector_hash for m in outcome.memories for c in m.chunks}
             outcome.vectors = {h: fresh[h] for h in hashes if h in fresh}
+
+
+def _as_asked(events: list[Event], drafts: list[MemoryDraft]) -> list[MemoryDraft]:
+    """Honour a verbatim submission: its turns only, no facts; a revision's turn supersedes its target.
+
+    Done here rather than in each extractor so every extractor (rules, LLM) obeys the same flags.
+    """
+    if not events or not all(e.metadata.get(VERBATIM_KEY) for e in events):
+        return drafts
+    kept = [d for d in drafts if d.kind is not MemoryKind.FACT]
+    target = events[0].metadata.get(REVISES_KEY)
+    if isinstance(target, str) and kept:
+        kept[0] = kept[0].model_copy(update={"supersedes": target})
+    return kept
 
 
 def _to_stored(

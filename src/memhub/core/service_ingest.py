@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import ids
-from .errors import InvalidInput, LimitExceeded
-from .models import ActionInput, DocumentInput, Event, EventKind, MessageInput
+from .errors import Conflict, InvalidInput, LimitExceeded
+from .models import REVISES_KEY, VERBATIM_KEY, ActionInput, DocumentInput, Event, EventKind, MessageInput
 from .service_base import check_name
 from .service_jobs import JobsMixin, Submission, Submitted, keyed_job_id
 
@@ -32,6 +32,7 @@ class IngestMixin(JobsMixin):
         space: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        verbatim: bool = False,
     ) -> Submitted:
         """Store a conversation's messages durably and queue their processing; returns at once.
 
@@ -46,6 +47,7 @@ class IngestMixin(JobsMixin):
                 space=space,
                 metadata=metadata,
                 idempotency_key=idempotency_key,
+                verbatim=verbatim,
             )
         )
 
@@ -59,8 +61,13 @@ class IngestMixin(JobsMixin):
         space: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        verbatim: bool = False,
     ) -> Submission:
         """Validate an :meth:`add_messages` and build its job and events without storing anything.
+
+        ``verbatim`` keeps each turn as a memory and derives no facts (protocols whose callers choose
+        per add, e.g. mem0's ``infer: false``); the flag travels in the events' metadata
+        (:data:`~memhub.core.models.VERBATIM_KEY`), so the worker needs no other channel.
 
         ``idempotency_key`` serves protocols whose request id is the caller's own deterministic digest
         of the input (GoMemory's ReqId): the job id then derives from (tenant, space, key) rather than
@@ -81,6 +88,8 @@ class IngestMixin(JobsMixin):
             self._check_content(f"messages[{i}].content", message.content)
             self._check_metadata(message.metadata)
         self._check_metadata(metadata)
+        if verbatim:
+            metadata = {**(metadata or {}), VERBATIM_KEY: True}
         target = self.resolve_space(tenant_id, space)
         payload = [m.model_dump(mode="json") for m in messages]
         job_id = (
@@ -110,6 +119,43 @@ class IngestMixin(JobsMixin):
             for i, m in enumerate(messages)
         ]
         return self._submission(job_id, tenant_id, target.id, user_id, EventKind.MESSAGE, events)
+
+    def revise_memory(
+        self, tenant_id: str, memory_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> Submitted:
+        """Replace a live memory's text: a verbatim submission whose memory supersedes the old one.
+
+        memhub never edits a memory in place, so a text change keeps the history (the old memory gets
+        ``superseded_by``, the new one names it under :data:`~memhub.core.models.REVISES_KEY`) and the
+        new text is embedded like any turn. ``metadata`` replaces the old memory's when given. Returns
+        the submission; the new memory exists once its job succeeds. The same revision sent twice is one.
+        """
+        old = self.store.get_memory(tenant_id, memory_id)
+        if old.superseded_by is not None:
+            raise Conflict(f"memory {memory_id} was replaced by {old.superseded_by}; revise that one")
+        if old.user_id is None:
+            raise InvalidInput(f"memory {memory_id} belongs to no user, so it cannot be revised")
+        if not text.strip():
+            raise InvalidInput("text must not be empty")
+        base = old.metadata if metadata is None else metadata
+        carried = {k: v for k, v in base.items() if k not in (REVISES_KEY, VERBATIM_KEY)}
+        role = old.metadata.get("role")
+        message = MessageInput(
+            role=role if isinstance(role, str) and role else "user", content=text, timestamp=old.occurred_at
+        )
+        key = "revise:" + ids.derived_id(memory_id, text, carried)
+        return self._store_one(
+            self.prepare_messages(
+                tenant_id,
+                [message],
+                user_id=old.user_id,
+                session_id=old.session_id,
+                space=old.space_id,
+                metadata={**carried, REVISES_KEY: memory_id},
+                idempotency_key=key,
+                verbatim=True,
+            )
+        )
 
     def add_action(
         self,

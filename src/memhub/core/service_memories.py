@@ -100,16 +100,19 @@ class MemoriesMixin(ServiceBase):
         space: str | None = None,
         kinds: list[MemoryKind] | None = None,
         include_superseded: bool = False,
+        session_id: str | None = None,
+        filters: dict[str, Any] | None = None,
     ) -> int:
         """How many memories :meth:`list_memories` lists with these arguments (one count query)."""
         scope = Scope(
             tenant_id=tenant_id,
             space_ids=None if space is None else [self.resolve_space(tenant_id, space).id],
             user_id=user_id,
+            session_id=session_id,
             kinds=kinds,
             include_superseded=include_superseded,
         )
-        return self.store.count_memories(scope, None)
+        return self.store.count_memories(scope, parse_filter(filters))
 
     def all_memories(
         self,

@@ -86,6 +86,8 @@ def _condition(cond: Condition, params: Params) -> str:
         missing = _path(cond.path, params)  # first: its placeholders come first in the text
         values = [cond.value] if cond.op == "ne" else cond.value
         return f"({missing} IS NULL OR NOT {_any_same(cond.path, values, params)})"
+    if cond.op in ("contains", "icontains"):
+        return _contains(cond, params)
     return _compare(cond, params)
 
 
@@ -120,6 +122,40 @@ def _same(path: tuple[str, ...], value: Any, params: Params) -> str:
         " ELSE false END"
     )
     return f"({equal} OR {members})"
+
+
+def _contains(cond: Condition, params: Params) -> str:
+    """core ``_contains``: substring of a string field; a member of a list field (not descended).
+
+    Parameters are appended in the order their placeholders appear in the returned text.
+    """
+    fold = cond.op == "icontains"
+    typeof = _path(cond.path, params)
+    if isinstance(cond.value, str):
+        text = _path(cond.path, params)
+        params.append(cond.value)
+        string = (
+            f"strpos(lower({text} #>> '{{}}'), lower(%s)) > 0"
+            if fold
+            else f"strpos({text} #>> '{{}}', %s) > 0"
+        )
+    else:
+        string = "false"
+    array_type = _path(cond.path, params)
+    array = _path(cond.path, params)
+    if fold:
+        params.append(cond.value)
+        member = (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS e(v) WHERE jsonb_typeof(e.v) = 'string'"
+            " AND strpos(lower(e.v #>> '{}'), lower(%s)) > 0)"
+        )
+    else:
+        params.append(Jsonb([cond.value]))
+        member = f"({array} @> %s::jsonb)"
+    return (
+        f"(CASE WHEN jsonb_typeof({typeof}) = 'string' THEN {string}"
+        f" WHEN jsonb_typeof({array_type}) = 'array' THEN {member} ELSE false END)"
+    )
 
 
 _SQL_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}

@@ -1,0 +1,143 @@
+"""mem0's error shape, the route class that renders every error in it, and what memhub refuses.
+
+mem0's server answers DRF-style: ``{"detail": "<sentence>"}`` (ping, auth) or ``{"error": "<sentence>"}``
+(memories); its clients read ``detail`` for the exception message. Each error carries both, plus
+memhub's machine ``code``. Statuses come from ``api/errors.py``, so every door agrees on them; the
+clients map 400/422 to ``ValidationError``, 401 to ``AuthenticationError``, 404 to
+``MemoryNotFoundError``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from memhub.api.errors import ApiError, from_core_error, from_http_exception, from_validation_error
+from memhub.core.errors import MemhubError, NotSupported
+
+log = logging.getLogger("memhub.api.mem0")
+_LOCATIONS = frozenset({"body", "query", "path", "header"})
+
+
+def render_error(error: ApiError) -> Response:
+    """``{"detail", "error", "code"}`` (+ ``fields`` for a body that failed validation)."""
+    fields = error.details.get("fields") or []
+    message = _field_message(fields[0]) if fields else error.message
+    body: dict[str, Any] = {"detail": message, "error": message, "code": error.code}
+    if fields:
+        body["fields"] = fields
+    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+
+
+def _field_message(field: Mapping[str, Any]) -> str:
+    head, _, rest = str(field.get("loc", "")).partition(".")
+    where = rest if head in _LOCATIONS else str(field.get("loc", ""))
+    if field.get("type") == "missing":
+        return f"{where} is required"
+    message = str(field.get("message", "invalid value"))
+    return f"{where}: {message}" if where else message
+
+
+class Mem0Route(APIRoute):
+    """A route whose every error is rendered in mem0's shape, never in the native envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except (RequestValidationError, ValidationError) as exc:
+                return render_error(from_validation_error(exc.errors()))
+            except StarletteHTTPException as exc:
+                return render_error(from_http_exception(exc, request.method, request.url.path))
+            except MemhubError as exc:
+                error = from_core_error(exc)
+                if error.status == 500:
+                    log.error("unmapped core error %s on %s", type(exc).__name__, request.url.path)
+                return render_error(error)
+
+        return guarded
+
+
+# ---------------------------------------------------------------------------------------------------
+# what memhub does not have: (methods, path, what it is). Each answers 501 in mem0's shape.
+
+UNSUPPORTED: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("POST",), "/v1/exports/", "memory exports"),
+    (("POST",), "/v1/exports/get/", "memory exports"),
+    (("POST",), "/v1/summary/", "summaries"),
+    (("POST",), "/v1/feedback/", "feedback on memories"),
+    (("GET",), "/v1/stats/", "usage statistics"),
+    (("GET",), "/v1/events/", "the event log"),
+    (("GET",), "/v1/memories/events/", "the event log"),
+    (("GET",), "/v1/entities/filters/", "entity filter listings"),
+    (("GET",), "/v2/entities/{entity_type}/{entity_id}/", "entity details"),
+    (("POST",), "/v1/users/", "creating entities ahead of use (memhub creates them on first add)"),
+    (("POST",), "/v1/agents/", "creating entities ahead of use (memhub creates them on first add)"),
+    (("POST",), "/v1/apps/", "creating entities ahead of use (memhub creates them on first add)"),
+    (("POST",), "/v1/runs/", "creating entities ahead of use (memhub creates them on first add)"),
+    (("GET",), "/v1/memories/{entity_type}/{entity_id}/", "listing by entity path (use get_all)"),
+    (("GET",), "/v2/entities/user/{entity_id}/profile/", "user profiles"),
+    (("GET", "POST"), "/v2/profiles/settings/", "user profiles"),
+    (("GET", "POST"), "/v2/profiles/jobs/", "user profiles"),
+    (("GET",), "/v2/profiles/jobs/{job_id}/", "user profiles"),
+    (("GET", "POST"), "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
+    (("PUT", "DELETE"), "/api/v1/webhooks/{webhook_id}/", "webhooks"),
+    (("GET", "POST"), "/api/v1/orgs/organizations/", "organisations and projects"),
+    (("GET", "DELETE"), "/api/v1/orgs/organizations/{org_id}/", "organisations and projects"),
+    (
+        ("GET", "POST", "PUT", "DELETE"),
+        "/api/v1/orgs/organizations/{org_id}/members/",
+        "organisations and projects",
+    ),
+    (("GET", "POST"), "/api/v1/orgs/organizations/{org_id}/projects/", "organisations and projects"),
+    (
+        ("GET", "PATCH", "DELETE"),
+        "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/",
+        "organisations and projects",
+    ),
+    (
+        ("GET", "POST", "PUT", "DELETE"),
+        "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/",
+        "organisations and projects",
+    ),
+)
+
+
+def add_unsupported_routes(api: APIRouter, dependencies: Sequence[Any]) -> None:
+    """One route per mem0 feature memhub has no equivalent for: a 501 that says so, never a pretence.
+
+    ``dependencies`` (the key check) run first, so an unauthenticated caller gets a 401 as anywhere.
+    """
+    for methods, path, feature in UNSUPPORTED:
+        for method in methods:
+            api.add_api_route(
+                path,
+                _refuse(feature),
+                methods=[method],
+                name=f"unsupported {method} {path}",
+                operation_id="mem0_unsupported_" + method.lower() + _slug(path),
+                summary=f"Not supported by memhub: {feature}",
+                dependencies=list(dependencies),
+            )
+
+
+def _slug(path: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in path)
+
+
+def _refuse(feature: str) -> Callable[[], Response]:
+    def refuse() -> Response:
+        raise NotSupported(f"{feature} is not supported by memhub")
+
+    return refuse
