@@ -1,4 +1,5 @@
-"""Tenant isolation, route by route, for every door: native, GUMem, GoodMem, Memsy, GoMemory, MCP, console.
+"""Tenant isolation, route by route, for every door: native, GUMem, GoodMem, Memsy, GoMemory, mem0, MCP,
+console.
 
 One real server; tenants A and B, each with its own key and data written through every protocol
 (``support/isolation.py``). Tenant A then calls every route of the app aimed at B's ids, names and
@@ -100,9 +101,12 @@ def b_snapshot(server: ServerHandle, key: str, b: Ids) -> dict[str, Any]:
     memsy = [f"/memsy/v1/orgs/{b.tenant_name}", f"/memsy/v1/roles/{b.memsy_role_id}"]
     memsy.append(f"/memsy/v1/teams/{b.memsy_team_id}")
     gumem = [f"/gumem/api/sessions/{b.gum_session_id}/context"]
+    mem0 = [f"/mem0/v1/memories/{b.mem0_memory_id}/", f"/mem0/v1/memories/{b.mem0_memory_id}/history/"]
+    mem0.append(f"/mem0/v1/event/{b.mem0_event_id}/")
     h = doors(key)
     reads = [(p, h["native"]) for p in native] + [(p, h["goodmem"]) for p in goodmem]
     reads += [(p, h["memsy"]) for p in memsy] + [(p, h["gumem"]) for p in gumem]
+    reads += [(p, h["mem0"]) for p in mem0]
     with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
         return {path: ok(http.get(path, headers=headers)) for path, headers in reads}
 
@@ -127,7 +131,7 @@ def test_every_route_has_an_isolation_case() -> None:
     assert served - covered - set(ALLOWED_UNTESTED) == set(), "routes without an isolation row"
     assert covered - served == set(), "rows for routes the app does not serve"
     assert set(ALLOWED_UNTESTED) <= served, "stale allow-list entries"
-    for prefix in ("/v1/", "/gumem/", "/goodmem/", "/memsy/v1/", "/gomemory/", "/mcp", "/console"):
+    for prefix in ("/v1/", "/gumem/", "/goodmem/", "/memsy/v1/", "/gomemory/", "/mcp", "/console", "/mem0/"):
         assert any(path.startswith(prefix) for _, path in covered), prefix
 
 

@@ -54,6 +54,10 @@ class Ids:
     memsy_role_id: str
     memsy_team_id: str
     mcp_memory_id: str
+    mem0_memory_id: str
+    mem0_event_id: str
+    mem0_agent_id: str
+    mem0_run_id: str
 
     def secrets(self) -> set[str]:
         """Strings that must never appear in an answer to another tenant (unless it sent them itself)."""
@@ -83,6 +87,7 @@ def doors(key: str) -> dict[str, dict[str, str]]:
         "mcp": {"Authorization": f"Bearer {key}", "Accept": "application/json, text/event-stream"},
         "gomemory": {"Authorization": f"Bearer {GOMEMORY_DOOR_KEY}"},
         "console": {"Cookie": f"memhub_console={key}"},
+        "mem0": {"Authorization": f"Token {key}"},
     }
 
 
@@ -127,9 +132,10 @@ def seed(server: ServerHandle, tenant_name: str) -> tuple[str, Ids]:
         goodmem = _seed_goodmem(http, h, marker)
         memsy = _seed_memsy(http, h, tenant_name, user, marker)
         mcp = _seed_mcp(http, h, user, marker)
+        mem0 = _seed_mem0(http, h["mem0"], user, marker)
     return key, Ids(
         tenant_id=me["userId"], tenant_name=tenant_name, marker=marker, user_id=user,
-        **native, **gum, **goodmem, **memsy, **mcp,
+        **native, **gum, **goodmem, **memsy, **mcp, **mem0,
     )  # fmt: skip
 
 
@@ -151,6 +157,21 @@ def _seed_native(http: httpx.Client, h: dict[str, str], user: str, marker: str) 
         "job_id": job["id"],
         "document_job_id": doc_job["id"],
         "event_job_id": event_job["id"],
+    }
+
+
+def _seed_mem0(http: httpx.Client, h: dict[str, str], user: str, marker: str) -> dict[str, str]:
+    """A verbatim memory of B's user, agent and run through the mem0 door (answered once stored)."""
+    agent, run = f"agent-{uuid.uuid4().hex}", f"run-{uuid.uuid4().hex}"
+    said = [{"role": "user", "content": f"The {marker} boat is moored at pier nine."}]
+    body = {"messages": said, "user_id": user, "agent_id": agent, "run_id": run, "infer": False}
+    added = ok(http.post("/mem0/v3/memories/add/", json=body, headers=h))
+    assert added["status"] == "SUCCEEDED", added
+    return {
+        "mem0_memory_id": added["results"][0]["id"],
+        "mem0_event_id": added["event_id"],
+        "mem0_agent_id": agent,
+        "mem0_run_id": run,
     }
 
 

@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Any
 
 from memhub.api.compat.goodmem_unsupported import UNSUPPORTED
+from memhub.api.compat.mem0.errors import UNSUPPORTED as MEM0_UNSUPPORTED
 
 from .isolation import Ids
 
@@ -349,6 +350,115 @@ def console_rows() -> list[Row]:
     ]  # fmt: skip
 
 
+def mem0_rows() -> list[Row]:
+    m, p = "mem0", "/mem0"
+    memory_ids = ("mem0_memory_id", "memory_id", "gum_memory_id")
+    nothing = Expect.NOTHING_DONE
+
+    def search(path: str) -> Row:
+        return _row(
+            "POST",
+            p + path,
+            L,
+            lambda b, a: Call(
+                m,
+                "POST",
+                p + path,
+                json={
+                    "query": b.marker,
+                    "filters": {
+                        "OR": [
+                            {"user_id": b.user_id},
+                            {"agent_id": b.mem0_agent_id},
+                            {"run_id": b.mem0_run_id},
+                        ]
+                    },
+                    "threshold": 0,
+                },
+            ),
+        )
+
+    def listing(path: str) -> Row:
+        return _row(
+            "POST",
+            p + path,
+            L,
+            lambda b, a: Call(
+                m,
+                "POST",
+                p + path,
+                json={"filters": {"OR": [{"user_id": b.user_id}, {"agent_id": b.mem0_agent_id}]}},
+            ),
+        )
+
+    def add(path: str) -> Row:
+        return _row(
+            "POST",
+            p + path,
+            OWN,
+            lambda b, a: Call(
+                m,
+                "POST",
+                p + path,
+                json={
+                    "messages": OWN_WORDS,
+                    "user_id": b.user_id,
+                    "agent_id": b.mem0_agent_id,
+                    "run_id": b.mem0_run_id,
+                },
+            ),
+            same_body=False,
+            note="B's user, agent and run",
+        )
+
+    rows = [
+        _row("GET", f"{p}/v1/ping/", L, lambda b, a: Call(m, "GET", f"{p}/v1/ping/")),
+        *[search(path) for path in ("/v3/memories/search/", "/v2/memories/search/", "/v1/memories/search/")],
+        *[listing(path) for path in ("/v3/memories/", "/v2/memories/")],
+        _row("GET", f"{p}/v1/memories/", L, lambda b, a: Call(m, "GET", f"{p}/v1/memories/", params={"user_id": b.user_id})),
+        _row("GET", f"{p}/v1/entities/", L, lambda b, a: Call(m, "GET", f"{p}/v1/entities/")),
+        *[_row("GET", f"{p}/v1/event/{{event_id}}/", M, lambda b, a, f=f: Call(m, "GET", f"{p}/v1/event/{getattr(b, f)}/"), note=f) for f in ("mem0_event_id", "job_id")],
+        *[_row("GET", f"{p}/v1/memories/{{memory_id}}/", M, lambda b, a, f=f: Call(m, "GET", f"{p}/v1/memories/{getattr(b, f)}/"), note=f) for f in memory_ids],
+        *[_row("GET", f"{p}/v1/memories/{{memory_id}}/history/", M, lambda b, a, f=f: Call(m, "GET", f"{p}/v1/memories/{getattr(b, f)}/history/"), note=f) for f in memory_ids],
+        # writes that name B's things
+        *[_row("PUT", f"{p}/v1/memories/{{memory_id}}/", M, lambda b, a, f=f: Call(m, "PUT", f"{p}/v1/memories/{getattr(b, f)}/", json={"text": "overwritten by A"}), note=f) for f in memory_ids],
+        _row("PUT", f"{p}/v1/memories/{{memory_id}}/", M, lambda b, a: Call(m, "PUT", f"{p}/v1/memories/{b.mem0_memory_id}/", json={"metadata": {"owned": "A"}}), note="metadata"),
+        *[_row("DELETE", f"{p}/v1/memories/{{memory_id}}/", M, lambda b, a, f=f: Call(m, "DELETE", f"{p}/v1/memories/{getattr(b, f)}/", params={"delete_linked": "true"}), note=f) for f in memory_ids],
+        _row("PUT", f"{p}/v1/batch/", M, lambda b, a: Call(m, "PUT", f"{p}/v1/batch/", json={"memories": [{"memory_id": b.mem0_memory_id, "text": "overwritten by A"}]})),
+        _row("DELETE", f"{p}/v1/batch/", M, lambda b, a: Call(m, "DELETE", f"{p}/v1/batch/", json={"memories": [{"memory_id": b.mem0_memory_id}]})),
+        *[_row("DELETE", f"{p}/{v}/entities/{{entity_type}}/{{entity_id}}/", M, lambda b, a, v=v, k=k, f=f: Call(m, "DELETE", f"{p}/{v}/entities/{k}/{getattr(b, f)}/"), note=f"{k} ({v})") for v in ("v1", "v2") for k, f in (("user", "user_id"), ("agent", "mem0_agent_id"), ("run", "mem0_run_id"))],
+        _row("DELETE", f"{p}/v1/memories/", nothing, lambda b, a: Call(m, "DELETE", f"{p}/v1/memories/", params={"user_id": b.user_id}), same_body=False, note="B's user (forgets none of B's)"),
+        _row("DELETE", f"{p}/v1/memories/", nothing, lambda b, a: Call(m, "DELETE", f"{p}/v1/memories/", params={"agent_id": b.mem0_agent_id, "run_id": b.mem0_run_id}), same_body=False, note="B's agent and run"),
+        # A's own namespace: B's entity ids are free for A (sent by C)
+        *[add(path) for path in ("/v3/memories/add/", "/v1/memories/")],
+        *_mem0_refused_rows(),
+    ]  # fmt: skip
+    return rows
+
+
+def _mem0_refused_rows() -> list[Row]:
+    """Every route of the mem0 door's ``UNSUPPORTED`` list (also in the README): B's ids in it."""
+
+    def build(method: str, path: str) -> Callable[[Ids, Ids], Call]:
+        def call(b: Ids, a: Ids) -> Call:
+            filled = path
+            for name, value in (
+                ("{entity_type}", "user"), ("{entity_id}", b.user_id), ("{project_id}", b.tenant_id),
+                ("{org_id}", b.tenant_id), ("{webhook_id}", b.mem0_memory_id), ("{job_id}", b.job_id),
+            ):  # fmt: skip
+                filled = filled.replace(name, value)
+            body = {"memory_id": b.mem0_memory_id} if method in ("POST", "PUT", "PATCH") else None
+            return Call("mem0", method, "/mem0" + filled, json=body)
+
+        return call
+
+    return [
+        _row(method, "/mem0" + path, Expect.REFUSED, build(method, path))
+        for methods, path, _ in MEM0_UNSUPPORTED
+        for method in methods
+    ]
+
+
 def all_rows() -> list[Row]:
     rows = [
         *native_rows(),
@@ -356,6 +466,7 @@ def all_rows() -> list[Row]:
         *goodmem_rows(),
         *memsy_rows(),
         *gomemory_rows(),
+        *mem0_rows(),
         *mcp_rows(),
         *console_rows(),
     ]

@@ -33,6 +33,8 @@ from .wire import (
 
 def build_router() -> APIRouter:
     api = APIRouter(route_class=Mem0Route, tags=["mem0 compatibility"])
+    # first: the fixed paths among them (/v1/memories/events/) must win over /v1/memories/{memory_id}/
+    add_unsupported_routes(api, [Depends(caller_tenant)])
     r = api.add_api_route
     r("/v1/ping/", ping, methods=["GET"], summary="Check the key (the clients call it on start)")
     r("/v3/memories/add/", add_v3, methods=["POST"], summary="Add memories (2.x)")
@@ -59,7 +61,6 @@ def build_router() -> APIRouter:
     r("/v1/entities/{entity_type}/{entity_id}/", delete_entity, methods=["DELETE"], summary="Forget (1.x)")
     r("/v1/batch/", batch_update, methods=["PUT"], summary="Update up to 1000 memories")
     r("/v1/batch/", batch_delete, methods=["DELETE"], summary="Delete up to 1000 memories")
-    add_unsupported_routes(api, [Depends(caller_tenant)])
     return api
 
 
