@@ -128,7 +128,7 @@ def add_unsupported_routes(api: APIRouter, dependencies: Sequence[Any]) -> None:
                 operation_id="mem0_unsupported_" + method.lower() + _slug(path),
                 summary=f"Not supported by memhub: {feature}",
                 dependencies=list(dependencies),
-                include_in_schema=False,  # fixed refusals: listed in the README, tested in the isolation table
+                include_in_schema=False,  # fixed refusals: in the README and the isolation table
             )
 
 
