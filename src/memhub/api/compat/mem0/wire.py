@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from memhub.api.deps import authenticate_key
 from memhub.core.errors import Unauthenticated
@@ -41,10 +41,19 @@ class Message(_Body):
     name: str | None = Field(None, max_length=256)
 
 
+def _as_message_list(value: Any) -> Any:
+    """A bare string is one user message and a bare object one message (the npm client sends them so)."""
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    if isinstance(value, dict):
+        return [value]
+    return value
+
+
 class AddBody(Entities):
     """``POST /v3/memories/add/`` (2.x) and ``POST /v1/memories/`` (1.x, ``async_mode``)."""
 
-    messages: list[Message] = Field(min_length=1)
+    messages: Annotated[list[Message], BeforeValidator(_as_message_list)] = Field(min_length=1)
     filters: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     infer: bool = True
