@@ -330,6 +330,23 @@ def test_users_lists_entities_and_delete_users_forgets_them(mem0: MemoryClient) 
         mem0.delete_users(user_id=user)
 
 
+def test_reset_forgets_every_entity_of_the_tenant_and_only_that_tenant(
+    server: ServerHandle, mem0: MemoryClient
+) -> None:
+    kept = verbatim(mem0, "This memory belongs to another tenant than the reset.", user_id=_id("keep"))
+    with httpx.Client() as http:
+        client = MemoryClient(api_key=server.create_key(_id("reset")), host=_host(server), client=http)
+        user, run = _id("r-user"), _id("r-run")
+        verbatim(client, "A run of the user.", user_id=user, run_id=run)
+        verbatim(client, "Only a run.", run_id=_id("r-run-only"))
+        verbatim(client, "Only an agent.", agent_id=_id("r-agent"))
+        assert len(client.users()["results"]) == 4  # two runs, a user, an agent
+        client.reset()
+        assert client.users()["results"] == []
+        assert client.get_all(filters={"user_id": "*"})["count"] == 0
+    assert mem0.get(kept)["memory"] == "This memory belongs to another tenant than the reset."
+
+
 def test_batch_update_and_delete(mem0: MemoryClient) -> None:
     user = _id("batch")
     first = verbatim(mem0, "Buy oat milk.", user_id=user)

@@ -292,18 +292,20 @@ def _delete_each(service: MemoryService, tenant_id: str, memories: Sequence[Memo
 
 
 def entities(service: MemoryService, tenant_id: str) -> list[dict[str, Any]]:
-    """Users (and agents/apps/runs that own memories) plus runs (sessions), as mem0 entities."""
-    out = []
-    for user in iter_items(
-        lambda c: service.list_users(tenant_id, cursor=c, limit=service.limits.max_page_size)
-    ):
+    """Runs (sessions) first, then users and the agents/apps/runs that own memories, each once.
+
+    Runs come first so a client deleting the list in order (``delete_users()``, ``reset()``) forgets a
+    run before the user its session belongs to, and never meets an entity already gone.
+    """
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    page = service.limits.max_page_size
+    for session in iter_items(lambda c: service.list_sessions(tenant_id, cursor=c, limit=page)):
+        out[("run", session.id)] = _entity("run", session.id, t.iso(session.created_at), None)
+    for user in iter_items(lambda c: service.list_users(tenant_id, cursor=c, limit=page)):
         kind, name = t.entity_of_owner(user.id)
-        out.append(_entity(kind, name, t.iso(user.created_at), user.memory_count))
-    for session in iter_items(
-        lambda c: service.list_sessions(tenant_id, cursor=c, limit=service.limits.max_page_size)
-    ):
-        out.append(_entity("run", session.id, t.iso(session.created_at), None))
-    return out
+        if (kind, name) not in out:
+            out[(kind, name)] = _entity(kind, name, t.iso(user.created_at), user.memory_count)
+    return list(out.values())
 
 
 def _entity(kind: str, name: str, created: str, count: int | None) -> dict[str, Any]:
