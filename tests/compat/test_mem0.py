@@ -366,6 +366,16 @@ def test_batch_update_and_delete(mem0: MemoryClient) -> None:
     assert mem0.get_all(filters={"user_id": user})["count"] == 0
 
 
+def test_update_and_delete_all_refuse_what_they_cannot_honour(mem0: MemoryClient) -> None:
+    user = _id("noop")
+    memory_id = verbatim(mem0, "Water the fern on Fridays.", user_id=user)
+    with pytest.raises(Mem0Error, match=r"changing a memory's time.*not supported by memhub"):
+        mem0.update(memory_id, timestamp=1700000000)
+    answer = mem0.client.delete("/v1/memories/", params={"user_id": user, "metadata": '{"room": "hall"}'})
+    assert answer.status_code == 501 and "deleting by metadata" in answer.json()["detail"]
+    assert mem0.get(memory_id)["memory"] == "Water the fern on Fridays."  # nothing was deleted
+
+
 # ---------------------------------------------------------------------------------------------------
 # what memhub does not have, and tenants
 

@@ -79,6 +79,20 @@ FILTERS: list[dict[str, Any]] = [
     {"$not": {"missing": 1}},
     {"flag": {"$in": []}},
     {"flag": {"$nin": []}},
+    {"name": {"$contains": "alpha"}},
+    {"name": {"$contains": "Alpha"}},
+    {"name": {"$icontains": "BETA"}},
+    {"name": {"$icontains": "É"}},
+    {"tags": {"$contains": "red"}},
+    {"tags": {"$contains": 1}},
+    {"tags": {"$contains": True}},
+    {"tags": {"$contains": None}},
+    {"tags": {"$icontains": "RE"}},
+    {"n": {"$contains": 1}},
+    {"n": {"$contains": "2"}},
+    {"nested": {"$contains": 2}},
+    {"obj": {"$contains": "a"}},
+    {"$not": {"tags": {"$icontains": "blu"}}},
 ]
 
 TEXTS = [f"memory number {i} about {'coffee' if i % 2 else 'tea'} and item{i}" for i in range(len(METADATA))]

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from memhub.api.deps import ServiceDep
 from memhub.core import ids
-from memhub.core.errors import InvalidInput
+from memhub.core.errors import InvalidInput, NotSupported
 from memhub.core.models import JobStatus
 from memhub.core.service import MemoryService
 
@@ -20,6 +20,7 @@ from .wire import (
     ENTITY_FIELDS,
     UNHONOURED_LIST,
     UNHONOURED_SEARCH,
+    UNHONOURED_UPDATE,
     AddBody,
     BatchDelete,
     BatchUpdate,
@@ -198,9 +199,8 @@ def get_memory(memory_id: str, tenant: TenantDep, service: ServiceDep) -> dict[s
 
 
 def update_memory(memory_id: str, body: UpdateBody, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
-    if body.expiration_date is not None:
-        actions.refuse_unhonoured(body, {"expiration_date": "expiring memories"})
-    if body.text is None and body.metadata is None and body.timestamp is None:
+    actions.refuse_unhonoured(body, UNHONOURED_UPDATE)
+    if body.text is None and body.metadata is None:
         raise InvalidInput("update needs text or metadata")
     memory = actions.update(service, tenant.id, memory_id, body.text, body.metadata)
     return t.memory_object(memory)
@@ -225,6 +225,7 @@ def history(memory_id: str, tenant: TenantDep, service: ServiceDep) -> list[dict
 
 
 def delete_all(
+    request: Request,
     tenant: TenantDep,
     service: ServiceDep,
     user_id: str | None = None,
@@ -232,6 +233,10 @@ def delete_all(
     app_id: str | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
+    if any(name == "metadata" or name.startswith("metadata[") for name in request.query_params):
+        raise NotSupported(
+            "deleting by metadata is not supported by memhub (delete by entity ids or by memory)"
+        )
     given = dict(zip(ENTITY_FIELDS, (user_id, agent_id, app_id, run_id), strict=True))
     chosen = {k: v for k, v in given.items() if v}
     count = actions.delete_all(service, tenant.id, chosen)

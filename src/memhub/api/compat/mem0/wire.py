@@ -122,12 +122,13 @@ UNHONOURED_LIST = {"start_date": "date-range listing", "end_date": "date-range l
 class UpdateBody(_Body):
     """``PUT /v1/memories/{id}/``: new text and/or metadata."""
 
-    model_config = ConfigDict(extra="ignore")
-
     text: str | None = Field(None, min_length=1)
     metadata: dict[str, Any] | None = None
     timestamp: int | float | str | None = None
     expiration_date: str | None = None
+
+
+UNHONOURED_UPDATE = {"timestamp": "changing a memory's time", "expiration_date": "expiring memories"}
 
 
 class BatchUpdateItem(_Body):
