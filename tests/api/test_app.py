@@ -52,4 +52,4 @@ def test_only_existing_adapter_modules_are_mounted(tmp_path: Path) -> None:
     app = FastAPI()
     missing = [Adapter("/nope", "no_such_protocol")]
     assert mount_adapters(app, Settings(data=tmp_path), ErrorRenderers(), missing) == []
-    assert [a.prefix for a in ADAPTERS] == ["/gumem", "/goodmem", "/memsy/v1", "/gomemory"]
+    assert [a.prefix for a in ADAPTERS] == ["/gumem", "/goodmem", "/memsy/v1", "/gomemory", "/mem0"]

@@ -150,6 +150,23 @@ def test_search_finds_the_users_memory_with_a_score_in_0_1_and_no_one_elses(mem0
     assert all(0.0 <= hit["score"] <= 1.0 for hit in found)
 
 
+def test_a_users_memories_from_another_door_are_that_users_memories_here(
+    server: ServerHandle, mem0: MemoryClient
+) -> None:
+    """The same memhub user through the native API and through mem0: one user, one set of memories."""
+    user = _id("shared")
+    with server.client() as native:
+        body = {"messages": [{"role": "user", "content": "My allotment plot is number 42."}], "user_id": user}
+        job = native.post("/v1/memories", json=body).json()["job_id"]
+        deadline = time.monotonic() + PROCESSING_BUDGET
+        while native.get(f"/v1/jobs/{job}").json()["status"] != "succeeded":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    found = mem0.search("which allotment plot?", filters={"user_id": user})["results"]
+    assert found[0]["memory"] == "My allotment plot is number 42." and found[0]["user_id"] == user
+    assert mem0.get_all(filters={"AND": [{"user_id": user}]})["count"] >= 1
+
+
 def test_search_filters_combine_and_or_not_with_the_documented_operators(mem0: MemoryClient) -> None:
     user, agent = _id("flt"), _id("agent")
     verbatim(mem0, "Book the Tuesday yoga class.", user_id=user, metadata={"topic": "Fitness", "prio": 1})

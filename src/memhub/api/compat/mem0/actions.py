@@ -89,9 +89,8 @@ def job_results(service: MemoryService, tenant_id: str, job: Job) -> list[dict[s
 
 
 def search(service: MemoryService, tenant_id: str, body: SearchBody) -> list[dict[str, Any]]:
-    raw = t.merged_filters(body, body.filters)
-    user_id, session_id = t.narrowing(raw)
-    extra = [t.to_filter(raw)]
+    user_id, session_id, rest = t.scope_of(t.merged_filters(body, body.filters))
+    extra = [t.to_filter(rest)]
     if body.categories:
         extra.append({"category": {"$in": body.categories}})
     if body.metadata:
@@ -126,9 +125,8 @@ def list_page(
     """(total, the page's memories), newest first. Pages are numbered from 1 as mem0's are."""
     if page_size > service.limits.max_page_size:
         raise InvalidInput(f"page_size must be at most {service.limits.max_page_size}")
-    raw = t.merged_filters(body, body.filters)
-    user_id, session_id = t.narrowing(raw)
-    parts = [t.to_filter(raw)]
+    user_id, session_id, rest = t.scope_of(t.merged_filters(body, body.filters))
+    parts = [t.to_filter(rest)]
     if body.categories:
         parts.append({"category": {"$in": body.categories}})
     if body.metadata:

@@ -183,21 +183,38 @@ def _condition(path: str, value: Any) -> dict[str, Any]:
     return {path: value}
 
 
-def narrowing(raw: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
-    """(memhub user, session) a filter pins at its top level: lets the store scan one user, not the tenant.
+def scope_of(raw: Mapping[str, Any] | None) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(memhub user, session, the rest of the filter): a plain ``user_id``/``run_id`` the filter pins.
 
-    Only a plain ``user_id`` (the owner whenever it is given) and ``run_id`` (always the session) qualify;
-    the metadata conditions stay in the filter either way, so this only narrows where to look.
+    A ``user_id`` is always the memhub user of what the door stores (and a ``run_id`` always its
+    session), so pinning them as the search scope selects exactly the memories the metadata condition
+    would, plus the same user's memories written through the other doors; and the store scans one user,
+    not the tenant. Only top-level conditions (or members of a top-level ``AND``) qualify.
     """
-    if not raw:
-        return None, None
-    user, run = raw.get("user_id"), raw.get("run_id")
-    for item in raw.get("AND") or []:
-        if isinstance(item, Mapping):
-            user = user if user is not None else item.get("user_id")
-            run = run if run is not None else item.get("run_id")
-    plain = [v if isinstance(v, str) and v and v != "*" else None for v in (user, run)]
-    return plain[0], plain[1]
+    rest = dict(raw or {})
+    pinned: dict[str, str] = {}
+    for field in ("user_id", "run_id"):
+        value = rest.get(field)
+        if _plain(value):
+            pinned[field] = rest.pop(field)
+    members = rest.get("AND")
+    if isinstance(members, list):
+        kept = []
+        for member in members:
+            key = next(iter(member)) if isinstance(member, Mapping) and len(member) == 1 else None
+            if key in ("user_id", "run_id") and key not in pinned and _plain(member[key]):
+                pinned[key] = member[key]
+            else:
+                kept.append(member)
+        if kept:
+            rest["AND"] = kept
+        else:
+            del rest["AND"]
+    return pinned.get("user_id"), pinned.get("run_id"), rest
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and value != "*"
 
 
 def merged_filters(top: Entities, filters: Mapping[str, Any] | None) -> dict[str, Any]:
