@@ -165,6 +165,8 @@ def test_a_users_memories_from_another_door_are_that_users_memories_here(
     found = mem0.search("which allotment plot?", filters={"user_id": user})["results"]
     assert found[0]["memory"] == "My allotment plot is number 42." and found[0]["user_id"] == user
     assert mem0.get_all(filters={"AND": [{"user_id": user}]})["count"] >= 1
+    updated = mem0.update(found[0]["id"], metadata={"plot": 42})
+    assert updated["user_id"] == user and updated["metadata"] == {"plot": 42}
 
 
 def test_search_filters_combine_and_or_not_with_the_documented_operators(mem0: MemoryClient) -> None:

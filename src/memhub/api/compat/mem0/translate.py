@@ -109,7 +109,8 @@ def replaced_metadata(memory: Memory, metadata: Mapping[str, Any]) -> dict[str, 
     extra = _extra(memory)
     old_keys = set(extra.get(KEYS_FIELD) or [])
     kept = {k: v for k, v in memory.metadata.items() if k not in old_keys and k != EXTRA_KEY}
-    entities = {f: extra[f] for f in ENTITY_FIELDS if isinstance(extra.get(f), str)}
+    # a memory another door wrote has no ``mem0`` key yet: its ids come from its owner and session
+    entities = {f: v for f, v in memory_entities(memory).items() if v is not None}
     return {**kept, **metadata, EXTRA_KEY: {**entities, KEYS_FIELD: sorted(metadata)}}
 
 
