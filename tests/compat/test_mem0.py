@@ -163,9 +163,10 @@ def test_a_users_memories_from_another_door_are_that_users_memories_here(
             assert time.monotonic() < deadline
             time.sleep(0.05)
     found = mem0.search("which allotment plot?", filters={"user_id": user})["results"]
-    assert found[0]["memory"] == "My allotment plot is number 42." and found[0]["user_id"] == user
+    hit = next(h for h in found if h["memory"] == "My allotment plot is number 42.")
+    assert {h["user_id"] for h in found} == {user}
     assert mem0.get_all(filters={"AND": [{"user_id": user}]})["count"] >= 1
-    updated = mem0.update(found[0]["id"], metadata={"plot": 42})
+    updated = mem0.update(hit["id"], metadata={"plot": 42})
     assert updated["user_id"] == user and updated["metadata"] == {"plot": 42}
 
 
@@ -286,6 +287,8 @@ def test_get_update_and_history_follow_a_memory_through_its_versions(mem0: Memor
         ("ADD", None, "My favourite tea is sencha."),
         ("UPDATE", "My favourite tea is sencha.", "My favourite tea is genmaicha."),
     ]
+    assert history[0]["input"] == [{"role": "user", "content": "My favourite tea is sencha."}]
+    assert history[1]["input"] == [{"role": "user", "content": "My favourite tea is genmaicha."}]
     from_new_id = mem0.history(updated["id"])  # the same versions, found from the newer id
     assert [(h["event"], h["new_memory"]) for h in from_new_id] == [
         (h["event"], h["new_memory"]) for h in history
@@ -453,7 +456,7 @@ def test_the_async_client_runs_the_everyday_flow(server: ServerHandle) -> None:
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.05)
             found = (await client.search("where is the bike kept?", filters={"user_id": user}))["results"]
-            assert found[0]["memory"] == "I keep my bike in the cellar."
+            assert "I keep my bike in the cellar." in [hit["memory"] for hit in found]
             await client.update(memory_id, text="I keep my bike in the hallway.")
             assert (await client.get(memory_id))["memory"] == "I keep my bike in the hallway."
             assert [h["event"] for h in await client.history(memory_id)] == ["ADD", "UPDATE"]

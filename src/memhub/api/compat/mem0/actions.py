@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from memhub.core.errors import InvalidInput, NotFound, NotSupported
-from memhub.core.models import REVISES_KEY, Job, JobStatus, Memory, MessageInput, Page, SearchRequest
+from memhub.core.models import REVISES_KEY, Event, Job, JobStatus, Memory, MessageInput, Page, SearchRequest
 from memhub.core.paging import iter_items
 from memhub.core.service import MemoryService
 
@@ -239,9 +239,13 @@ def versions(service: MemoryService, tenant_id: str, memory_id: str) -> tuple[li
 
 def history(service: MemoryService, tenant_id: str, memory_id: str) -> list[dict[str, Any]]:
     chain, deleted = versions(service, tenant_id, memory_id)
-    entries = [t.history_entry(memory_id, "ADD", None, chain[0], chain[0])]
+
+    def said(memory: Memory) -> list[Event]:
+        return service.source_events(tenant_id, memory)
+
+    entries = [t.history_entry(memory_id, "ADD", None, chain[0], chain[0], said(chain[0]))]
     for old, new in itertools.pairwise(chain):
-        entries.append(t.history_entry(memory_id, "UPDATE", old, new, new))
+        entries.append(t.history_entry(memory_id, "UPDATE", old, new, new, said(new)))
     if deleted:
         entries.append(t.history_entry(memory_id, "DELETE", chain[-1], None, chain[-1]))
     return entries

@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from memhub.core import ids
 from memhub.core.errors import InvalidInput, NotSupported
-from memhub.core.models import REVISES_KEY, Job, JobStatus, Memory
+from memhub.core.models import REVISES_KEY, Event, Job, JobStatus, Memory
 
 from .wire import ENTITY_FIELDS, Entities
 
@@ -305,13 +305,19 @@ def event_object(job: Job, results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def history_entry(
-    memory_id: str, event: str, old: Memory | None, new: Memory | None, at: Memory
+    memory_id: str,
+    event: str,
+    old: Memory | None,
+    new: Memory | None,
+    at: Memory,
+    said: Sequence[Event] = (),
 ) -> dict[str, Any]:
-    """One history line: ADD (new only), UPDATE (old → new) or DELETE (old only)."""
+    """One history line: ADD (new only), UPDATE (old → new) or DELETE (old only); ``said``: the
+    messages the version came from (its provenance), as mem0's ``input``."""
     return {
         "id": ids.derived_id("mem0-history", memory_id, event, at.id),
         "memory_id": memory_id,
-        "input": [],
+        "input": [{"role": e.role or "user", "content": e.content} for e in said],
         "old_memory": old.text if old else None,
         "new_memory": new.text if new else None,
         "event": event,
