@@ -47,6 +47,8 @@ def _condition() -> st.SearchStrategy[dict[str, Any]]:
             st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), st.integers(-3, 3) | st.sampled_from("xyz")
         ).map(lambda t: {t[0]: t[1]}),
         st.booleans().map(lambda b: {"$exists": b}),
+        st.tuples(st.just("$contains"), SCALARS).map(lambda t: {t[0]: t[1]}),
+        st.sampled_from(["x", "X", "y", ""]).map(lambda text: {"$icontains": text}),
     )
     return st.builds(lambda key, value: {key: value}, KEYS, operand)
 
