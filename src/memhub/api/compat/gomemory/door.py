@@ -1,6 +1,6 @@
 """Where and to whom the GoMemory API answers: its mount, exposure check, bearer key and error shape.
 
-The protocol has no credentials, so the mount serves exactly one tenant (``tenant``) and is
+The protocol has no credentials, so the mount serves exactly one tenant (``gomemory_tenant``) and is
 off without it; :func:`check_exposure` refuses a non-loopback bind unless the user opted in or set a
 bearer key. :class:`GoMemoryRoute` renders every error a route raises in GoMemory's shape, and
 :func:`render_error` does the same for the app's per-prefix renderer.
@@ -102,7 +102,7 @@ class Door:
         return self._tenant_id
 
     def authorize(self, request: Request) -> None:
-        """With ``api_key`` set, require ``Authorization: Bearer <key>`` (constant-time compare)."""
+        """With ``gomemory_api_key`` set, require ``Authorization: Bearer <key>`` (constant-time compare)."""
         if self.api_key is None:
             return
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")

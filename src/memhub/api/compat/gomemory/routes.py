@@ -11,18 +11,18 @@ maps jobs and memories to the protocol's objects.
 Why the choices below:
 
 * **Single tenant.** The protocol has no credentials, so the mount serves exactly one memhub tenant,
-  named by ``tenant``; without it the mount is off. Because anyone who can reach it can read
+  named by ``gomemory_tenant``; without it the mount is off. Because anyone who can reach it can read
   and write that tenant, :func:`check_exposure` refuses a non-loopback bind unless the user opted in
-  (``allow_remote``) or configured a bearer key (``api_key``).
+  (``gomemory_allow_remote``) or configured a bearer key (``gomemory_api_key``).
 * **ReqId.** The SDK's request id is a UUIDv5 of (user, messages) — the spec's collision-free variant of
   the reference server's digest (§3.3). It is handed to the service as the submission's idempotency key,
   so the same input lands on the same job and ``/get_status/{ReqId}`` finds it again with no mapping
   table in this module.
 * **Errors in our shape, always.** FastAPI's exception handlers are app-wide and the native API renders
   its own envelope, so this router's routes use :class:`GoMemoryRoute`, which renders anything a handler
-  raises here. :func:`render_error` is exported for the app's per-prefix renderer (404s, 413s, 500s
-  raised before or outside a route). Request bodies are parsed by hand: the protocol's 400 messages are
-  endpoint-specific and FastAPI's validation errors are not.
+  raises here. :func:`render_error` is also the adapter's renderer for the app's errors under the
+  prefix (404s, 413s, 500s raised before or outside a route). Request bodies are parsed by hand: the
+  protocol's 400 messages are endpoint-specific and FastAPI's validation errors are not.
 * **Both key sets on memory objects.** gomemory 0.1.0 validates ``Memory_text``/``Type``/``Memory_Id``/
   ``UserId`` (the reference server's Go field names) while the docs show the lowercase json tags; each
   object carries both, plus ``score``.

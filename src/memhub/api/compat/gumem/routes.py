@@ -30,10 +30,10 @@ Why the choices below:
   while a message with a caller ``id`` stays idempotent on re-send.
 * **Errors in GUMem's shape, always.** FastAPI's exception handlers are app-wide and the native API
   renders its own envelope, so these routes use :class:`GumemRoute`, which renders whatever a handler
-  raises; :func:`render_error` is also exported for the app's per-prefix renderer (404, 405, 413, 500
-  raised outside a route). Statuses come from ``api/errors.py`` so every door agrees on them. The SDK
-  raises ``GumApiError`` for any non-2xx and uses a *string* ``detail`` as its message, so ``detail`` is
-  always one human-readable sentence.
+  raises; :func:`render_error` is also the adapter's renderer for the app's errors under the prefix
+  (404, 405, 413, 500 raised outside a route). Statuses come from ``api/errors.py`` so every door
+  agrees on them. The SDK raises ``GumApiError`` for any non-2xx and uses a *string* ``detail`` as its
+  message, so ``detail`` is always one human-readable sentence.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from memhub._version import __version__
 from memhub.api.deps import ServiceDep
 from memhub.core.errors import (
     Conflict,
-    InvalidInput,
     NotFound,
     PermissionDenied,
 )
@@ -105,17 +104,6 @@ def create_router(settings: Settings) -> APIRouter:
     )
     api.add_api_route("/api/user/actions", create_action, methods=["POST"], summary="Record a user action")
     return api
-
-
-router = create_router  # the name the adapter convention uses; ``create_app`` calls ``create_router``
-
-
-def mount_prefix(settings: Settings) -> str:
-    """``prefix`` as ``/name``; never the root, where its error shape would answer for every path."""
-    prefix = "/" + settings.gumem_prefix.strip().strip("/")
-    if prefix == "/":
-        raise InvalidInput("gumem_prefix must name a path such as /gumem, not the root")
-    return prefix
 
 
 def health() -> dict[str, Any]:

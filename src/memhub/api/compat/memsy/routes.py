@@ -66,11 +66,6 @@ def render_error(error: ApiError) -> Response:
     return JSONResponse({"detail": detail}, status_code=error.status, headers=error.headers or None)
 
 
-def mount_prefix(settings: Settings) -> str:
-    """Where the app mounts this adapter (``prefix``, default ``/memsy/v1``)."""
-    return settings.memsy_prefix.rstrip("/")
-
-
 def create_router(settings: Settings) -> APIRouter:
     """The Memsy routes, relative to the mount prefix (``settings.memsy_prefix``)."""
     router = APIRouter(tags=["memsy"])
