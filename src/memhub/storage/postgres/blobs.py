@@ -10,15 +10,16 @@ from typing import Any
 from memhub.core.errors import NotFound
 from memhub.core.models import Blob
 
+from ..sql.tenancy import get_tenant
 from .db import Conn
+from .dialect import POSTGRES
 from .rows import utc
-from .tenancy import get_tenant
 
 _INFO = "tenant_id, owner_id, name, content_type, size, sha256, created_at"
 
 
 def put_blob(conn: Conn, blob: Blob) -> Blob:
-    get_tenant(conn, blob.tenant_id)
+    get_tenant(POSTGRES, conn, blob.tenant_id)
     conn.execute(
         f"INSERT INTO blobs ({_INFO}, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (tenant_id, owner_id, name) DO UPDATE SET content_type = excluded.content_type,"

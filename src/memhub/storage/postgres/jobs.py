@@ -27,7 +27,9 @@ from memhub.core.ports import JobOutcome
 from ..sql.codec import encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
+from ..sql.tenancy import get_space
 from .db import Conn
+from .dialect import POSTGRES
 from .memories import write_outcome
 from .rows import (
     event_params,
@@ -35,7 +37,6 @@ from .rows import (
     placeholders,
     utc,
 )
-from .tenancy import get_space
 from .users import ensure_session, ensure_user
 
 
@@ -46,7 +47,7 @@ def submit(conn: Conn, job: Job, events: list[Event]) -> tuple[Job, bool]:
         return _resubmitted(conn, existing, job)
     _check_events(job, events)
     for space_id in {job.space_id, *(event.space_id for event in events)}:
-        get_space(conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
+        get_space(POSTGRES, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
     _ensure_people(conn, job, events)
     added = conn.execute(
         f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)}) ON CONFLICT (id) DO NOTHING",

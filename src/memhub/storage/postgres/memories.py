@@ -22,7 +22,9 @@ from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory, Vector
 from ..sql.codec import encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
+from ..sql.tenancy import get_space
 from .db import Conn
+from .dialect import POSTGRES
 from .keyword import fold
 from .rows import (
     CHUNK_COLUMNS,
@@ -34,7 +36,6 @@ from .rows import (
     utc,
 )
 from .scope import filter_condition, scope_condition
-from .tenancy import get_space
 from .users import ensure_user
 from .vectors import fetch_vectors, store_vectors
 
@@ -85,7 +86,7 @@ def _new_memories(conn: Conn, tenant_id: str, memories: list[StoredMemory]) -> l
 
 def _check_owners(conn: Conn, tenant_id: str, fresh: list[StoredMemory]) -> None:
     for space_id in {stored.memory.space_id for stored in fresh}:
-        get_space(conn, tenant_id, space_id)  # NotFound unless it is the tenant's
+        get_space(POSTGRES, conn, tenant_id, space_id)  # NotFound unless it is the tenant's
     first_seen = {s.memory.user_id: s.memory.created_at for s in reversed(fresh) if s.memory.user_id}
     for user_id, created_at in first_seen.items():
         ensure_user(conn, tenant_id, user_id, created_at)

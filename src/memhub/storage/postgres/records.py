@@ -13,19 +13,20 @@ from ..sql.codec import encode_time
 from ..sql.columns import RECORD_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
 from ..sql.record_pages import checked_fields, records_listing
+from ..sql.tenancy import get_tenant
 from .db import Conn
+from .dialect import POSTGRES
 from .rows import (
     placeholders,
     record_params,
     utc,
 )
-from .tenancy import get_tenant
 
 _KEY = "tenant_id = %s AND collection = %s AND id = %s"
 
 
 def add_record(conn: Conn, record: Record) -> Record:
-    get_tenant(conn, record.tenant_id)
+    get_tenant(POSTGRES, conn, record.tenant_id)
     added = conn.execute(
         f"INSERT INTO records ({RECORD_COLUMNS}) VALUES ({placeholders(6)}) ON CONFLICT DO NOTHING",
         record_params(record),

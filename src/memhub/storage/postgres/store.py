@@ -16,8 +16,9 @@ the job queue hands each job to one worker at a time (``FOR UPDATE SKIP LOCKED``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
@@ -25,7 +26,6 @@ from memhub.core.models import (
     ApiKey,
     Blob,
     Chunk,
-    Counts,
     Event,
     EventKind,
     Job,
@@ -35,18 +35,22 @@ from memhub.core.models import (
     Scope,
     Session,
     Space,
-    Tenant,
     User,
 )
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
+from ..sql.dialect import Connection
+from ..sql.store import SqlStore
 from . import blobs, jobs, memories, records, tenancy, users, vectors
 from .db import Database, connect, parse_postgres_url
+from .dialect import POSTGRES
 from .keyword import keyword_search
 from .schema import migrate
 
+T = TypeVar("T")
 
-class PostgresStore:
+
+class PostgresStore(SqlStore):
     """A :class:`~memhub.core.ports.Store` over one PostgreSQL database (schema: the role's search path)."""
 
     def __init__(self, url: str) -> None:
@@ -66,49 +70,21 @@ class PostgresStore:
     def close(self) -> None:
         self._db.close()
 
+    _dialect = POSTGRES
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        return self._db.run(work)
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        return self._db.run(work)
+
     # --- tenants and keys -------------------------------------------------------------------------
-    def ensure_tenant(self, name: str, now: datetime) -> Tenant:
-        return self._db.run(lambda conn: tenancy.ensure_tenant(conn, name, now))
-
-    def get_tenant(self, tenant_id: str) -> Tenant:
-        return self._db.run(lambda conn: tenancy.get_tenant(conn, tenant_id))
-
-    def find_tenant(self, name: str) -> Tenant | None:
-        return self._db.run(lambda conn: tenancy.find_tenant(conn, name))
-
-    def list_tenants(self) -> list[Tenant]:
-        return self._db.run(tenancy.list_tenants)
-
     def add_api_key(self, key: ApiKey) -> None:
         self._db.run(lambda conn: tenancy.add_api_key(conn, key))
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        return self._db.run(lambda conn: tenancy.find_api_key(conn, key_hash))
-
-    def list_api_keys(self, tenant_id: str | None = None) -> list[ApiKey]:
-        return self._db.run(lambda conn: tenancy.list_api_keys(conn, tenant_id))
-
-    def revoke_api_key(self, key_id: str, now: datetime) -> ApiKey:
-        return self._db.run(lambda conn: tenancy.revoke_api_key(conn, key_id, now))
 
     # --- spaces -----------------------------------------------------------------------------------
     def create_space(self, space: Space) -> Space:
         return self._db.run(lambda conn: tenancy.create_space(conn, space))
-
-    def get_space(self, tenant_id: str, space_id: str) -> Space:
-        return self._db.run(lambda conn: tenancy.get_space(conn, tenant_id, space_id))
-
-    def find_space(self, tenant_id: str, name: str) -> Space | None:
-        return self._db.run(lambda conn: tenancy.find_space(conn, tenant_id, name))
-
-    def list_spaces(self, tenant_id: str) -> list[Space]:
-        return self._db.run(lambda conn: tenancy.list_spaces(conn, tenant_id))
-
-    def delete_space(self, tenant_id: str, space_id: str) -> None:
-        self._db.run(lambda conn: tenancy.delete_space(conn, tenant_id, space_id))
-
-    def update_space(self, space: Space) -> Space:
-        return self._db.run(lambda conn: tenancy.update_space(conn, space))
 
     # --- users and sessions -----------------------------------------------------------------------
     def get_user(self, tenant_id: str, user_id: str) -> User:
@@ -222,9 +198,6 @@ class PostgresStore:
 
     def delete_memory(self, tenant_id: str, memory_id: str) -> None:
         self._db.run(lambda conn: memories.delete_memory(conn, tenant_id, memory_id))
-
-    def counts(self, tenant_id: str | None = None) -> Counts:
-        return self._db.run(lambda conn: tenancy.counts(conn, tenant_id))
 
     # --- records --------------------------------------------------------------------------------
     def add_record(self, record: Record) -> Record:

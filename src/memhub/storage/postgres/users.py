@@ -17,11 +17,12 @@ from memhub.core.models import Page, Session, User
 from ..sql.codec import encode_time
 from ..sql.columns import SESSION_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
+from ..sql.tenancy import get_space
 from .db import Conn
+from .dialect import POSTGRES
 from .rows import (
     utc,
 )
-from .tenancy import get_space
 
 _USER_SELECT = (
     "SELECT u.tenant_id, u.id, u.created_at, (SELECT count(*) FROM memories m"
@@ -92,7 +93,7 @@ def delete_session(conn: Conn, tenant_id: str, session_id: str) -> int:
 
 
 def create_session(conn: Conn, session: Session) -> Session:
-    get_space(conn, session.tenant_id, session.space_id)  # NotFound unless it is the tenant's
+    get_space(POSTGRES, conn, session.tenant_id, session.space_id)  # NotFound unless it is the tenant's
     ensure_user(conn, session.tenant_id, session.user_id, session.created_at)
     added = conn.execute(
         f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",

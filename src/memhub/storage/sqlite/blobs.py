@@ -12,13 +12,14 @@ from memhub.core.errors import NotFound
 from memhub.core.models import Blob
 
 from ..sql.codec import decode_time, encode_time
-from .tenancy import get_tenant
+from ..sql.tenancy import get_tenant
+from .dialect import SQLITE
 
 _INFO = "tenant_id, owner_id, name, content_type, size, sha256, created_at"
 
 
 def put_blob(conn: sqlite3.Connection, blob: Blob) -> Blob:
-    get_tenant(conn, blob.tenant_id)
+    get_tenant(SQLITE, conn, blob.tenant_id)
     conn.execute(
         f"INSERT OR REPLACE INTO blobs ({_INFO}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (

@@ -24,6 +24,8 @@ from memhub.core.ports import JobOutcome
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
+from ..sql.tenancy import get_space
+from .dialect import SQLITE
 from .memories import write_outcome
 from .rows import (
     event_from_row,
@@ -32,7 +34,6 @@ from .rows import (
     job_params,
     placeholders,
 )
-from .tenancy import get_space
 from .users import ensure_session, ensure_user
 
 
@@ -43,7 +44,7 @@ def submit(conn: sqlite3.Connection, job: Job, events: list[Event]) -> tuple[Job
         return _resubmitted(conn, existing, job)
     _check_events(job, events)
     for space_id in {job.space_id, *(event.space_id for event in events)}:
-        get_space(conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
+        get_space(SQLITE, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
     _ensure_people(conn, job, events)
     conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)})", job_params(job))
     try:

@@ -21,6 +21,8 @@ from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
+from ..sql.tenancy import get_space
+from .dialect import SQLITE
 from .fts import scope_key
 from .rows import (
     CHUNK_COLUMNS,
@@ -31,7 +33,6 @@ from .rows import (
     placeholders,
 )
 from .scope import filter_condition, scope_condition
-from .tenancy import get_space
 from .users import ensure_user
 from .vectors import prune_tombstones, store_vectors
 
@@ -78,7 +79,7 @@ def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory
         if existing[0] != tenant_id:
             raise Conflict(f"memory id {memory.id} is already in use")
         return
-    get_space(conn, tenant_id, memory.space_id)  # NotFound unless it is the tenant's
+    get_space(SQLITE, conn, tenant_id, memory.space_id)  # NotFound unless it is the tenant's
     if memory.user_id is not None:
         ensure_user(conn, tenant_id, memory.user_id, memory.created_at)
     rid = _inserted_rid(conn.execute(_INSERT_MEMORY, memory_params(memory)))

@@ -12,18 +12,19 @@ from ..sql.codec import encode_json, encode_time
 from ..sql.columns import RECORD_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
 from ..sql.record_pages import checked_fields, records_listing
+from ..sql.tenancy import get_tenant
+from .dialect import SQLITE
 from .rows import (
     placeholders,
     record_from_row,
     record_params,
 )
-from .tenancy import get_tenant
 
 _KEY = "tenant_id = ? AND collection = ? AND id = ?"
 
 
 def add_record(conn: sqlite3.Connection, record: Record) -> Record:
-    get_tenant(conn, record.tenant_id)
+    get_tenant(SQLITE, conn, record.tenant_id)
     try:
         conn.execute(
             f"INSERT INTO records ({RECORD_COLUMNS}) VALUES ({placeholders(6)})", record_params(record)

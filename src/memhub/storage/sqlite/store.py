@@ -16,9 +16,10 @@ the file itself, not from anything this process remembers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
@@ -26,7 +27,6 @@ from memhub.core.models import (
     ApiKey,
     Blob,
     Chunk,
-    Counts,
     Event,
     EventKind,
     Job,
@@ -36,19 +36,23 @@ from memhub.core.models import (
     Scope,
     Session,
     Space,
-    Tenant,
     User,
 )
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
+from ..sql.dialect import Connection
+from ..sql.store import SqlStore
 from . import blobs, jobs, memories, records, tenancy, users
 from .db import Database, DbOptions, parse_sqlite_url
+from .dialect import SQLITE
 from .keyword import keyword_search
 from .schema import migrate
 from .vectors import VectorIndexes, fetch_chunk_vectors, fetch_vectors
 
+T = TypeVar("T")
 
-class SqliteStore:
+
+class SqliteStore(SqlStore):
     """A :class:`~memhub.core.ports.Store` over one SQLite file."""
 
     def __init__(self, path: Path, options: DbOptions | None = None) -> None:
@@ -74,63 +78,25 @@ class SqliteStore:
     def close(self) -> None:
         self._db.close()
 
-    # --- tenants and keys -------------------------------------------------------------------------
-    def ensure_tenant(self, name: str, now: datetime) -> Tenant:
+    _dialect = SQLITE
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        with self._db.read() as conn:
+            return work(conn)
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
         with self._db.write() as conn:
-            return tenancy.ensure_tenant(conn, name, now)
+            return work(conn)
 
-    def get_tenant(self, tenant_id: str) -> Tenant:
-        with self._db.read() as conn:
-            return tenancy.get_tenant(conn, tenant_id)
-
-    def find_tenant(self, name: str) -> Tenant | None:
-        with self._db.read() as conn:
-            return tenancy.find_tenant(conn, name)
-
-    def list_tenants(self) -> list[Tenant]:
-        with self._db.read() as conn:
-            return tenancy.list_tenants(conn)
-
+    # --- tenants and keys -------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self._db.write() as conn:
             tenancy.add_api_key(conn, key)
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        with self._db.read() as conn:
-            return tenancy.find_api_key(conn, key_hash)
-
-    def list_api_keys(self, tenant_id: str | None = None) -> list[ApiKey]:
-        with self._db.read() as conn:
-            return tenancy.list_api_keys(conn, tenant_id)
-
-    def revoke_api_key(self, key_id: str, now: datetime) -> ApiKey:
-        with self._db.write() as conn:
-            return tenancy.revoke_api_key(conn, key_id, now)
 
     # --- spaces -----------------------------------------------------------------------------------
     def create_space(self, space: Space) -> Space:
         with self._db.write() as conn:
             return tenancy.create_space(conn, space)
-
-    def get_space(self, tenant_id: str, space_id: str) -> Space:
-        with self._db.read() as conn:
-            return tenancy.get_space(conn, tenant_id, space_id)
-
-    def find_space(self, tenant_id: str, name: str) -> Space | None:
-        with self._db.read() as conn:
-            return tenancy.find_space(conn, tenant_id, name)
-
-    def list_spaces(self, tenant_id: str) -> list[Space]:
-        with self._db.read() as conn:
-            return tenancy.list_spaces(conn, tenant_id)
-
-    def delete_space(self, tenant_id: str, space_id: str) -> None:
-        with self._db.write() as conn:
-            tenancy.delete_space(conn, tenant_id, space_id)
-
-    def update_space(self, space: Space) -> Space:
-        with self._db.write() as conn:
-            return tenancy.update_space(conn, space)
 
     # --- users and sessions -----------------------------------------------------------------------
     def get_user(self, tenant_id: str, user_id: str) -> User:
@@ -266,10 +232,6 @@ class SqliteStore:
     def delete_memory(self, tenant_id: str, memory_id: str) -> None:
         with self._db.write() as conn:
             memories.delete_memory(conn, tenant_id, memory_id)
-
-    def counts(self, tenant_id: str | None = None) -> Counts:
-        with self._db.read() as conn:
-            return tenancy.counts(conn, tenant_id)
 
     # --- records --------------------------------------------------------------------------------
     def add_record(self, record: Record) -> Record:

@@ -17,11 +17,12 @@ from memhub.core.models import Page, Session, User
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import SESSION_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
+from ..sql.tenancy import get_space
+from .dialect import SQLITE
 from .rows import (
     session_from_row,
     user_from_row,
 )
-from .tenancy import get_space
 from .vectors import prune_tombstones
 
 _USER_SELECT = (
@@ -99,7 +100,7 @@ def delete_session(conn: sqlite3.Connection, tenant_id: str, session_id: str) ->
 
 
 def create_session(conn: sqlite3.Connection, session: Session) -> Session:
-    get_space(conn, session.tenant_id, session.space_id)  # NotFound unless it is the tenant's
+    get_space(SQLITE, conn, session.tenant_id, session.space_id)  # NotFound unless it is the tenant's
     ensure_user(conn, session.tenant_id, session.user_id, session.created_at)
     try:
         conn.execute(

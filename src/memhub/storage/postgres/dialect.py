@@ -1,0 +1,71 @@
+"""The PostgreSQL dialect: ``%s`` placeholders, ``timestamptz`` and ``jsonb`` values, ``= ANY(array)``.
+
+psycopg returns ``timestamptz`` as aware datetimes and ``jsonb`` as Python values, and the column names
+are the models' field names, so a row (a dict) validates straight into its model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
+
+from ..sql.dialect import Dialect
+from .rows import utc
+
+
+@lru_cache(maxsize=512)
+def _pyformat(statement: str) -> str:
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresDialect(Dialect):
+    cursor_time = "?::timestamptz"
+
+    def sql(self, statement: str) -> str:
+        return _pyformat(statement)
+
+    def time(self, value: datetime) -> datetime:
+        return utc(value)
+
+    def json(self, value: Any) -> Jsonb:
+        return Jsonb(value)
+
+    def any_of(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(?::text[])", [list(values)]
+
+    def json_string_equals(self, column: str, key: str, value: str) -> tuple[str, list[Any]]:
+        # the type test keeps a JSON number or boolean from matching its text (->> would render it)
+        return f"jsonb_typeof({column} -> ?) = 'string' AND {column} ->> ? = ?", [key, key, value]
+
+    def tenant(self, row: Any) -> Tenant:
+        return Tenant.model_validate(row)
+
+    def api_key(self, row: Any) -> ApiKey:
+        return ApiKey.model_validate(row)
+
+    def space(self, row: Any) -> Space:
+        return Space.model_validate(row)
+
+    def user(self, row: Any) -> User:
+        return User.model_validate(row)
+
+    def session(self, row: Any) -> Session:
+        return Session.model_validate(row)
+
+    def event(self, row: Any) -> Event:
+        return Event.model_validate(row)
+
+    def job(self, row: Any) -> Job:
+        return Job.model_validate(row)
+
+    def record(self, row: Any) -> Record:
+        return Record.model_validate(row)
+
+
+POSTGRES = PostgresDialect()

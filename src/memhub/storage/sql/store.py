@@ -1,0 +1,77 @@
+"""The :class:`~memhub.core.ports.Store` operations whose SQL both stores share, written once.
+
+A store subclasses :class:`SqlStore`, names its :class:`~.dialect.Dialect` and says how it runs work in a
+read or a write transaction; every method here is then one transaction around one shared function.
+What differs per store (connections, schema, vectors, keyword search, bulk writes) stays in the
+store's own package.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from memhub.core.models import ApiKey, Counts, Space, Tenant
+
+from . import tenancy
+from .dialect import Connection, Dialect
+
+T = TypeVar("T")
+
+
+class SqlStore(ABC):
+    """The shared half of a SQL store; see the module docstring."""
+
+    _dialect: Dialect
+
+    @abstractmethod
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in a read transaction (one snapshot)."""
+
+    @abstractmethod
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in a write transaction, committed when it returns."""
+
+    # --- tenants and keys -------------------------------------------------------------------------
+    def ensure_tenant(self, name: str, now: datetime) -> Tenant:
+        return self._write(lambda conn: tenancy.ensure_tenant(self._dialect, conn, name, now))
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        return self._read(lambda conn: tenancy.get_tenant(self._dialect, conn, tenant_id))
+
+    def find_tenant(self, name: str) -> Tenant | None:
+        return self._read(lambda conn: tenancy.find_tenant(self._dialect, conn, name))
+
+    def list_tenants(self) -> list[Tenant]:
+        return self._read(lambda conn: tenancy.list_tenants(self._dialect, conn))
+
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
+        return self._read(lambda conn: tenancy.find_api_key(self._dialect, conn, key_hash))
+
+    def list_api_keys(self, tenant_id: str | None = None) -> list[ApiKey]:
+        return self._read(lambda conn: tenancy.list_api_keys(self._dialect, conn, tenant_id))
+
+    def revoke_api_key(self, key_id: str, now: datetime) -> ApiKey:
+        return self._write(lambda conn: tenancy.revoke_api_key(self._dialect, conn, key_id, now))
+
+    # --- spaces -----------------------------------------------------------------------------------
+    def get_space(self, tenant_id: str, space_id: str) -> Space:
+        return self._read(lambda conn: tenancy.get_space(self._dialect, conn, tenant_id, space_id))
+
+    def find_space(self, tenant_id: str, name: str) -> Space | None:
+        return self._read(lambda conn: tenancy.find_space(self._dialect, conn, tenant_id, name))
+
+    def list_spaces(self, tenant_id: str) -> list[Space]:
+        return self._read(lambda conn: tenancy.list_spaces(self._dialect, conn, tenant_id))
+
+    def delete_space(self, tenant_id: str, space_id: str) -> None:
+        self._write(lambda conn: tenancy.delete_space(self._dialect, conn, tenant_id, space_id))
+
+    def update_space(self, space: Space) -> Space:
+        return self._write(lambda conn: tenancy.update_space(self._dialect, conn, space))
+
+    # --- counts -----------------------------------------------------------------------------------
+    def counts(self, tenant_id: str | None = None) -> Counts:
+        return self._read(lambda conn: tenancy.counts(self._dialect, conn, tenant_id))

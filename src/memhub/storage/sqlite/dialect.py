@@ -1,0 +1,59 @@
+"""The SQLite dialect: ``?`` placeholders, times and JSON stored as text, ``IN (…)`` lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
+
+from ..sql.codec import encode_json, encode_time
+from ..sql.dialect import Connection, Dialect
+from . import rows
+from .vectors import prune_tombstones
+
+
+class SqliteDialect(Dialect):
+    def time(self, value: datetime) -> str:
+        return encode_time(value)
+
+    def json(self, value: Any) -> str:
+        return encode_json(value)
+
+    def any_of(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"{column} IN ({self.placeholders(len(values))})", list(values)
+
+    def json_string_equals(self, column: str, key: str, value: str) -> tuple[str, list[Any]]:
+        # json_extract of a non-string (number, true) is not TEXT, so it never equals the string
+        return f"json_extract({column}, ?) = ?", [f'$."{key}"', value]
+
+    def after_delete(self, conn: Connection) -> None:
+        prune_tombstones(conn)  # type: ignore[arg-type]  # only ever handed a sqlite3.Connection
+
+    def tenant(self, row: Any) -> Tenant:
+        return rows.tenant_from_row(row)
+
+    def api_key(self, row: Any) -> ApiKey:
+        return rows.api_key_from_row(row)
+
+    def space(self, row: Any) -> Space:
+        return rows.space_from_row(row)
+
+    def user(self, row: Any) -> User:
+        return rows.user_from_row(row)
+
+    def session(self, row: Any) -> Session:
+        return rows.session_from_row(row)
+
+    def event(self, row: Any) -> Event:
+        return rows.event_from_row(row)
+
+    def job(self, row: Any) -> Job:
+        return rows.job_from_row(row)
+
+    def record(self, row: Any) -> Record:
+        return rows.record_from_row(row)
+
+
+SQLITE = SqliteDialect()
