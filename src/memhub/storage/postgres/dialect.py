@@ -13,9 +13,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
-
-from ..sql.dialect import Dialect
+from ..sql.dialect import Dialect, M
 from .rows import utc
 
 
@@ -43,29 +41,8 @@ class PostgresDialect(Dialect):
         # the type test keeps a JSON number or boolean from matching its text (->> would render it)
         return f"jsonb_typeof({column} -> ?) = 'string' AND {column} ->> ? = ?", [key, key, value]
 
-    def tenant(self, row: Any) -> Tenant:
-        return Tenant.model_validate(row)
-
-    def api_key(self, row: Any) -> ApiKey:
-        return ApiKey.model_validate(row)
-
-    def space(self, row: Any) -> Space:
-        return Space.model_validate(row)
-
-    def user(self, row: Any) -> User:
-        return User.model_validate(row)
-
-    def session(self, row: Any) -> Session:
-        return Session.model_validate(row)
-
-    def event(self, row: Any) -> Event:
-        return Event.model_validate(row)
-
-    def job(self, row: Any) -> Job:
-        return Job.model_validate(row)
-
-    def record(self, row: Any) -> Record:
-        return Record.model_validate(row)
+    def model(self, cls: type[M], row: Any) -> M:
+        return cls.model_validate(row)
 
 
 POSTGRES = PostgresDialect()

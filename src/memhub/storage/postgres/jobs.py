@@ -28,6 +28,7 @@ from ..sql.codec import encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
 from ..sql.tenancy import get_space
+from ..sql.users import ensure_session, ensure_user
 from .db import Conn
 from .dialect import POSTGRES
 from .memories import write_outcome
@@ -37,7 +38,6 @@ from .rows import (
     placeholders,
     utc,
 )
-from .users import ensure_session, ensure_user
 
 
 # --- submissions ------------------------------------------------------------------------------------
@@ -106,17 +106,23 @@ def _ensure_people(conn: Conn, job: Job, events: list[Event]) -> None:
     """Users and sessions the submission names, each looked at once (a batch names few of them)."""
     seen: set[tuple[str | None, str | None]] = set()
     if job.user_id is not None:
-        ensure_user(conn, job.tenant_id, job.user_id, job.created_at)
+        ensure_user(POSTGRES, conn, job.tenant_id, job.user_id, job.created_at)
         seen.add((job.user_id, None))
     for event in events:
         if (event.user_id, event.session_id) in seen:
             continue
         seen.add((event.user_id, event.session_id))
         if event.user_id is not None:
-            ensure_user(conn, job.tenant_id, event.user_id, event.created_at)
+            ensure_user(POSTGRES, conn, job.tenant_id, event.user_id, event.created_at)
         if event.session_id is not None:
             ensure_session(
-                conn, job.tenant_id, event.session_id, event.space_id, event.user_id, event.created_at
+                POSTGRES,
+                conn,
+                job.tenant_id,
+                event.session_id,
+                event.space_id,
+                event.user_id,
+                event.created_at,
             )
 
 

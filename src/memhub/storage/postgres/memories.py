@@ -23,6 +23,7 @@ from ..sql.codec import encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
 from ..sql.tenancy import get_space
+from ..sql.users import ensure_user
 from .db import Conn
 from .dialect import POSTGRES
 from .keyword import fold
@@ -36,7 +37,6 @@ from .rows import (
     utc,
 )
 from .scope import filter_condition, scope_condition
-from .users import ensure_user
 from .vectors import fetch_vectors, store_vectors
 
 
@@ -89,7 +89,7 @@ def _check_owners(conn: Conn, tenant_id: str, fresh: list[StoredMemory]) -> None
         get_space(POSTGRES, conn, tenant_id, space_id)  # NotFound unless it is the tenant's
     first_seen = {s.memory.user_id: s.memory.created_at for s in reversed(fresh) if s.memory.user_id}
     for user_id, created_at in first_seen.items():
-        ensure_user(conn, tenant_id, user_id, created_at)
+        ensure_user(POSTGRES, conn, tenant_id, user_id, created_at)
 
 
 def _reserve(conn: Conn, table: str, count: int) -> list[int]:

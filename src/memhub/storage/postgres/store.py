@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
 from memhub.core.models import (
     ApiKey,
@@ -35,12 +34,11 @@ from memhub.core.models import (
     Scope,
     Session,
     Space,
-    User,
 )
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection
-from ..sql.store import SqlStore
+from ..sql.store import SqlStore, check_page_size
 from . import blobs, jobs, memories, records, tenancy, users, vectors
 from .db import Database, connect, parse_postgres_url
 from .dialect import POSTGRES
@@ -87,28 +85,8 @@ class PostgresStore(SqlStore):
         return self._db.run(lambda conn: tenancy.create_space(conn, space))
 
     # --- users and sessions -----------------------------------------------------------------------
-    def get_user(self, tenant_id: str, user_id: str) -> User:
-        return self._db.run(lambda conn: users.get_user(conn, tenant_id, user_id))
-
-    def list_users(self, tenant_id: str, cursor: str | None, limit: int) -> Page:
-        _check_page_size(limit)
-        return self._db.run(lambda conn: users.list_users(conn, tenant_id, cursor, limit))
-
-    def delete_user(self, tenant_id: str, user_id: str) -> int:
-        return self._db.run(lambda conn: users.delete_user(conn, tenant_id, user_id))
-
-    def delete_session(self, tenant_id: str, session_id: str) -> int:
-        return self._db.run(lambda conn: users.delete_session(conn, tenant_id, session_id))
-
     def create_session(self, session: Session) -> Session:
         return self._db.run(lambda conn: users.create_session(conn, session))
-
-    def get_session(self, tenant_id: str, session_id: str) -> Session:
-        return self._db.run(lambda conn: users.get_session(conn, tenant_id, session_id))
-
-    def list_sessions(self, tenant_id: str, user_id: str | None, cursor: str | None, limit: int) -> Page:
-        _check_page_size(limit)
-        return self._db.run(lambda conn: users.list_sessions(conn, tenant_id, user_id, cursor, limit))
 
     # --- ingestion --------------------------------------------------------------------------------
     def submit(self, job: Job, events: list[Event]) -> tuple[Job, bool]:
@@ -127,7 +105,7 @@ class PostgresStore(SqlStore):
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page:
-        _check_page_size(limit)
+        check_page_size(limit)
         return self._db.run(
             lambda conn: jobs.list_events(conn, tenant_id, user_id, session_id, kinds, cursor, limit)
         )
@@ -183,7 +161,7 @@ class PostgresStore(SqlStore):
         newest_first: bool = True,
         order_by: MemoryOrder = "created_at",
     ) -> Page:
-        _check_page_size(limit)
+        check_page_size(limit)
         return self._db.run(
             lambda conn: memories.list_memories(conn, scope, flt, cursor, limit, newest_first, order_by)
         )
@@ -256,8 +234,3 @@ class PostgresStore(SqlStore):
         self, scope: Scope, flt: Filter | None, model_id: str, vector: Vector, limit: int
     ) -> list[ChunkHit]:
         return self._db.run(lambda conn: vectors.vector_search(conn, scope, flt, model_id, vector, limit))
-
-
-def _check_page_size(limit: int) -> None:
-    if limit < 1:
-        raise InvalidInput(f"page size must be at least 1, got {limit}")

@@ -12,9 +12,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Rows(Protocol):
@@ -70,25 +72,5 @@ class Dialect(ABC):
         """Housekeeping a store needs after rows are deleted in cascade (SQLite: vector tombstones)."""
 
     @abstractmethod
-    def tenant(self, row: Any) -> Tenant: ...
-
-    @abstractmethod
-    def api_key(self, row: Any) -> ApiKey: ...
-
-    @abstractmethod
-    def space(self, row: Any) -> Space: ...
-
-    @abstractmethod
-    def user(self, row: Any) -> User: ...
-
-    @abstractmethod
-    def session(self, row: Any) -> Session: ...
-
-    @abstractmethod
-    def event(self, row: Any) -> Event: ...
-
-    @abstractmethod
-    def job(self, row: Any) -> Job: ...
-
-    @abstractmethod
-    def record(self, row: Any) -> Record: ...
+    def model(self, cls: type[M], row: Any) -> M:
+        """The model ``cls`` (Tenant, ApiKey, Space, User, Session, Event, Job, Record) a row holds."""

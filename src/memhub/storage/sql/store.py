@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from memhub.core.models import ApiKey, Counts, Space, Tenant
+from memhub.core.errors import InvalidInput
+from memhub.core.models import ApiKey, Counts, Page, Session, Space, Tenant, User
 
-from . import tenancy
+from . import tenancy, users
 from .dialect import Connection, Dialect
 
 T = TypeVar("T")
@@ -72,6 +73,34 @@ class SqlStore(ABC):
     def update_space(self, space: Space) -> Space:
         return self._write(lambda conn: tenancy.update_space(self._dialect, conn, space))
 
+    # --- users and sessions -----------------------------------------------------------------------
+    def get_user(self, tenant_id: str, user_id: str) -> User:
+        return self._read(lambda conn: users.get_user(self._dialect, conn, tenant_id, user_id))
+
+    def list_users(self, tenant_id: str, cursor: str | None, limit: int) -> Page:
+        check_page_size(limit)
+        return self._read(lambda conn: users.list_users(self._dialect, conn, tenant_id, cursor, limit))
+
+    def delete_user(self, tenant_id: str, user_id: str) -> int:
+        return self._write(lambda conn: users.delete_user(self._dialect, conn, tenant_id, user_id))
+
+    def delete_session(self, tenant_id: str, session_id: str) -> int:
+        return self._write(lambda conn: users.delete_session(self._dialect, conn, tenant_id, session_id))
+
+    def get_session(self, tenant_id: str, session_id: str) -> Session:
+        return self._read(lambda conn: users.get_session(self._dialect, conn, tenant_id, session_id))
+
+    def list_sessions(self, tenant_id: str, user_id: str | None, cursor: str | None, limit: int) -> Page:
+        check_page_size(limit)
+        return self._read(
+            lambda conn: users.list_sessions(self._dialect, conn, tenant_id, user_id, cursor, limit)
+        )
+
     # --- counts -----------------------------------------------------------------------------------
     def counts(self, tenant_id: str | None = None) -> Counts:
         return self._read(lambda conn: tenancy.counts(self._dialect, conn, tenant_id))
+
+
+def check_page_size(limit: int) -> None:
+    if limit < 1:
+        raise InvalidInput(f"page size must be at least 1, got {limit}")

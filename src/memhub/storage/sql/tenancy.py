@@ -44,24 +44,24 @@ def get_tenant(d: Dialect, conn: Connection, tenant_id: str) -> Tenant:
     row = conn.execute(d.sql(f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?"), (tenant_id,)).fetchone()
     if row is None:
         raise NotFound(f"tenant {tenant_id} not found")
-    return d.tenant(row)
+    return d.model(Tenant, row)
 
 
 def find_tenant(d: Dialect, conn: Connection, name: str) -> Tenant | None:
     row = conn.execute(d.sql(f"SELECT {TENANT_COLUMNS} FROM tenants WHERE name = ?"), (name,)).fetchone()
-    return None if row is None else d.tenant(row)
+    return None if row is None else d.model(Tenant, row)
 
 
 def list_tenants(d: Dialect, conn: Connection) -> list[Tenant]:
     rows = conn.execute(f"SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, id")
-    return [d.tenant(row) for row in rows]
+    return [d.model(Tenant, row) for row in rows]
 
 
 # --- API keys -----------------------------------------------------------------------------------------
 def find_api_key(d: Dialect, conn: Connection, key_hash: str) -> ApiKey | None:
     statement = d.sql(f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?")
     row = conn.execute(statement, (key_hash,)).fetchone()
-    return None if row is None else d.api_key(row)
+    return None if row is None else d.model(ApiKey, row)
 
 
 def list_api_keys(d: Dialect, conn: Connection, tenant_id: str | None) -> list[ApiKey]:
@@ -69,7 +69,7 @@ def list_api_keys(d: Dialect, conn: Connection, tenant_id: str | None) -> list[A
     rows = conn.execute(
         d.sql(f"SELECT {API_KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id"), params
     )
-    return [d.api_key(row) for row in rows]
+    return [d.model(ApiKey, row) for row in rows]
 
 
 def revoke_api_key(d: Dialect, conn: Connection, key_id: str, now: datetime) -> ApiKey:
@@ -80,7 +80,7 @@ def revoke_api_key(d: Dialect, conn: Connection, key_id: str, now: datetime) -> 
     row = conn.execute(d.sql(f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = ?"), (key_id,)).fetchone()
     if row is None:
         raise NotFound(f"API key {key_id} not found")
-    return d.api_key(row)
+    return d.model(ApiKey, row)
 
 
 # --- spaces -------------------------------------------------------------------------------------------
@@ -90,21 +90,21 @@ def get_space(d: Dialect, conn: Connection, tenant_id: str, space_id: str) -> Sp
     ).fetchone()
     if row is None:
         raise NotFound(f"space {space_id} not found")
-    return d.space(row)
+    return d.model(Space, row)
 
 
 def find_space(d: Dialect, conn: Connection, tenant_id: str, name: str) -> Space | None:
     row = conn.execute(
         d.sql(f"SELECT {SPACE_COLUMNS} FROM spaces WHERE tenant_id = ? AND name = ?"), (tenant_id, name)
     ).fetchone()
-    return None if row is None else d.space(row)
+    return None if row is None else d.model(Space, row)
 
 
 def list_spaces(d: Dialect, conn: Connection, tenant_id: str) -> list[Space]:
     rows = conn.execute(
         d.sql(f"SELECT {SPACE_COLUMNS} FROM spaces WHERE tenant_id = ? ORDER BY created_at, id"), (tenant_id,)
     )
-    return [d.space(row) for row in rows]
+    return [d.model(Space, row) for row in rows]
 
 
 def update_space(d: Dialect, conn: Connection, space: Space) -> Space:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+from pydantic import BaseModel
 
 from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
 
 from ..sql.codec import encode_json, encode_time
-from ..sql.dialect import Connection, Dialect
+from ..sql.dialect import Connection, Dialect, M
 from . import rows
 from .vectors import prune_tombstones
 
@@ -31,29 +33,20 @@ class SqliteDialect(Dialect):
     def after_delete(self, conn: Connection) -> None:
         prune_tombstones(conn)  # type: ignore[arg-type]  # only ever handed a sqlite3.Connection
 
-    def tenant(self, row: Any) -> Tenant:
-        return rows.tenant_from_row(row)
+    def model(self, cls: type[M], row: Any) -> M:
+        return cast(M, _FROM_ROW[cls](row))
 
-    def api_key(self, row: Any) -> ApiKey:
-        return rows.api_key_from_row(row)
 
-    def space(self, row: Any) -> Space:
-        return rows.space_from_row(row)
-
-    def user(self, row: Any) -> User:
-        return rows.user_from_row(row)
-
-    def session(self, row: Any) -> Session:
-        return rows.session_from_row(row)
-
-    def event(self, row: Any) -> Event:
-        return rows.event_from_row(row)
-
-    def job(self, row: Any) -> Job:
-        return rows.job_from_row(row)
-
-    def record(self, row: Any) -> Record:
-        return rows.record_from_row(row)
+_FROM_ROW: dict[type[BaseModel], Callable[[Any], BaseModel]] = {
+    Tenant: rows.tenant_from_row,
+    ApiKey: rows.api_key_from_row,
+    Space: rows.space_from_row,
+    User: rows.user_from_row,
+    Session: rows.session_from_row,
+    Event: rows.event_from_row,
+    Job: rows.job_from_row,
+    Record: rows.record_from_row,
+}
 
 
 SQLITE = SqliteDialect()

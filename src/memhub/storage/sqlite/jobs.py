@@ -25,6 +25,7 @@ from ..sql.codec import encode_json, encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.cursors import decode_cursor, encode_cursor
 from ..sql.tenancy import get_space
+from ..sql.users import ensure_session, ensure_user
 from .dialect import SQLITE
 from .memories import write_outcome
 from .rows import (
@@ -34,7 +35,6 @@ from .rows import (
     job_params,
     placeholders,
 )
-from .users import ensure_session, ensure_user
 
 
 # --- submissions ------------------------------------------------------------------------------------
@@ -78,13 +78,13 @@ def _check_events(job: Job, events: list[Event]) -> None:
 
 def _ensure_people(conn: sqlite3.Connection, job: Job, events: list[Event]) -> None:
     if job.user_id is not None:
-        ensure_user(conn, job.tenant_id, job.user_id, job.created_at)
+        ensure_user(SQLITE, conn, job.tenant_id, job.user_id, job.created_at)
     for event in events:
         if event.user_id is not None:
-            ensure_user(conn, job.tenant_id, event.user_id, event.created_at)
+            ensure_user(SQLITE, conn, job.tenant_id, event.user_id, event.created_at)
         if event.session_id is not None:
             ensure_session(
-                conn, job.tenant_id, event.session_id, event.space_id, event.user_id, event.created_at
+                SQLITE, conn, job.tenant_id, event.session_id, event.space_id, event.user_id, event.created_at
             )
 
 

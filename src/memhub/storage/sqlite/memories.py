@@ -22,6 +22,7 @@ from ..sql.codec import encode_json, encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
 from ..sql.tenancy import get_space
+from ..sql.users import ensure_user
 from .dialect import SQLITE
 from .fts import scope_key
 from .rows import (
@@ -33,7 +34,6 @@ from .rows import (
     placeholders,
 )
 from .scope import filter_condition, scope_condition
-from .users import ensure_user
 from .vectors import prune_tombstones, store_vectors
 
 _INSERT_MEMORY = (
@@ -81,7 +81,7 @@ def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory
         return
     get_space(SQLITE, conn, tenant_id, memory.space_id)  # NotFound unless it is the tenant's
     if memory.user_id is not None:
-        ensure_user(conn, tenant_id, memory.user_id, memory.created_at)
+        ensure_user(SQLITE, conn, tenant_id, memory.user_id, memory.created_at)
     rid = _inserted_rid(conn.execute(_INSERT_MEMORY, memory_params(memory)))
     conn.executemany(
         "INSERT INTO memory_sources (memory_rid, ordinal, event_id, external_id) VALUES (?, ?, ?, ?)",

@@ -21,7 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
 from memhub.core.models import (
     ApiKey,
@@ -36,12 +35,11 @@ from memhub.core.models import (
     Scope,
     Session,
     Space,
-    User,
 )
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection
-from ..sql.store import SqlStore
+from ..sql.store import SqlStore, check_page_size
 from . import blobs, jobs, memories, records, tenancy, users
 from .db import Database, DbOptions, parse_sqlite_url
 from .dialect import SQLITE
@@ -99,35 +97,9 @@ class SqliteStore(SqlStore):
             return tenancy.create_space(conn, space)
 
     # --- users and sessions -----------------------------------------------------------------------
-    def get_user(self, tenant_id: str, user_id: str) -> User:
-        with self._db.read() as conn:
-            return users.get_user(conn, tenant_id, user_id)
-
-    def list_users(self, tenant_id: str, cursor: str | None, limit: int) -> Page:
-        _check_page_size(limit)
-        with self._db.read() as conn:
-            return users.list_users(conn, tenant_id, cursor, limit)
-
-    def delete_user(self, tenant_id: str, user_id: str) -> int:
-        with self._db.write() as conn:
-            return users.delete_user(conn, tenant_id, user_id)
-
-    def delete_session(self, tenant_id: str, session_id: str) -> int:
-        with self._db.write() as conn:
-            return users.delete_session(conn, tenant_id, session_id)
-
     def create_session(self, session: Session) -> Session:
         with self._db.write() as conn:
             return users.create_session(conn, session)
-
-    def get_session(self, tenant_id: str, session_id: str) -> Session:
-        with self._db.read() as conn:
-            return users.get_session(conn, tenant_id, session_id)
-
-    def list_sessions(self, tenant_id: str, user_id: str | None, cursor: str | None, limit: int) -> Page:
-        _check_page_size(limit)
-        with self._db.read() as conn:
-            return users.list_sessions(conn, tenant_id, user_id, cursor, limit)
 
     # --- ingestion --------------------------------------------------------------------------------
     def submit(self, job: Job, events: list[Event]) -> tuple[Job, bool]:
@@ -148,7 +120,7 @@ class SqliteStore(SqlStore):
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page:
-        _check_page_size(limit)
+        check_page_size(limit)
         with self._db.read() as conn:
             return jobs.list_events(conn, tenant_id, user_id, session_id, kinds, cursor, limit)
 
@@ -215,7 +187,7 @@ class SqliteStore(SqlStore):
         newest_first: bool = True,
         order_by: MemoryOrder = "created_at",
     ) -> Page:
-        _check_page_size(limit)
+        check_page_size(limit)
         with self._db.read() as conn:
             return memories.list_memories(conn, scope, flt, cursor, limit, newest_first, order_by)
 
@@ -301,8 +273,3 @@ class SqliteStore(SqlStore):
         self, scope: Scope, flt: Filter | None, model_id: str, vector: Vector, limit: int
     ) -> list[ChunkHit]:
         return self._indexes.search(self._db, scope, flt, model_id, vector, limit)
-
-
-def _check_page_size(limit: int) -> None:
-    if limit < 1:
-        raise InvalidInput(f"page size must be at least 1, got {limit}")
