@@ -14,19 +14,16 @@ waits for the winner's commit) takes the "already submitted" path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from memhub.core.errors import Conflict, InvalidInput, NotFound
-from memhub.core.models import Event, EventKind, Job, JobStatus, Page
+from memhub.core.errors import Conflict, InvalidInput
+from memhub.core.models import Event, Job, JobStatus
 from memhub.core.ports import JobOutcome
 
-from ..sql.codec import encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
-from ..sql.cursors import decode_cursor, encode_cursor
+from ..sql.jobs import find_job, get_job_by_id
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_session, ensure_user
 from .db import Conn
@@ -42,7 +39,7 @@ from .rows import (
 
 # --- submissions ------------------------------------------------------------------------------------
 def submit(conn: Conn, job: Job, events: list[Event]) -> tuple[Job, bool]:
-    existing = _find_job(conn, job.id)
+    existing = find_job(POSTGRES, conn, job.id)
     if existing is not None:
         return _resubmitted(conn, existing, job)
     _check_events(job, events)
@@ -54,11 +51,11 @@ def submit(conn: Conn, job: Job, events: list[Event]) -> tuple[Job, bool]:
         job_params(job),
     )
     if added.rowcount == 0:  # another replica stored this very submission meanwhile
-        raced = _find_job(conn, job.id)
+        raced = find_job(POSTGRES, conn, job.id)
         assert raced is not None
         return _resubmitted(conn, raced, job)
     _insert_events(conn, events)
-    return _find_job(conn, job.id) or job, True
+    return find_job(POSTGRES, conn, job.id) or job, True
 
 
 def _insert_events(conn: Conn, events: list[Event]) -> None:
@@ -92,7 +89,7 @@ def _resubmitted(conn: Conn, existing: Job, job: Job) -> tuple[Job, bool]:
         (utc(job.updated_at), job.id),
     ).fetchone()
     if row is None:  # another replica requeued it first
-        return _get_job_by_id(conn, job.id), False
+        return get_job_by_id(POSTGRES, conn, job.id), False
     return Job.model_validate(row), True
 
 
@@ -124,81 +121,6 @@ def _ensure_people(conn: Conn, job: Job, events: list[Event]) -> None:
                 event.user_id,
                 event.created_at,
             )
-
-
-# --- events -----------------------------------------------------------------------------------------
-def list_events(
-    conn: Conn,
-    tenant_id: str,
-    user_id: str | None,
-    session_id: str | None,
-    kinds: list[EventKind] | None,
-    cursor: str | None,
-    limit: int,
-) -> Page:
-    """Events oldest first: by ``occurred_at``, then the order they were stored in."""
-    after = decode_cursor("events", cursor, 2)
-    where: list[str] = ["tenant_id = %s"]
-    params: list[Any] = [tenant_id]
-    for column, value in (("user_id", user_id), ("session_id", session_id)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if kinds is not None:
-        where.append("kind = ANY(%s::text[])")
-        params.append([kind.value for kind in kinds])
-    if after is not None:
-        where.append("(occurred_at, seq) > (%s::timestamptz, %s::bigint)")
-        params.extend(after)
-    statement = (
-        f"SELECT seq, {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)}"
-        " ORDER BY occurred_at, seq LIMIT %s"
-    )
-    rows = conn.execute(statement, (*params, limit + 1)).fetchall()
-    events = [Event.model_validate(row) for row in rows[:limit]]
-    if len(rows) <= limit:
-        return Page(items=events)
-    last = rows[limit - 1]
-    return Page(
-        items=events, next_cursor=encode_cursor("events", (encode_time(last["occurred_at"]), last["seq"]))
-    )
-
-
-def job_events(conn: Conn, job_id: str) -> list[Event]:
-    rows = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE job_id = %s ORDER BY position, seq", (job_id,)
-    )
-    return [Event.model_validate(row) for row in rows]
-
-
-# --- jobs -------------------------------------------------------------------------------------------
-def _find_job(conn: Conn, job_id: str) -> Job | None:
-    row = conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,)).fetchone()
-    return None if row is None else Job.model_validate(row)
-
-
-def _get_job_by_id(conn: Conn, job_id: str) -> Job:
-    job = _find_job(conn, job_id)
-    if job is None:
-        raise NotFound(f"job {job_id} not found")
-    return job
-
-
-def get_job(conn: Conn, tenant_id: str, job_id: str) -> Job:
-    row = conn.execute(
-        f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s AND tenant_id = %s", (job_id, tenant_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job {job_id} not found")
-    return Job.model_validate(row)
-
-
-def get_jobs(conn: Conn, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
-    rows = conn.execute(
-        f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY(%s::text[]) AND tenant_id = %s",
-        (list(dict.fromkeys(job_ids)), tenant_id),
-    )
-    return {job.id: job for job in map(Job.model_validate, rows)}
 
 
 _CLAIM = f"""
@@ -241,31 +163,3 @@ def complete_job(conn: Conn, outcome: JobOutcome, owner: str, now: datetime) -> 
         (Jsonb(memory_ids), utc(now), outcome.job_id),
     )
     return True
-
-
-def fail_job(conn: Conn, job_id: str, owner: str, error: str, now: datetime, retry: bool) -> None:
-    """Record the error and end the lease; a no-op if ``owner`` no longer holds it."""
-    status = JobStatus.PENDING if retry else JobStatus.FAILED
-    conn.execute(
-        "UPDATE jobs SET status = %s, last_error = %s, lease_owner = NULL, lease_expires_at = NULL,"
-        " updated_at = %s WHERE id = %s AND status = 'processing' AND lease_owner = %s",
-        (status.value, error, utc(now), job_id, owner),
-    )
-
-
-def renew_leases(conn: Conn, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
-    rows = conn.execute(
-        "UPDATE jobs SET lease_expires_at = %s WHERE id = ANY(%s::text[])"
-        " AND status = 'processing' AND lease_owner = %s RETURNING id",
-        (utc(lease_until), list(job_ids), owner),
-    ).fetchall()
-    return [str(row["id"]) for row in rows]
-
-
-def release_jobs(conn: Conn, owner: str) -> int:
-    released = conn.execute(
-        "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
-        " attempts = greatest(attempts - 1, 0) WHERE status = 'processing' AND lease_owner = %s",
-        (owner,),
-    )
-    return released.rowcount

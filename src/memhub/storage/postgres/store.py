@@ -5,7 +5,7 @@ This class is the :class:`~memhub.core.ports.Store` face of the modules of this 
 
 - ``db``: the psycopg 3 connection pool, transactions, retries, errors in the core's words;
 - ``schema``: migrations (and the ``vector`` extension they need);
-- ``tenancy`` / ``users`` / ``jobs`` / ``memories`` / ``records`` / ``blobs``: the rows;
+- ``tenancy`` / ``users`` / ``jobs`` / ``memories``: the rows they write their own way (the rest: ``sql/``);
 - ``scope``: scopes and metadata filters as SQL over ``jsonb``;
 - ``keyword``: ``tsvector`` + GIN; ``vectors``: pgvector, exact or HNSW per query.
 
@@ -16,17 +16,15 @@ the job queue hands each job to one worker at a time (``FOR UPDATE SKIP LOCKED``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from memhub.core.filters import Filter
 from memhub.core.models import (
     ApiKey,
-    Blob,
     Chunk,
     Event,
-    EventKind,
     Job,
     Memory,
     Page,
@@ -39,7 +37,7 @@ from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
-from . import blobs, jobs, memories, records, tenancy, users, vectors
+from . import jobs, memories, records, tenancy, users, vectors
 from .db import Database, connect, parse_postgres_url
 from .dialect import POSTGRES
 from .keyword import keyword_search
@@ -95,31 +93,7 @@ class PostgresStore(SqlStore):
     def submit_many(self, submissions: Sequence[tuple[Job, list[Event]]]) -> list[tuple[Job, bool]]:
         return self._db.run(lambda conn: [jobs.submit(conn, job, events) for job, events in submissions])
 
-    def list_events(
-        self,
-        tenant_id: str,
-        *,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        kinds: list[EventKind] | None = None,
-        cursor: str | None = None,
-        limit: int = 100,
-    ) -> Page:
-        check_page_size(limit)
-        return self._db.run(
-            lambda conn: jobs.list_events(conn, tenant_id, user_id, session_id, kinds, cursor, limit)
-        )
-
-    def job_events(self, job_id: str) -> list[Event]:
-        return self._db.run(lambda conn: jobs.job_events(conn, job_id))
-
     # --- jobs -------------------------------------------------------------------------------------
-    def get_job(self, tenant_id: str, job_id: str) -> Job:
-        return self._db.run(lambda conn: jobs.get_job(conn, tenant_id, job_id))
-
-    def get_jobs(self, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
-        return self._db.run(lambda conn: jobs.get_jobs(conn, tenant_id, job_ids))
-
     def claim_jobs(self, owner: str, now: datetime, lease_until: datetime, limit: int) -> list[Job]:
         if limit <= 0:
             return []
@@ -127,17 +101,6 @@ class PostgresStore(SqlStore):
 
     def complete_job(self, outcome: JobOutcome, owner: str, now: datetime) -> bool:
         return self._db.run(lambda conn: jobs.complete_job(conn, outcome, owner, now))
-
-    def fail_job(self, job_id: str, owner: str, error: str, now: datetime, *, retry: bool) -> None:
-        self._db.run(lambda conn: jobs.fail_job(conn, job_id, owner, error, now, retry))
-
-    def release_jobs(self, owner: str) -> int:
-        return self._db.run(lambda conn: jobs.release_jobs(conn, owner))
-
-    def renew_leases(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
-        if not job_ids:
-            return []
-        return self._db.run(lambda conn: jobs.renew_leases(conn, owner, job_ids, lease_until))
 
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory:
@@ -180,45 +143,6 @@ class PostgresStore(SqlStore):
     # --- records --------------------------------------------------------------------------------
     def add_record(self, record: Record) -> Record:
         return self._db.run(lambda conn: records.add_record(conn, record))
-
-    def get_record(self, tenant_id: str, collection: str, record_id: str) -> Record:
-        return self._db.run(lambda conn: records.get_record(conn, tenant_id, collection, record_id))
-
-    def list_records(self, tenant_id: str, collection: str) -> list[Record]:
-        return self._db.run(lambda conn: records.list_records(conn, tenant_id, collection))
-
-    def page_records(
-        self,
-        tenant_id: str,
-        collection: str,
-        *,
-        where: Mapping[str, str] | None = None,
-        cursor: str | None = None,
-        limit: int = 100,
-        newest_first: bool = False,
-    ) -> Page:
-        return self._db.run(
-            lambda conn: records.page_records(conn, tenant_id, collection, where, cursor, limit, newest_first)
-        )
-
-    def update_record(self, record: Record) -> Record:
-        return self._db.run(lambda conn: records.update_record(conn, record))
-
-    def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None:
-        self._db.run(lambda conn: records.delete_record(conn, tenant_id, collection, record_id))
-
-    # --- blobs ----------------------------------------------------------------------------------
-    def put_blob(self, blob: Blob) -> Blob:
-        return self._db.run(lambda conn: blobs.put_blob(conn, blob))
-
-    def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob:
-        return self._db.run(lambda conn: blobs.get_blob(conn, tenant_id, owner_id, name))
-
-    def list_blobs(self, tenant_id: str, owner_id: str) -> list[Blob]:
-        return self._db.run(lambda conn: blobs.list_blobs(conn, tenant_id, owner_id))
-
-    def delete_blobs(self, tenant_id: str, owner_id: str) -> int:
-        return self._db.run(lambda conn: blobs.delete_blobs(conn, tenant_id, owner_id))
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:

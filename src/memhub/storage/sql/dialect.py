@@ -54,6 +54,10 @@ class Dialect(ABC):
     @abstractmethod
     def time(self, value: datetime) -> Any: ...
 
+    def read_time(self, value: Any) -> datetime:
+        """A time column as the driver returned it, as a datetime."""
+        return value  # type: ignore[no-any-return]  # drivers with a native time type
+
     def time_or_none(self, value: datetime | None) -> Any:
         return None if value is None else self.time(value)
 

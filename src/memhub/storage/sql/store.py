@@ -9,14 +9,27 @@ store's own package.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from memhub.core.errors import InvalidInput
-from memhub.core.models import ApiKey, Counts, Page, Session, Space, Tenant, User
+from memhub.core.models import (
+    ApiKey,
+    Blob,
+    Counts,
+    Event,
+    EventKind,
+    Job,
+    Page,
+    Record,
+    Session,
+    Space,
+    Tenant,
+    User,
+)
 
-from . import tenancy, users
+from . import blobs, jobs, records, tenancy, users
 from .dialect import Connection, Dialect
 
 T = TypeVar("T")
@@ -95,6 +108,88 @@ class SqlStore(ABC):
         return self._read(
             lambda conn: users.list_sessions(self._dialect, conn, tenant_id, user_id, cursor, limit)
         )
+
+    # --- events and jobs --------------------------------------------------------------------------
+    def list_events(
+        self,
+        tenant_id: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        kinds: list[EventKind] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page:
+        check_page_size(limit)
+        return self._read(
+            lambda conn: jobs.list_events(
+                self._dialect, conn, tenant_id, user_id, session_id, kinds, cursor, limit
+            )
+        )
+
+    def job_events(self, job_id: str) -> list[Event]:
+        return self._read(lambda conn: jobs.job_events(self._dialect, conn, job_id))
+
+    def get_job(self, tenant_id: str, job_id: str) -> Job:
+        return self._read(lambda conn: jobs.get_job(self._dialect, conn, tenant_id, job_id))
+
+    def get_jobs(self, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
+        return self._read(lambda conn: jobs.get_jobs(self._dialect, conn, tenant_id, job_ids))
+
+    def fail_job(self, job_id: str, owner: str, error: str, now: datetime, *, retry: bool) -> None:
+        self._write(lambda conn: jobs.fail_job(self._dialect, conn, job_id, owner, error, now, retry))
+
+    def release_jobs(self, owner: str) -> int:
+        return self._write(lambda conn: jobs.release_jobs(self._dialect, conn, owner))
+
+    def renew_leases(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
+        if not job_ids:
+            return []
+        return self._write(lambda conn: jobs.renew_leases(self._dialect, conn, owner, job_ids, lease_until))
+
+    # --- records ----------------------------------------------------------------------------------
+    def get_record(self, tenant_id: str, collection: str, record_id: str) -> Record:
+        return self._read(
+            lambda conn: records.get_record(self._dialect, conn, tenant_id, collection, record_id)
+        )
+
+    def list_records(self, tenant_id: str, collection: str) -> list[Record]:
+        return self._read(lambda conn: records.list_records(self._dialect, conn, tenant_id, collection))
+
+    def page_records(
+        self,
+        tenant_id: str,
+        collection: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> Page:
+        return self._read(
+            lambda conn: records.page_records(
+                self._dialect, conn, tenant_id, collection, where, cursor, limit, newest_first
+            )
+        )
+
+    def update_record(self, record: Record) -> Record:
+        return self._write(lambda conn: records.update_record(self._dialect, conn, record))
+
+    def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None:
+        self._write(lambda conn: records.delete_record(self._dialect, conn, tenant_id, collection, record_id))
+
+    # --- blobs ------------------------------------------------------------------------------------
+    def put_blob(self, blob: Blob) -> Blob:
+        return self._write(lambda conn: blobs.put_blob(self._dialect, conn, blob))
+
+    def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob:
+        return self._read(lambda conn: blobs.get_blob(self._dialect, conn, tenant_id, owner_id, name))
+
+    def list_blobs(self, tenant_id: str, owner_id: str) -> list[Blob]:
+        return self._read(lambda conn: blobs.list_blobs(self._dialect, conn, tenant_id, owner_id))
+
+    def delete_blobs(self, tenant_id: str, owner_id: str) -> int:
+        return self._write(lambda conn: blobs.delete_blobs(self._dialect, conn, tenant_id, owner_id))
 
     # --- counts -----------------------------------------------------------------------------------
     def counts(self, tenant_id: str | None = None) -> Counts:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
 
-from ..sql.codec import encode_json, encode_time
+from ..sql.codec import decode_time, encode_json, encode_time
 from ..sql.dialect import Connection, Dialect, M
 from . import rows
 from .vectors import prune_tombstones
@@ -19,6 +19,9 @@ from .vectors import prune_tombstones
 class SqliteDialect(Dialect):
     def time(self, value: datetime) -> str:
         return encode_time(value)
+
+    def read_time(self, value: Any) -> datetime:
+        return decode_time(value)
 
     def json(self, value: Any) -> str:
         return encode_json(value)

@@ -5,7 +5,7 @@ the right kind of transaction and hands its connection to one function that does
 
 - ``db``: connections (one writer behind a lock, one reader per thread), WAL, durability choice;
 - ``schema``: migrations, and the triggers that keep FTS rows, revisions and tombstones;
-- ``tenancy`` / ``users`` / ``jobs`` / ``memories`` / ``records`` / ``blobs``: the rows;
+- ``tenancy`` / ``users`` / ``jobs`` / ``memories``: the rows they write their own way (the rest: ``sql/``);
 - ``keyword`` + ``fts``: FTS5 + BM25; ``vectors`` + ``vector_index`` + ``vector_matrix``: exact
   vector search over an in-memory index that follows writes made by other processes.
 
@@ -16,7 +16,7 @@ the file itself, not from anything this process remembers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -24,10 +24,8 @@ from typing import TypeVar
 from memhub.core.filters import Filter
 from memhub.core.models import (
     ApiKey,
-    Blob,
     Chunk,
     Event,
-    EventKind,
     Job,
     Memory,
     Page,
@@ -40,7 +38,7 @@ from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
-from . import blobs, jobs, memories, records, tenancy, users
+from . import jobs, memories, records, tenancy, users
 from .db import Database, DbOptions, parse_sqlite_url
 from .dialect import SQLITE
 from .keyword import keyword_search
@@ -110,33 +108,7 @@ class SqliteStore(SqlStore):
         with self._db.write() as conn:
             return [jobs.submit(conn, job, events) for job, events in submissions]
 
-    def list_events(
-        self,
-        tenant_id: str,
-        *,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        kinds: list[EventKind] | None = None,
-        cursor: str | None = None,
-        limit: int = 100,
-    ) -> Page:
-        check_page_size(limit)
-        with self._db.read() as conn:
-            return jobs.list_events(conn, tenant_id, user_id, session_id, kinds, cursor, limit)
-
-    def job_events(self, job_id: str) -> list[Event]:
-        with self._db.read() as conn:
-            return jobs.job_events(conn, job_id)
-
     # --- jobs -------------------------------------------------------------------------------------
-    def get_job(self, tenant_id: str, job_id: str) -> Job:
-        with self._db.read() as conn:
-            return jobs.get_job(conn, tenant_id, job_id)
-
-    def get_jobs(self, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:
-        with self._db.read() as conn:
-            return jobs.get_jobs(conn, tenant_id, job_ids)
-
     def claim_jobs(self, owner: str, now: datetime, lease_until: datetime, limit: int) -> list[Job]:
         if limit <= 0:
             return []
@@ -146,20 +118,6 @@ class SqliteStore(SqlStore):
     def complete_job(self, outcome: JobOutcome, owner: str, now: datetime) -> bool:
         with self._db.write() as conn:
             return jobs.complete_job(conn, outcome, owner, now)
-
-    def fail_job(self, job_id: str, owner: str, error: str, now: datetime, *, retry: bool) -> None:
-        with self._db.write() as conn:
-            jobs.fail_job(conn, job_id, owner, error, now, retry)
-
-    def release_jobs(self, owner: str) -> int:
-        with self._db.write() as conn:
-            return jobs.release_jobs(conn, owner)
-
-    def renew_leases(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> list[str]:
-        if not job_ids:
-            return []
-        with self._db.write() as conn:
-            return jobs.renew_leases(conn, owner, job_ids, lease_until)
 
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory:
@@ -209,52 +167,6 @@ class SqliteStore(SqlStore):
     def add_record(self, record: Record) -> Record:
         with self._db.write() as conn:
             return records.add_record(conn, record)
-
-    def get_record(self, tenant_id: str, collection: str, record_id: str) -> Record:
-        with self._db.read() as conn:
-            return records.get_record(conn, tenant_id, collection, record_id)
-
-    def list_records(self, tenant_id: str, collection: str) -> list[Record]:
-        with self._db.read() as conn:
-            return records.list_records(conn, tenant_id, collection)
-
-    def page_records(
-        self,
-        tenant_id: str,
-        collection: str,
-        *,
-        where: Mapping[str, str] | None = None,
-        cursor: str | None = None,
-        limit: int = 100,
-        newest_first: bool = False,
-    ) -> Page:
-        with self._db.read() as conn:
-            return records.page_records(conn, tenant_id, collection, where, cursor, limit, newest_first)
-
-    def update_record(self, record: Record) -> Record:
-        with self._db.write() as conn:
-            return records.update_record(conn, record)
-
-    def delete_record(self, tenant_id: str, collection: str, record_id: str) -> None:
-        with self._db.write() as conn:
-            records.delete_record(conn, tenant_id, collection, record_id)
-
-    # --- blobs ----------------------------------------------------------------------------------
-    def put_blob(self, blob: Blob) -> Blob:
-        with self._db.write() as conn:
-            return blobs.put_blob(conn, blob)
-
-    def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob:
-        with self._db.read() as conn:
-            return blobs.get_blob(conn, tenant_id, owner_id, name)
-
-    def list_blobs(self, tenant_id: str, owner_id: str) -> list[Blob]:
-        with self._db.read() as conn:
-            return blobs.list_blobs(conn, tenant_id, owner_id)
-
-    def delete_blobs(self, tenant_id: str, owner_id: str) -> int:
-        with self._db.write() as conn:
-            return blobs.delete_blobs(conn, tenant_id, owner_id)
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
