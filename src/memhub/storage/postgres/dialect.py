@@ -13,7 +13,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from ..sql.dialect import Dialect, M
+from ..sql.dialect import Connection, Dialect, M
 from .rows import utc
 
 
@@ -40,6 +40,12 @@ class PostgresDialect(Dialect):
     def json_string_equals(self, column: str, key: str, value: str) -> tuple[str, list[Any]]:
         # the type test keeps a JSON number or boolean from matching its text (->> would render it)
         return f"jsonb_typeof({column} -> ?) = 'string' AND {column} ->> ? = ?", [key, key, value]
+
+    def insert_new(self, conn: Connection, table: str, columns: str, params: Sequence[Any]) -> bool:
+        # not a caught unique violation: in PostgreSQL an error aborts the caller's whole transaction
+        values = self.placeholders(len(params))
+        statement = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
+        return conn.execute(self.sql(statement), params).rowcount == 1
 
     def model(self, cls: type[M], row: Any) -> M:
         return cls.model_validate(row)

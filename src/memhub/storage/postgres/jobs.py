@@ -24,14 +24,13 @@ from memhub.core.ports import JobOutcome
 
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.jobs import find_job, get_job_by_id
+from ..sql.rows import event_params, job_params
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_session, ensure_user
 from .db import Conn
 from .dialect import POSTGRES
 from .memories import write_outcome
 from .rows import (
-    event_params,
-    job_params,
     placeholders,
     utc,
 )
@@ -48,7 +47,7 @@ def submit(conn: Conn, job: Job, events: list[Event]) -> tuple[Job, bool]:
     _ensure_people(conn, job, events)
     added = conn.execute(
         f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)}) ON CONFLICT (id) DO NOTHING",
-        job_params(job),
+        job_params(POSTGRES, job),
     )
     if added.rowcount == 0:  # another replica stored this very submission meanwhile
         raced = find_job(POSTGRES, conn, job.id)
@@ -70,7 +69,7 @@ def _insert_events(conn: Conn, events: list[Event]) -> None:
     with conn.cursor() as cur, cur.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(_EVENT_TYPES)
         for event in events:
-            copy.write_row(event_params(event))
+            copy.write_row(event_params(POSTGRES, event))
 
 
 _EVENT_TYPES = [*["text"] * 10, "jsonb", "timestamptz", "timestamptz", "text", "integer"]

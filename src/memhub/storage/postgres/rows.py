@@ -13,7 +13,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from memhub.core.models import ApiKey, Chunk, Event, Job, Memory, Record, SourceRef
+from memhub.core.models import Chunk, Memory, SourceRef
 
 from ..sql.columns import (
     MEMORY_COLUMNS,
@@ -36,56 +36,6 @@ def utc(value: datetime) -> datetime:
 
 def utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
-
-
-def api_key_params(key: ApiKey) -> tuple[Any, ...]:
-    return (
-        key.id,
-        key.tenant_id,
-        key.name,
-        key.prefix,
-        key.key_hash,
-        utc(key.created_at),
-        utc_or_none(key.revoked_at),
-    )
-
-
-def event_params(event: Event) -> tuple[Any, ...]:
-    return (
-        event.id,
-        event.tenant_id,
-        event.space_id,
-        event.user_id,
-        event.session_id,
-        event.kind.value,
-        event.role,
-        event.name,
-        event.content,
-        event.external_id,
-        Jsonb(event.metadata),
-        utc(event.occurred_at),
-        utc(event.created_at),
-        event.job_id,
-        event.position,
-    )
-
-
-def job_params(job: Job) -> tuple[Any, ...]:
-    return (
-        job.id,
-        job.tenant_id,
-        job.space_id,
-        job.user_id,
-        job.kind.value,
-        job.status.value,
-        job.attempts,
-        job.last_error,
-        job.lease_owner,
-        utc_or_none(job.lease_expires_at),
-        utc(job.created_at),
-        utc(job.updated_at),
-        Jsonb(job.memory_ids),
-    )
 
 
 def memory_params(memory: Memory, rid: int) -> tuple[Any, ...]:
@@ -123,14 +73,3 @@ def memory_from_row(row: dict[str, Any], sources: list[SourceRef]) -> Memory:
 
 def chunk_from_row(row: dict[str, Any]) -> Chunk:
     return Chunk.model_validate(row)
-
-
-def record_params(record: Record) -> tuple[Any, ...]:
-    return (
-        record.tenant_id,
-        record.collection,
-        record.id,
-        Jsonb(record.data),
-        utc(record.created_at),
-        utc(record.updated_at),
-    )

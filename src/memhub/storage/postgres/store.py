@@ -22,22 +22,18 @@ from typing import TypeVar
 
 from memhub.core.filters import Filter
 from memhub.core.models import (
-    ApiKey,
     Chunk,
     Event,
     Job,
     Memory,
     Page,
-    Record,
     Scope,
-    Session,
-    Space,
 )
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
-from . import jobs, memories, records, tenancy, users, vectors
+from . import jobs, memories, vectors
 from .db import Database, connect, parse_postgres_url
 from .dialect import POSTGRES
 from .keyword import keyword_search
@@ -73,18 +69,6 @@ class PostgresStore(SqlStore):
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         return self._db.run(work)
-
-    # --- tenants and keys -------------------------------------------------------------------------
-    def add_api_key(self, key: ApiKey) -> None:
-        self._db.run(lambda conn: tenancy.add_api_key(conn, key))
-
-    # --- spaces -----------------------------------------------------------------------------------
-    def create_space(self, space: Space) -> Space:
-        return self._db.run(lambda conn: tenancy.create_space(conn, space))
-
-    # --- users and sessions -----------------------------------------------------------------------
-    def create_session(self, session: Session) -> Session:
-        return self._db.run(lambda conn: users.create_session(conn, session))
 
     # --- ingestion --------------------------------------------------------------------------------
     def submit(self, job: Job, events: list[Event]) -> tuple[Job, bool]:
@@ -139,10 +123,6 @@ class PostgresStore(SqlStore):
 
     def delete_memory(self, tenant_id: str, memory_id: str) -> None:
         self._db.run(lambda conn: memories.delete_memory(conn, tenant_id, memory_id))
-
-    # --- records --------------------------------------------------------------------------------
-    def add_record(self, record: Record) -> Record:
-        return self._db.run(lambda conn: records.add_record(conn, record))
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:

@@ -72,6 +72,10 @@ class Dialect(ABC):
     def json_string_equals(self, column: str, key: str, value: str) -> tuple[str, list[Any]]:
         """A condition true when the JSON object in ``column`` holds the string ``value`` at ``key``."""
 
+    @abstractmethod
+    def insert_new(self, conn: Connection, table: str, columns: str, params: Sequence[Any]) -> bool:
+        """Insert one row; False, with nothing written, when a row with one of its unique keys exists."""
+
     def after_delete(self, conn: Connection) -> None:  # noqa: B027 -- a hook most stores do not need
         """Housekeeping a store needs after rows are deleted in cascade (SQLite: vector tombstones)."""
 

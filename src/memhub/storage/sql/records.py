@@ -13,13 +13,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from memhub.core.errors import InvalidInput, NotFound
+from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import Page, Record
 
 from .codec import encode_time
 from .columns import RECORD_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .dialect import Connection, Dialect
+from .rows import record_params
+from .tenancy import get_tenant
 
 _KEY = "tenant_id = ? AND collection = ? AND id = ?"
 _OLDEST_FIRST = "ORDER BY created_at, id"
@@ -41,6 +43,13 @@ def checked_fields(where: Mapping[str, str] | None) -> list[tuple[str, str]]:
         if not isinstance(value, str):
             raise InvalidInput(f"record field {key!r} can only be matched against a string")
     return pairs
+
+
+def add_record(d: Dialect, conn: Connection, record: Record) -> Record:
+    get_tenant(d, conn, record.tenant_id)
+    if not d.insert_new(conn, "records", RECORD_COLUMNS, record_params(d, record)):
+        raise Conflict(f"{record.collection} {record.id} already exists")
+    return get_record(d, conn, record.tenant_id, record.collection, record.id)
 
 
 def get_record(d: Dialect, conn: Connection, tenant_id: str, collection: str, record_id: str) -> Record:

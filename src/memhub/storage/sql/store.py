@@ -61,6 +61,9 @@ class SqlStore(ABC):
     def list_tenants(self) -> list[Tenant]:
         return self._read(lambda conn: tenancy.list_tenants(self._dialect, conn))
 
+    def add_api_key(self, key: ApiKey) -> None:
+        self._write(lambda conn: tenancy.add_api_key(self._dialect, conn, key))
+
     def find_api_key(self, key_hash: str) -> ApiKey | None:
         return self._read(lambda conn: tenancy.find_api_key(self._dialect, conn, key_hash))
 
@@ -71,6 +74,9 @@ class SqlStore(ABC):
         return self._write(lambda conn: tenancy.revoke_api_key(self._dialect, conn, key_id, now))
 
     # --- spaces -----------------------------------------------------------------------------------
+    def create_space(self, space: Space) -> Space:
+        return self._write(lambda conn: tenancy.create_space(self._dialect, conn, space))
+
     def get_space(self, tenant_id: str, space_id: str) -> Space:
         return self._read(lambda conn: tenancy.get_space(self._dialect, conn, tenant_id, space_id))
 
@@ -99,6 +105,9 @@ class SqlStore(ABC):
 
     def delete_session(self, tenant_id: str, session_id: str) -> int:
         return self._write(lambda conn: users.delete_session(self._dialect, conn, tenant_id, session_id))
+
+    def create_session(self, session: Session) -> Session:
+        return self._write(lambda conn: users.create_session(self._dialect, conn, session))
 
     def get_session(self, tenant_id: str, session_id: str) -> Session:
         return self._read(lambda conn: users.get_session(self._dialect, conn, tenant_id, session_id))
@@ -148,6 +157,9 @@ class SqlStore(ABC):
         return self._write(lambda conn: jobs.renew_leases(self._dialect, conn, owner, job_ids, lease_until))
 
     # --- records ----------------------------------------------------------------------------------
+    def add_record(self, record: Record) -> Record:
+        return self._write(lambda conn: records.add_record(self._dialect, conn, record))
+
     def get_record(self, tenant_id: str, collection: str, record_id: str) -> Record:
         return self._read(
             lambda conn: records.get_record(self._dialect, conn, tenant_id, collection, record_id)

@@ -18,6 +18,7 @@ from memhub.core.models import ApiKey, Counts, Space, Tenant
 
 from .columns import API_KEY_COLUMNS, SPACE_COLUMNS, TENANT_COLUMNS
 from .dialect import Connection, Dialect
+from .rows import api_key_params, space_params
 
 DEFAULT_SPACE = "default"
 
@@ -58,6 +59,12 @@ def list_tenants(d: Dialect, conn: Connection) -> list[Tenant]:
 
 
 # --- API keys -----------------------------------------------------------------------------------------
+def add_api_key(d: Dialect, conn: Connection, key: ApiKey) -> None:
+    get_tenant(d, conn, key.tenant_id)
+    if not d.insert_new(conn, "api_keys", API_KEY_COLUMNS, api_key_params(d, key)):
+        raise Conflict("an API key with this id or secret already exists")
+
+
 def find_api_key(d: Dialect, conn: Connection, key_hash: str) -> ApiKey | None:
     statement = d.sql(f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?")
     row = conn.execute(statement, (key_hash,)).fetchone()
@@ -84,6 +91,15 @@ def revoke_api_key(d: Dialect, conn: Connection, key_id: str, now: datetime) -> 
 
 
 # --- spaces -------------------------------------------------------------------------------------------
+def create_space(d: Dialect, conn: Connection, space: Space) -> Space:
+    get_tenant(d, conn, space.tenant_id)
+    if find_space(d, conn, space.tenant_id, space.name) is not None:
+        raise Conflict(f"a space named {space.name!r} already exists")
+    if not d.insert_new(conn, "spaces", SPACE_COLUMNS, space_params(d, space)):
+        raise Conflict(f"space id {space.id} (or the name {space.name!r}) is already in use")
+    return get_space(d, conn, space.tenant_id, space.id)
+
+
 def get_space(d: Dialect, conn: Connection, tenant_id: str, space_id: str) -> Space:
     row = conn.execute(
         d.sql(f"SELECT {SPACE_COLUMNS} FROM spaces WHERE id = ? AND tenant_id = ?"), (space_id, tenant_id)

@@ -12,13 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from memhub.core.errors import InvalidInput, NotFound
+from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import Page, Session, User
 
 from .codec import encode_time
 from .columns import SESSION_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .dialect import Connection, Dialect
+from .rows import session_params
+from .tenancy import get_space
 
 _USER_SELECT = (
     "SELECT u.tenant_id, u.id, u.created_at, (SELECT count(*) FROM memories m"
@@ -95,6 +97,14 @@ def delete_session(d: Dialect, conn: Connection, tenant_id: str, session_id: str
     conn.execute(d.sql("DELETE FROM sessions WHERE tenant_id = ? AND id = ?"), key)
     d.after_delete(conn)
     return memories + events
+
+
+def create_session(d: Dialect, conn: Connection, session: Session) -> Session:
+    get_space(d, conn, session.tenant_id, session.space_id)  # NotFound unless it is the tenant's
+    ensure_user(d, conn, session.tenant_id, session.user_id, session.created_at)
+    if not d.insert_new(conn, "sessions", SESSION_COLUMNS, session_params(d, session)):
+        raise Conflict(f"session {session.id} already exists")
+    return get_session(d, conn, session.tenant_id, session.id)
 
 
 def ensure_session(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
-
-from pydantic import BaseModel
-
-from memhub.core.models import ApiKey, Event, Job, Record, Session, Space, Tenant, User
+from typing import Any
 
 from ..sql.codec import decode_time, encode_json, encode_time
 from ..sql.dialect import Connection, Dialect, M
@@ -33,23 +30,18 @@ class SqliteDialect(Dialect):
         # json_extract of a non-string (number, true) is not TEXT, so it never equals the string
         return f"json_extract({column}, ?) = ?", [f'$."{key}"', value]
 
+    def insert_new(self, conn: Connection, table: str, columns: str, params: Sequence[Any]) -> bool:
+        try:
+            conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({self.placeholders(len(params))})", params)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
     def after_delete(self, conn: Connection) -> None:
         prune_tombstones(conn)  # type: ignore[arg-type]  # only ever handed a sqlite3.Connection
 
     def model(self, cls: type[M], row: Any) -> M:
-        return cast(M, _FROM_ROW[cls](row))
-
-
-_FROM_ROW: dict[type[BaseModel], Callable[[Any], BaseModel]] = {
-    Tenant: rows.tenant_from_row,
-    ApiKey: rows.api_key_from_row,
-    Space: rows.space_from_row,
-    User: rows.user_from_row,
-    Session: rows.session_from_row,
-    Event: rows.event_from_row,
-    Job: rows.job_from_row,
-    Record: rows.record_from_row,
-}
+        return rows.model_from_row(cls, row)
 
 
 SQLITE = SqliteDialect()

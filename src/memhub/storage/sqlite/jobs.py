@@ -23,13 +23,12 @@ from memhub.core.ports import JobOutcome
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.jobs import find_job, get_job_by_id
+from ..sql.rows import event_params, job_params
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_session, ensure_user
 from .dialect import SQLITE
 from .memories import write_outcome
 from .rows import (
-    event_params,
-    job_params,
     placeholders,
 )
 
@@ -43,10 +42,11 @@ def submit(conn: sqlite3.Connection, job: Job, events: list[Event]) -> tuple[Job
     for space_id in {job.space_id, *(event.space_id for event in events)}:
         get_space(SQLITE, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
     _ensure_people(conn, job, events)
-    conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)})", job_params(job))
+    conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)})", job_params(SQLITE, job))
     try:
         conn.executemany(
-            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({placeholders(15)})", map(event_params, events)
+            f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({placeholders(15)})",
+            (event_params(SQLITE, event) for event in events),
         )
     except sqlite3.IntegrityError as exc:
         raise Conflict("an event id of this submission is already in use") from exc

@@ -23,22 +23,18 @@ from typing import TypeVar
 
 from memhub.core.filters import Filter
 from memhub.core.models import (
-    ApiKey,
     Chunk,
     Event,
     Job,
     Memory,
     Page,
-    Record,
     Scope,
-    Session,
-    Space,
 )
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
-from . import jobs, memories, records, tenancy, users
+from . import jobs, memories
 from .db import Database, DbOptions, parse_sqlite_url
 from .dialect import SQLITE
 from .keyword import keyword_search
@@ -83,21 +79,6 @@ class SqliteStore(SqlStore):
     def _write(self, work: Callable[[Connection], T]) -> T:
         with self._db.write() as conn:
             return work(conn)
-
-    # --- tenants and keys -------------------------------------------------------------------------
-    def add_api_key(self, key: ApiKey) -> None:
-        with self._db.write() as conn:
-            tenancy.add_api_key(conn, key)
-
-    # --- spaces -----------------------------------------------------------------------------------
-    def create_space(self, space: Space) -> Space:
-        with self._db.write() as conn:
-            return tenancy.create_space(conn, space)
-
-    # --- users and sessions -----------------------------------------------------------------------
-    def create_session(self, session: Session) -> Session:
-        with self._db.write() as conn:
-            return users.create_session(conn, session)
 
     # --- ingestion --------------------------------------------------------------------------------
     def submit(self, job: Job, events: list[Event]) -> tuple[Job, bool]:
@@ -162,11 +143,6 @@ class SqliteStore(SqlStore):
     def delete_memory(self, tenant_id: str, memory_id: str) -> None:
         with self._db.write() as conn:
             memories.delete_memory(conn, tenant_id, memory_id)
-
-    # --- records --------------------------------------------------------------------------------
-    def add_record(self, record: Record) -> Record:
-        with self._db.write() as conn:
-            return records.add_record(conn, record)
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
