@@ -26,7 +26,7 @@ from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.jobs import find_job, get_job_by_id
 from ..sql.rows import event_params, job_params
 from ..sql.tenancy import get_space
-from ..sql.users import ensure_session, ensure_user
+from ..sql.users import ensure_people
 from .db import Conn
 from .dialect import POSTGRES
 from .memories import write_outcome
@@ -44,7 +44,7 @@ def submit(conn: Conn, job: Job, events: list[Event]) -> tuple[Job, bool]:
     _check_events(job, events)
     for space_id in {job.space_id, *(event.space_id for event in events)}:
         get_space(POSTGRES, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
-    _ensure_people(conn, job, events)
+    ensure_people(POSTGRES, conn, job, events)
     added = conn.execute(
         f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)}) ON CONFLICT (id) DO NOTHING",
         job_params(POSTGRES, job),
@@ -96,30 +96,6 @@ def _check_events(job: Job, events: list[Event]) -> None:
     for event in events:
         if event.tenant_id != job.tenant_id or event.job_id != job.id:
             raise InvalidInput(f"event {event.id} does not belong to job {job.id} of tenant {job.tenant_id}")
-
-
-def _ensure_people(conn: Conn, job: Job, events: list[Event]) -> None:
-    """Users and sessions the submission names, each looked at once (a batch names few of them)."""
-    seen: set[tuple[str | None, str | None]] = set()
-    if job.user_id is not None:
-        ensure_user(POSTGRES, conn, job.tenant_id, job.user_id, job.created_at)
-        seen.add((job.user_id, None))
-    for event in events:
-        if (event.user_id, event.session_id) in seen:
-            continue
-        seen.add((event.user_id, event.session_id))
-        if event.user_id is not None:
-            ensure_user(POSTGRES, conn, job.tenant_id, event.user_id, event.created_at)
-        if event.session_id is not None:
-            ensure_session(
-                POSTGRES,
-                conn,
-                job.tenant_id,
-                event.session_id,
-                event.space_id,
-                event.user_id,
-                event.created_at,
-            )
 
 
 _CLAIM = f"""

@@ -22,6 +22,7 @@ from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory, Vector
 from ..sql.codec import encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
+from ..sql.rows import memory_params
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
 from .db import Conn
@@ -33,7 +34,6 @@ from .rows import (
     MEMORY_INSERT_COLUMNS,
     chunk_from_row,
     memory_from_row,
-    memory_params,
     utc,
 )
 from .scope import filter_condition, scope_condition
@@ -116,7 +116,9 @@ def _copy_memories(conn: Conn, fresh: list[StoredMemory], model_id: str, stored:
             chunks.append(_chunk_row(stored_chunk.chunk, chunk_rid, rid))
             links.append((chunk_rid, model_id, stored_chunk.vector_hash, rid))
     vectors = _link_vectors(conn, model_id, {link[2] for link in links}, stored)
-    rows = [memory_params(memory.memory, rid) for rid, memory in zip(memory_rids, fresh, strict=True)]
+    rows = [
+        (rid, *memory_params(POSTGRES, memory.memory)) for rid, memory in zip(memory_rids, fresh, strict=True)
+    ]
     _copy(conn, f"memories ({MEMORY_INSERT_COLUMNS})", MEMORY_COPY_TYPES, rows)
     _copy(conn, "memory_sources (memory_rid, ordinal, event_id, external_id)", _SOURCE_TYPES, sources)
     _copy_chunks(conn, chunks)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from memhub.core.models import Chunk, Memory, SourceRef
 
 from ..sql.columns import (
@@ -36,29 +34,6 @@ def utc(value: datetime) -> datetime:
 
 def utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
-
-
-def memory_params(memory: Memory, rid: int) -> tuple[Any, ...]:
-    """In :data:`MEMORY_INSERT_COLUMNS` order, for binary ``COPY`` (metadata as JSON text)."""
-    return (
-        rid,
-        memory.id,
-        memory.tenant_id,
-        memory.space_id,
-        memory.user_id,
-        memory.session_id,
-        memory.kind.value,
-        memory.core,
-        memory.text,
-        Jsonb(memory.metadata),
-        utc(memory.occurred_at),
-        utc(memory.created_at),
-        utc(memory.updated_at),
-        utc_or_none(memory.valid_from),
-        utc_or_none(memory.valid_to),
-        memory.superseded_by,
-        memory.job_id,
-    )
 
 
 MEMORY_COPY_TYPES = [

@@ -67,13 +67,5 @@ def delete_blobs(d: Dialect, conn: Connection, tenant_id: str, owner_id: str) ->
 
 
 def _from_row(d: Dialect, row: Any, data: bytes) -> Blob:
-    return Blob(
-        tenant_id=row["tenant_id"],
-        owner_id=row["owner_id"],
-        name=row["name"],
-        content_type=row["content_type"],
-        size=row["size"],
-        sha256=row["sha256"],
-        created_at=d.read_time(row["created_at"]),
-        data=data,
-    )
+    info = {column: row[column] for column in _INFO.split(", ")}
+    return Blob(**{**info, "created_at": d.read_time(info["created_at"]), "data": data})

@@ -16,6 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from memhub.core.errors import NotFound
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -78,6 +80,18 @@ class Dialect(ABC):
 
     def after_delete(self, conn: Connection) -> None:  # noqa: B027 -- a hook most stores do not need
         """Housekeeping a store needs after rows are deleted in cascade (SQLite: vector tombstones)."""
+
+    def find(self, conn: Connection, cls: type[M], statement: str, params: Sequence[Any]) -> M | None:
+        """The model the one row ``statement`` (``?`` placeholders) selects, or None."""
+        row = conn.execute(self.sql(statement), params).fetchone()
+        return None if row is None else self.model(cls, row)
+
+    def get(self, conn: Connection, cls: type[M], statement: str, params: Sequence[Any], missing: str) -> M:
+        """As :meth:`find`, :class:`NotFound` saying ``missing`` when there is no such row."""
+        found = self.find(conn, cls, statement, params)
+        if found is None:
+            raise NotFound(missing)
+        return found
 
     @abstractmethod
     def model(self, cls: type[M], row: Any) -> M:

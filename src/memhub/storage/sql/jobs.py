@@ -70,8 +70,7 @@ def job_events(d: Dialect, conn: Connection, job_id: str) -> list[Event]:
 
 # --- jobs -------------------------------------------------------------------------------------------
 def find_job(d: Dialect, conn: Connection, job_id: str) -> Job | None:
-    row = conn.execute(d.sql(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"), (job_id,)).fetchone()
-    return None if row is None else d.model(Job, row)
+    return d.find(conn, Job, f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
 
 
 def get_job_by_id(d: Dialect, conn: Connection, job_id: str) -> Job:
@@ -82,12 +81,8 @@ def get_job_by_id(d: Dialect, conn: Connection, job_id: str) -> Job:
 
 
 def get_job(d: Dialect, conn: Connection, tenant_id: str, job_id: str) -> Job:
-    row = conn.execute(
-        d.sql(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND tenant_id = ?"), (job_id, tenant_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job {job_id} not found")
-    return d.model(Job, row)
+    statement = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND tenant_id = ?"
+    return d.get(conn, Job, statement, (job_id, tenant_id), f"job {job_id} not found")
 
 
 def get_jobs(d: Dialect, conn: Connection, tenant_id: str, job_ids: Sequence[str]) -> dict[str, Job]:

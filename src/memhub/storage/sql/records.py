@@ -53,12 +53,10 @@ def add_record(d: Dialect, conn: Connection, record: Record) -> Record:
 
 
 def get_record(d: Dialect, conn: Connection, tenant_id: str, collection: str, record_id: str) -> Record:
-    row = conn.execute(
-        d.sql(f"SELECT {RECORD_COLUMNS} FROM records WHERE {_KEY}"), (tenant_id, collection, record_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"{collection} {record_id} not found")
-    return d.model(Record, row)
+    statement = f"SELECT {RECORD_COLUMNS} FROM records WHERE {_KEY}"
+    return d.get(
+        conn, Record, statement, (tenant_id, collection, record_id), f"{collection} {record_id} not found"
+    )
 
 
 def list_records(d: Dialect, conn: Connection, tenant_id: str, collection: str) -> list[Record]:

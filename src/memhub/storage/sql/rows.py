@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memhub.core.models import ApiKey, Event, Job, Record, Session, Space
+from memhub.core.models import ApiKey, Event, Job, Memory, Record, Session, Space
 
 from .dialect import Dialect
 
@@ -85,4 +85,26 @@ def record_params(d: Dialect, record: Record) -> tuple[Any, ...]:
         d.json(record.data),
         d.time(record.created_at),
         d.time(record.updated_at),
+    )
+
+
+def memory_params(d: Dialect, memory: Memory) -> tuple[Any, ...]:
+    """In ``MEMORY_COLUMNS`` order (without the store's own row id)."""
+    return (
+        memory.id,
+        memory.tenant_id,
+        memory.space_id,
+        memory.user_id,
+        memory.session_id,
+        memory.kind.value,
+        memory.core,
+        memory.text,
+        d.json(memory.metadata),
+        d.time(memory.occurred_at),
+        d.time(memory.created_at),
+        d.time(memory.updated_at),
+        d.time_or_none(memory.valid_from),
+        d.time_or_none(memory.valid_to),
+        memory.superseded_by,
+        memory.job_id,
     )

@@ -42,15 +42,12 @@ def ensure_tenant(d: Dialect, conn: Connection, name: str, now: datetime) -> Ten
 
 
 def get_tenant(d: Dialect, conn: Connection, tenant_id: str) -> Tenant:
-    row = conn.execute(d.sql(f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?"), (tenant_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"tenant {tenant_id} not found")
-    return d.model(Tenant, row)
+    statement = f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?"
+    return d.get(conn, Tenant, statement, (tenant_id,), f"tenant {tenant_id} not found")
 
 
 def find_tenant(d: Dialect, conn: Connection, name: str) -> Tenant | None:
-    row = conn.execute(d.sql(f"SELECT {TENANT_COLUMNS} FROM tenants WHERE name = ?"), (name,)).fetchone()
-    return None if row is None else d.model(Tenant, row)
+    return d.find(conn, Tenant, f"SELECT {TENANT_COLUMNS} FROM tenants WHERE name = ?", (name,))
 
 
 def list_tenants(d: Dialect, conn: Connection) -> list[Tenant]:
@@ -66,9 +63,7 @@ def add_api_key(d: Dialect, conn: Connection, key: ApiKey) -> None:
 
 
 def find_api_key(d: Dialect, conn: Connection, key_hash: str) -> ApiKey | None:
-    statement = d.sql(f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?")
-    row = conn.execute(statement, (key_hash,)).fetchone()
-    return None if row is None else d.model(ApiKey, row)
+    return d.find(conn, ApiKey, f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,))
 
 
 def list_api_keys(d: Dialect, conn: Connection, tenant_id: str | None) -> list[ApiKey]:
@@ -84,10 +79,8 @@ def revoke_api_key(d: Dialect, conn: Connection, key_id: str, now: datetime) -> 
     conn.execute(
         d.sql("UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?"), (d.time(now), key_id)
     )
-    row = conn.execute(d.sql(f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = ?"), (key_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"API key {key_id} not found")
-    return d.model(ApiKey, row)
+    statement = f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE id = ?"
+    return d.get(conn, ApiKey, statement, (key_id,), f"API key {key_id} not found")
 
 
 # --- spaces -------------------------------------------------------------------------------------------
@@ -101,19 +94,13 @@ def create_space(d: Dialect, conn: Connection, space: Space) -> Space:
 
 
 def get_space(d: Dialect, conn: Connection, tenant_id: str, space_id: str) -> Space:
-    row = conn.execute(
-        d.sql(f"SELECT {SPACE_COLUMNS} FROM spaces WHERE id = ? AND tenant_id = ?"), (space_id, tenant_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"space {space_id} not found")
-    return d.model(Space, row)
+    statement = f"SELECT {SPACE_COLUMNS} FROM spaces WHERE id = ? AND tenant_id = ?"
+    return d.get(conn, Space, statement, (space_id, tenant_id), f"space {space_id} not found")
 
 
 def find_space(d: Dialect, conn: Connection, tenant_id: str, name: str) -> Space | None:
-    row = conn.execute(
-        d.sql(f"SELECT {SPACE_COLUMNS} FROM spaces WHERE tenant_id = ? AND name = ?"), (tenant_id, name)
-    ).fetchone()
-    return None if row is None else d.model(Space, row)
+    statement = f"SELECT {SPACE_COLUMNS} FROM spaces WHERE tenant_id = ? AND name = ?"
+    return d.find(conn, Space, statement, (tenant_id, name))
 
 
 def list_spaces(d: Dialect, conn: Connection, tenant_id: str) -> list[Space]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from memhub.core.errors import Conflict, InvalidInput, NotFound
-from memhub.core.models import Page, Session, User
+from memhub.core.models import Event, Job, Page, Session, User
 
 from .codec import encode_time
 from .columns import SESSION_COLUMNS
@@ -33,11 +33,8 @@ _BATCH = 500
 
 
 def get_user(d: Dialect, conn: Connection, tenant_id: str, user_id: str) -> User:
-    statement = d.sql(_USER_SELECT + " WHERE u.tenant_id = ? AND u.id = ?")
-    row = conn.execute(statement, (tenant_id, user_id)).fetchone()
-    if row is None:
-        raise NotFound(f"user {user_id} not found")
-    return d.model(User, row)
+    statement = _USER_SELECT + " WHERE u.tenant_id = ? AND u.id = ?"
+    return d.get(conn, User, statement, (tenant_id, user_id), f"user {user_id} not found")
 
 
 def list_users(d: Dialect, conn: Connection, tenant_id: str, cursor: str | None, limit: int) -> Page:
@@ -134,13 +131,8 @@ def ensure_session(
 
 
 def get_session(d: Dialect, conn: Connection, tenant_id: str, session_id: str) -> Session:
-    row = conn.execute(
-        d.sql(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE tenant_id = ? AND id = ?"),
-        (tenant_id, session_id),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"session {session_id} not found")
-    return d.model(Session, row)
+    statement = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE tenant_id = ? AND id = ?"
+    return d.get(conn, Session, statement, (tenant_id, session_id), f"session {session_id} not found")
 
 
 def list_sessions(
@@ -166,3 +158,27 @@ def list_sessions(
     return Page(
         items=sessions[:limit], next_cursor=encode_cursor("sessions", (encode_time(last.created_at), last.id))
     )
+
+
+def ensure_people(d: Dialect, conn: Connection, job: Job, events: list[Event]) -> None:
+    """Users and sessions the submission names, each looked at once (a batch names few of them)."""
+    seen: set[tuple[str | None, str | None]] = set()
+    if job.user_id is not None:
+        ensure_user(d, conn, job.tenant_id, job.user_id, job.created_at)
+        seen.add((job.user_id, None))
+    for event in events:
+        if (event.user_id, event.session_id) in seen:
+            continue
+        seen.add((event.user_id, event.session_id))
+        if event.user_id is not None:
+            ensure_user(d, conn, job.tenant_id, event.user_id, event.created_at)
+        if event.session_id is not None:
+            ensure_session(
+                d,
+                conn,
+                job.tenant_id,
+                event.session_id,
+                event.space_id,
+                event.user_id,
+                event.created_at,
+            )

@@ -25,7 +25,7 @@ from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.jobs import find_job, get_job_by_id
 from ..sql.rows import event_params, job_params
 from ..sql.tenancy import get_space
-from ..sql.users import ensure_session, ensure_user
+from ..sql.users import ensure_people
 from .dialect import SQLITE
 from .memories import write_outcome
 from .rows import (
@@ -41,7 +41,7 @@ def submit(conn: sqlite3.Connection, job: Job, events: list[Event]) -> tuple[Job
     _check_events(job, events)
     for space_id in {job.space_id, *(event.space_id for event in events)}:
         get_space(SQLITE, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
-    _ensure_people(conn, job, events)
+    ensure_people(SQLITE, conn, job, events)
     conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)})", job_params(SQLITE, job))
     try:
         conn.executemany(
@@ -71,18 +71,6 @@ def _check_events(job: Job, events: list[Event]) -> None:
     for event in events:
         if event.tenant_id != job.tenant_id or event.job_id != job.id:
             raise InvalidInput(f"event {event.id} does not belong to job {job.id} of tenant {job.tenant_id}")
-
-
-def _ensure_people(conn: sqlite3.Connection, job: Job, events: list[Event]) -> None:
-    if job.user_id is not None:
-        ensure_user(SQLITE, conn, job.tenant_id, job.user_id, job.created_at)
-    for event in events:
-        if event.user_id is not None:
-            ensure_user(SQLITE, conn, job.tenant_id, event.user_id, event.created_at)
-        if event.session_id is not None:
-            ensure_session(
-                SQLITE, conn, job.tenant_id, event.session_id, event.space_id, event.user_id, event.created_at
-            )
 
 
 def claim_jobs(

@@ -21,6 +21,7 @@ from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
+from ..sql.rows import memory_params
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
 from .dialect import SQLITE
@@ -29,8 +30,7 @@ from .rows import (
     CHUNK_COLUMNS,
     chunk_from_row,
     chunk_params,
-    memory_from_row,
-    memory_params,
+    model_from_row,
     placeholders,
 )
 from .scope import filter_condition, scope_condition
@@ -82,7 +82,7 @@ def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory
     get_space(SQLITE, conn, tenant_id, memory.space_id)  # NotFound unless it is the tenant's
     if memory.user_id is not None:
         ensure_user(SQLITE, conn, tenant_id, memory.user_id, memory.created_at)
-    rid = _inserted_rid(conn.execute(_INSERT_MEMORY, memory_params(memory)))
+    rid = _inserted_rid(conn.execute(_INSERT_MEMORY, memory_params(SQLITE, memory)))
     conn.executemany(
         "INSERT INTO memory_sources (memory_rid, ordinal, event_id, external_id) VALUES (?, ?, ?, ?)",
         [(rid, i, source.event_id, source.external_id) for i, source in enumerate(memory.sources)],
@@ -115,7 +115,7 @@ def load_memories(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -
     """Memories matching ``where`` (on alias ``m``, may end in ORDER BY/LIMIT), sources attached."""
     rows = conn.execute(f"SELECT {MEMORY_COLUMNS} FROM memories m WHERE {where}", params).fetchall()
     sources = _sources(conn, [row["rid"] for row in rows])
-    return [memory_from_row(row, sources.get(row["rid"], [])) for row in rows]
+    return [model_from_row(Memory, row, sources=sources.get(row["rid"], [])) for row in rows]
 
 
 def _sources(conn: sqlite3.Connection, rids: list[int]) -> dict[int, list[SourceRef]]:

@@ -12,18 +12,11 @@ from pydantic import BaseModel
 
 from memhub.core.models import (
     Chunk,
-    Memory,
-    MemoryKind,
-    SourceRef,
 )
 
 from ..sql.codec import (
     decode_json,
     decode_time,
-    decode_time_or_none,
-    encode_json,
-    encode_time,
-    encode_time_or_none,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,7 +36,7 @@ _TIME_COLUMNS = frozenset(
 _JSON_COLUMNS = frozenset({"metadata", "memory_ids", "data"})
 
 
-def model_from_row(cls: type[M], row: sqlite3.Row) -> M:
+def model_from_row(cls: type[M], row: sqlite3.Row, **extra: Any) -> M:
     """The model a row of one of the plain tables holds: times and JSON are stored as text here, every
     other column is the model's field of the same name."""
     values: dict[str, Any] = {}
@@ -54,50 +47,7 @@ def model_from_row(cls: type[M], row: sqlite3.Row) -> M:
         elif key in _JSON_COLUMNS:
             value = decode_json(value)
         values[key] = value
-    return cls(**values)
-
-
-def memory_from_row(row: sqlite3.Row, sources: list[SourceRef]) -> Memory:
-    return Memory(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        space_id=row["space_id"],
-        user_id=row["user_id"],
-        session_id=row["session_id"],
-        kind=MemoryKind(row["kind"]),
-        core=bool(row["core"]),
-        text=row["text"],
-        metadata=decode_json(row["metadata"]),
-        sources=sources,
-        occurred_at=decode_time(row["occurred_at"]),
-        created_at=decode_time(row["created_at"]),
-        updated_at=decode_time(row["updated_at"]),
-        valid_from=decode_time_or_none(row["valid_from"]),
-        valid_to=decode_time_or_none(row["valid_to"]),
-        superseded_by=row["superseded_by"],
-        job_id=row["job_id"],
-    )
-
-
-def memory_params(memory: Memory) -> tuple[Any, ...]:
-    return (
-        memory.id,
-        memory.tenant_id,
-        memory.space_id,
-        memory.user_id,
-        memory.session_id,
-        memory.kind.value,
-        int(memory.core),
-        memory.text,
-        encode_json(memory.metadata),
-        encode_time(memory.occurred_at),
-        encode_time(memory.created_at),
-        encode_time(memory.updated_at),
-        encode_time_or_none(memory.valid_from),
-        encode_time_or_none(memory.valid_to),
-        memory.superseded_by,
-        memory.job_id,
-    )
+    return cls(**values, **extra)
 
 
 def chunk_from_row(row: sqlite3.Row) -> Chunk:
