@@ -24,6 +24,7 @@ def _pyformat(statement: str) -> str:
 
 class PostgresDialect(Dialect):
     cursor_time = "?::timestamptz"
+    lock_row = " FOR UPDATE"
 
     def sql(self, statement: str) -> str:
         return _pyformat(statement)

@@ -16,17 +16,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from psycopg.types.json import Jsonb
-
-from memhub.core.errors import Conflict, InvalidInput
+from memhub.core.errors import Conflict
 from memhub.core.models import Event, Job, JobStatus
 from memhub.core.ports import JobOutcome
 
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
-from ..sql.jobs import find_job, get_job_by_id
+from ..sql.jobs import check_submission, find_job, get_job_by_id, lease_tenant, mark_succeeded
 from ..sql.rows import event_params, job_params
-from ..sql.tenancy import get_space
-from ..sql.users import ensure_people
 from .db import Conn
 from .dialect import POSTGRES
 from .memories import write_outcome
@@ -41,10 +37,7 @@ def submit(conn: Conn, job: Job, events: list[Event]) -> tuple[Job, bool]:
     existing = find_job(POSTGRES, conn, job.id)
     if existing is not None:
         return _resubmitted(conn, existing, job)
-    _check_events(job, events)
-    for space_id in {job.space_id, *(event.space_id for event in events)}:
-        get_space(POSTGRES, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
-    ensure_people(POSTGRES, conn, job, events)
+    check_submission(POSTGRES, conn, job, events)
     added = conn.execute(
         f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)}) ON CONFLICT (id) DO NOTHING",
         job_params(POSTGRES, job),
@@ -92,12 +85,6 @@ def _resubmitted(conn: Conn, existing: Job, job: Job) -> tuple[Job, bool]:
     return Job.model_validate(row), True
 
 
-def _check_events(job: Job, events: list[Event]) -> None:
-    for event in events:
-        if event.tenant_id != job.tenant_id or event.job_id != job.id:
-            raise InvalidInput(f"event {event.id} does not belong to job {job.id} of tenant {job.tenant_id}")
-
-
 _CLAIM = f"""
 WITH picked AS (
     SELECT id FROM jobs
@@ -118,23 +105,8 @@ def claim_jobs(conn: Conn, owner: str, now: datetime, lease_until: datetime, lim
     return [Job.model_validate(row) for row in rows]
 
 
-def _holds_lease(conn: Conn, job_id: str, owner: str) -> str | None:
-    """The job's tenant if ``owner`` holds its lease (the row stays locked until commit), else None."""
-    row = conn.execute(
-        "SELECT tenant_id FROM jobs WHERE id = %s AND status = 'processing' AND lease_owner = %s FOR UPDATE",
-        (job_id, owner),
-    ).fetchone()
-    return None if row is None else str(row["tenant_id"])
-
-
 def complete_job(conn: Conn, outcome: JobOutcome, owner: str, now: datetime) -> bool:
-    tenant_id = _holds_lease(conn, outcome.job_id, owner)
-    if tenant_id is None:
-        return False
-    memory_ids = write_outcome(conn, tenant_id, outcome, now)
-    conn.execute(
-        "UPDATE jobs SET status = 'succeeded', memory_ids = %s, last_error = NULL, lease_owner = NULL,"
-        " lease_expires_at = NULL, updated_at = %s WHERE id = %s",
-        (Jsonb(memory_ids), utc(now), outcome.job_id),
-    )
-    return True
+    tenant_id = lease_tenant(POSTGRES, conn, outcome.job_id, owner)
+    if tenant_id is not None:  # else the lease was lost: another worker's work is not overwritten
+        mark_succeeded(POSTGRES, conn, outcome.job_id, write_outcome(conn, tenant_id, outcome, now), now)
+    return tenant_id is not None

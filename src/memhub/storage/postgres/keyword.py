@@ -42,9 +42,11 @@ from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
 from ..sql import words as word_rules
+from ..sql.scope import scope_condition
 from .db import Conn
+from .dialect import POSTGRES
 from .keyword_terms import TermStats, term_stats
-from .scope import filter_condition, scope_condition
+from .scope import filter_condition
 
 K1 = 1.2
 B = 0.75
@@ -144,7 +146,7 @@ class _Ranking:
 
     def __init__(self, conn: Conn, scope: Scope, flt: Filter | None, query: Plan, mean_length: float):
         self.conn = conn
-        self.where, self.params = scope_condition(scope)
+        self.where, self.params = scope_condition(POSTGRES, scope)
         self.where += filter_condition(flt, self.params)
         self.score, self.score_params = _score(query.idf, mean_length)
 

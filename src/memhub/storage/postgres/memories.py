@@ -22,7 +22,8 @@ from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory, Vector
 from ..sql.codec import encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
-from ..sql.rows import memory_params
+from ..sql.rows import chunk_params, memory_params
+from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
 from .db import Conn
@@ -36,7 +37,7 @@ from .rows import (
     memory_from_row,
     utc,
 )
-from .scope import filter_condition, scope_condition
+from .scope import filter_condition
 from .vectors import fetch_vectors, store_vectors
 
 
@@ -113,7 +114,8 @@ def _copy_memories(conn: Conn, fresh: list[StoredMemory], model_id: str, stored:
         sources.extend((rid, i, s.event_id, s.external_id) for i, s in enumerate(memory.memory.sources))
         for stored_chunk in memory.chunks:
             chunk_rid = next(chunk_rids)
-            chunks.append(_chunk_row(stored_chunk.chunk, chunk_rid, rid))
+            chunk = stored_chunk.chunk
+            chunks.append((chunk_rid, *chunk_params(chunk, rid), fold(chunk.sparse_key)))
             links.append((chunk_rid, model_id, stored_chunk.vector_hash, rid))
     vectors = _link_vectors(conn, model_id, {link[2] for link in links}, stored)
     rows = [
@@ -132,21 +134,6 @@ _LINK_COLUMNS = "chunk_rid, model_id, vector_hash, memory_rid, embedding"
 _LINK_TYPES = ["bigint", "text", "text", "bigint", "vector"]
 _CHUNK_INSERT = "rid, id, memory_rid, ordinal, text, dense_key, sparse_key, start_offset, end_offset, tsv"
 _CHUNK_TYPES = ["bigint", "text", "bigint", "integer", "text", "text", "text", "integer", "integer", "text"]
-
-
-def _chunk_row(chunk: Chunk, rid: int, memory_rid: int) -> tuple[Any, ...]:
-    return (
-        rid,
-        chunk.id,
-        memory_rid,
-        chunk.ordinal,
-        chunk.text,
-        chunk.dense_key,
-        chunk.sparse_key,
-        chunk.start,
-        chunk.end,
-        fold(chunk.sparse_key),
-    )
 
 
 def _copy(conn: Conn, target: str, types: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -277,7 +264,7 @@ def list_memories(
     """Keyset pages ordered by ``(order_by, id)``, newest first unless asked otherwise."""
     listing = memory_listing(newest_first, order_by)
     after = decode_cursor(listing, cursor, 2)
-    where, params = scope_condition(scope)
+    where, params = scope_condition(POSTGRES, scope)
     where += filter_condition(flt, params)
     column = f"m.{ORDER_COLUMNS[order_by]}"
     if after is not None:
@@ -295,7 +282,7 @@ def list_memories(
 
 def count_memories(conn: Conn, scope: Scope, flt: Filter | None) -> int:
     """How many memories :func:`list_memories` would list: one ``count(*)``, nothing materialised."""
-    where, params = scope_condition(scope)
+    where, params = scope_condition(POSTGRES, scope)
     where += filter_condition(flt, params)
     row = conn.execute(f"SELECT count(*) AS n FROM memories m WHERE {where}", params).fetchone()
     assert row is not None  # an aggregate without GROUP BY always returns one row

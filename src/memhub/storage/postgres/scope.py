@@ -23,33 +23,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from memhub.core.filters import And, Condition, Filter, Not, Or
-from memhub.core.models import Scope
 
 Params = list[Any]
-
-
-def scope_condition(scope: Scope) -> tuple[str, Params]:
-    """``WHERE`` text and parameters selecting the scope's memories (alias ``m``)."""
-    clauses = ["m.tenant_id = %s"]
-    params: Params = [scope.tenant_id]
-    if scope.space_ids is not None:
-        clauses.append("m.space_id = ANY(%s::text[])")
-        params.append(list(scope.space_ids))
-    if scope.user_id is not None:
-        clauses.append("m.user_id = %s")
-        params.append(scope.user_id)
-    if scope.session_id is not None:
-        clauses.append("m.session_id = %s")
-        params.append(scope.session_id)
-    if scope.kinds is not None:
-        clauses.append("m.kind = ANY(%s::text[])")
-        params.append([kind.value for kind in scope.kinds])
-    if scope.core is not None:
-        clauses.append("m.core = %s")
-        params.append(scope.core)
-    if not scope.include_superseded:
-        clauses.append("m.superseded_by IS NULL")
-    return " AND ".join(clauses), params
 
 
 def filter_condition(flt: Filter | None, params: Params) -> str:

@@ -20,34 +20,10 @@ Two ways to search, chosen per query:
   and ``ef_search`` at least ``limit``. Should the walk still come back short (it stops after
   ``hnsw.max_scan_tuples``), the query is answered exactly instead: never fewer hits than exist.
 
-The settings below were chosen by measurement (``bench/pg_hnsw.py``; ``bench/results/pg_hnsw.json``,
-``pg_hnsw_configs.json``, ``pg_hnsw_random.json``): 30k distinct LoCoMo texts embedded with the bundled
-all-MiniLM-L6-v2 as one-chunk memories of one tenant, 200 LoCoMo questions as queries, recall@10 of
-the tenant-wide HNSW walk against the exact scan, latency p50 of ``vector_search``. PostgreSQL 18,
-pgvector 0.8.6, 2-core machine shared with other benchmarks (load average ~2 for this table)::
-
-    memories  m/efc  ingest/s  exact    ef_search=40   100            200            400
-    2k        16/32  719       4.5 ms   .996  2.4 ms   1.0   2.1 ms   1.0   8.6 ms   1.0   8.8 ms
-    10k       16/32  465       35 ms    .982  3.0 ms   .999  4.3 ms   1.0   5.7 ms   1.0   8.1 ms
-    30k       16/32  452       77 ms    .984  3.1 ms   .997  3.4 ms   .999  3.7 ms   .9995 5.9 ms
-    2k        16/64  681       5.1 ms   .998  1.6 ms   1.0   2.9 ms   1.0   7.9 ms   1.0   6.0 ms
-    10k       16/64  455       27 ms    .990  3.4 ms   .999  4.1 ms   1.0   4.7 ms   1.0   6.8 ms
-    30k       16/64  388       94 ms    .982  3.0 ms   .9945 3.7 ms  .999  5.6 ms   1.0   8.7 ms
-
-(``ingest/s``: memories per second through ``complete_job`` up to that size. At 2k the planner answers
-the ``ef_search`` ≥ 200 queries with an exact plan of its own, hence their latency.)
-
-- ``ef_search`` 100: recall ≥ .995 on real embeddings; 200 buys most of the rest for ~1 ms more;
-- ``ef_construction`` 32 rather than pgvector's 64: the same recall within run-to-run variation (another
-  run of 16/64 gave .997 at 30k; 12/40 was worse: .989), and HNSW inserts — nearly all of the ingest
-  cost — 1.6x cheaper (1.33 vs 2.09 ms per row at 10k real vectors, plain SQL ``COPY``). ``m`` 16;
-- ``EXACT_MAX`` 2,000: the exact scan grows with the scope (5 ms at 2k, ~30 ms at 10k, ~85 ms at
-  30k) while the walk stays at 2-4 ms with recall ≈ 1 from 2k up.
-
-*Random* unit vectors (``--random``) are HNSW's worst case, no clusters: with a 16/64 index, recall@10
-at ``ef_search`` 100 was .95 at 2k, .59 at 10k and .31 at 30k (at 400: 1.0, .94, .69). They say
-little about real embeddings, but an embedder whose vectors spread like that needs a far larger
-``EF_SEARCH_MIN``.
+The settings (``ef_search`` 100, ``ef_construction`` 32, ``m`` 16, ``EXACT_MAX`` 2,000) were chosen by
+measurement on real embeddings: recall ≈ 1 with the walk at 2-4 ms while the exact scan grows with the
+scope, and HNSW inserts (nearly all of the ingest cost) cheaper with the lower ``ef_construction``.
+The table, the command and the random-vector worst case: docs/decisions/postgres-hnsw-settings.md.
 """
 
 from __future__ import annotations
@@ -66,8 +42,10 @@ from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit, Vector
 
 from ..sql.codec import normalised
+from ..sql.scope import scope_condition
 from .db import Conn
-from .scope import filter_condition, scope_condition
+from .dialect import POSTGRES
+from .scope import filter_condition
 
 EXACT_MAX = 2_000
 """Scopes with fewer memories than this are searched exactly (≤ ~5 ms); wider ones through HNSW."""
@@ -199,7 +177,7 @@ def _wide(conn: Conn, scope: Scope) -> bool:
     """Whether the scope is worth an index walk: no user or session, and at least EXACT_MAX memories."""
     if scope.user_id is not None or scope.session_id is not None:
         return False
-    where, params = scope_condition(scope)
+    where, params = scope_condition(POSTGRES, scope)
     row = conn.execute(
         f"SELECT count(*) AS n FROM (SELECT 1 FROM memories m WHERE {where} LIMIT %s) AS s",
         (*params, EXACT_MAX),
@@ -210,7 +188,7 @@ def _wide(conn: Conn, scope: Scope) -> bool:
 def _exact(
     conn: Conn, scope: Scope, flt: Filter | None, model_id: str, query: Vector, limit: int
 ) -> list[ChunkHit]:
-    where, params = scope_condition(scope)
+    where, params = scope_condition(POSTGRES, scope)
     where += filter_condition(flt, params)
     statement = (
         "SELECT c.id AS chunk_id, m.id AS memory_id, cv.embedding <#> %s AS distance"
@@ -229,7 +207,7 @@ def _approximate(
         " set_config('hnsw.max_scan_tuples', %s, true)",
         (ITERATIVE_SCAN, str(max(EF_SEARCH_MIN, limit)), str(MAX_SCAN_TUPLES)),
     )
-    where, params = scope_condition(scope)
+    where, params = scope_condition(POSTGRES, scope)
     where += filter_condition(flt, params)
     # The index expression and its partial predicate must appear verbatim (model id as a literal) for
     # the planner to use the index; relaxed order means the outer query sorts the walk's results.

@@ -46,6 +46,10 @@ class Dialect(ABC):
     cursor_time: str = "?"
     """The placeholder of a time carried by a cursor (ISO-8601 text) in a keyset comparison."""
 
+    lock_row: str = ""
+    """What a ``SELECT`` ends with to lock the rows it reads until commit (nothing where writers are
+    serialised anyway)."""
+
     def sql(self, statement: str) -> str:
         """``statement`` (written with ``?`` placeholders) in this driver's placeholder style."""
         return statement

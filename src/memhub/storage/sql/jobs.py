@@ -13,16 +13,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from memhub.core.errors import NotFound
+from memhub.core.errors import InvalidInput, NotFound
 from memhub.core.models import Event, EventKind, Job, JobStatus, Page
 
 from .codec import encode_time
 from .columns import EVENT_COLUMNS, JOB_COLUMNS
 from .cursors import decode_cursor, encode_cursor
 from .dialect import Connection, Dialect
+from .tenancy import get_space
+from .users import ensure_people
 
 _BATCH = 500
 """Ids per statement where a list is spelled out (well under SQLite's bound-parameter limit)."""
+
+
+# --- submissions ------------------------------------------------------------------------------------
+def check_submission(d: Dialect, conn: Connection, job: Job, events: list[Event]) -> None:
+    """Before a new submission is stored: its events are the job's, its spaces the tenant's (else
+    InvalidInput / NotFound), and the users and sessions it names exist."""
+    for event in events:
+        if event.tenant_id != job.tenant_id or event.job_id != job.id:
+            raise InvalidInput(f"event {event.id} does not belong to job {job.id} of tenant {job.tenant_id}")
+    for space_id in {job.space_id, *(event.space_id for event in events)}:
+        get_space(d, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
+    ensure_people(d, conn, job, events)
 
 
 # --- events -----------------------------------------------------------------------------------------
@@ -95,6 +109,30 @@ def get_jobs(d: Dialect, conn: Connection, tenant_id: str, job_ids: Sequence[str
         )
         found.update((job.id, job) for job in (d.model(Job, row) for row in rows))
     return found
+
+
+def lease_tenant(d: Dialect, conn: Connection, job_id: str, owner: str) -> str | None:
+    """The job's tenant if ``owner`` holds its lease, else None; where the store locks rows, the job's
+    row stays locked until commit, so a lease cannot be taken over while its holder finishes."""
+    row = conn.execute(
+        d.sql(
+            "SELECT tenant_id FROM jobs WHERE id = ? AND status = 'processing' AND lease_owner = ?"
+            + d.lock_row
+        ),
+        (job_id, owner),
+    ).fetchone()
+    return None if row is None else str(row["tenant_id"])
+
+
+def mark_succeeded(d: Dialect, conn: Connection, job_id: str, memory_ids: list[str], now: datetime) -> None:
+    """End the job (whose lease the caller holds) as succeeded with the memories it wrote."""
+    conn.execute(
+        d.sql(
+            "UPDATE jobs SET status = 'succeeded', memory_ids = ?, last_error = NULL, lease_owner = NULL,"
+            " lease_expires_at = NULL, updated_at = ? WHERE id = ?"
+        ),
+        (d.json(memory_ids), d.time(now), job_id),
+    )
 
 
 def fail_job(

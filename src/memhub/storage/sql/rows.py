@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memhub.core.models import ApiKey, Event, Job, Memory, Record, Session, Space
+from memhub.core.models import ApiKey, Chunk, Event, Job, Memory, Record, Session, Space
 
 from .dialect import Dialect
 
@@ -107,4 +107,18 @@ def memory_params(d: Dialect, memory: Memory) -> tuple[Any, ...]:
         d.time_or_none(memory.valid_to),
         memory.superseded_by,
         memory.job_id,
+    )
+
+
+def chunk_params(chunk: Chunk, memory_rid: int) -> tuple[Any, ...]:
+    """A chunk's columns from ``id`` to ``end_offset``; each store adds its own around them."""
+    return (
+        chunk.id,
+        memory_rid,
+        chunk.ordinal,
+        chunk.text,
+        chunk.dense_key,
+        chunk.sparse_key,
+        chunk.start,
+        chunk.end,
     )

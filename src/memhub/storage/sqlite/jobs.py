@@ -16,16 +16,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from memhub.core.errors import Conflict, InvalidInput
+from memhub.core.errors import Conflict
 from memhub.core.models import Event, Job, JobStatus
 from memhub.core.ports import JobOutcome
 
-from ..sql.codec import encode_json, encode_time
+from ..sql.codec import encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
-from ..sql.jobs import find_job, get_job_by_id
+from ..sql.jobs import check_submission, find_job, get_job_by_id, lease_tenant, mark_succeeded
 from ..sql.rows import event_params, job_params
-from ..sql.tenancy import get_space
-from ..sql.users import ensure_people
 from .dialect import SQLITE
 from .memories import write_outcome
 from .rows import (
@@ -38,10 +36,7 @@ def submit(conn: sqlite3.Connection, job: Job, events: list[Event]) -> tuple[Job
     existing = find_job(SQLITE, conn, job.id)
     if existing is not None:
         return _resubmitted(conn, existing, job)
-    _check_events(job, events)
-    for space_id in {job.space_id, *(event.space_id for event in events)}:
-        get_space(SQLITE, conn, job.tenant_id, space_id)  # NotFound unless it is the tenant's
-    ensure_people(SQLITE, conn, job, events)
+    check_submission(SQLITE, conn, job, events)
     conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({placeholders(13)})", job_params(SQLITE, job))
     try:
         conn.executemany(
@@ -67,12 +62,6 @@ def _resubmitted(conn: sqlite3.Connection, existing: Job, job: Job) -> tuple[Job
     return get_job_by_id(SQLITE, conn, job.id), True
 
 
-def _check_events(job: Job, events: list[Event]) -> None:
-    for event in events:
-        if event.tenant_id != job.tenant_id or event.job_id != job.id:
-            raise InvalidInput(f"event {event.id} does not belong to job {job.id} of tenant {job.tenant_id}")
-
-
 def claim_jobs(
     conn: sqlite3.Connection, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[Job]:
@@ -95,23 +84,8 @@ def claim_jobs(
     return [get_job_by_id(SQLITE, conn, job_id) for job_id in ids]
 
 
-def _holds_lease(conn: sqlite3.Connection, job_id: str, owner: str) -> str | None:
-    """The job's tenant if ``owner`` holds its lease, else None."""
-    row = conn.execute(
-        "SELECT tenant_id FROM jobs WHERE id = ? AND status = 'processing' AND lease_owner = ?",
-        (job_id, owner),
-    ).fetchone()
-    return None if row is None else str(row[0])
-
-
 def complete_job(conn: sqlite3.Connection, outcome: JobOutcome, owner: str, now: datetime) -> bool:
-    tenant_id = _holds_lease(conn, outcome.job_id, owner)
-    if tenant_id is None:
-        return False
-    memory_ids = write_outcome(conn, tenant_id, outcome, now)
-    conn.execute(
-        "UPDATE jobs SET status = 'succeeded', memory_ids = ?, last_error = NULL, lease_owner = NULL,"
-        " lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-        (encode_json(memory_ids), encode_time(now), outcome.job_id),
-    )
-    return True
+    tenant_id = lease_tenant(SQLITE, conn, outcome.job_id, owner)
+    if tenant_id is not None:  # else the lease was lost: another worker's work is not overwritten
+        mark_succeeded(SQLITE, conn, outcome.job_id, write_outcome(conn, tenant_id, outcome, now), now)
+    return tenant_id is not None

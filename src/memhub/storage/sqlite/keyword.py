@@ -18,11 +18,13 @@ from memhub.core.filters import Filter
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
+from ..sql.scope import scope_condition
 from ..sql.words import query_terms
+from .dialect import SQLITE
 from .fts import any_of, scoped_match
 from .keyword_rank import top_rows
 from .rows import placeholders
-from .scope import filter_condition, scope_condition
+from .scope import filter_condition
 
 MAX_DEPTH = 4096
 """Ranked rows joined at most in the rank-first plan; deeper pages take the single statement."""
@@ -55,7 +57,7 @@ def _rank_first(
     if depth > MAX_DEPTH:
         return None
     ranked, complete = top_rows(conn, scope, terms, depth)
-    where, params = scope_condition(scope)
+    where, params = scope_condition(SQLITE, scope)
     sql = (
         # CROSS JOIN keeps the planner from walking the tenant's memories when the IN list is long.
         "SELECT c.rid, c.id, m.id FROM chunks c CROSS JOIN memories m ON m.rid = c.memory_rid"
@@ -71,7 +73,7 @@ def _ranked_in_join(
 ) -> list[ChunkHit]:
     """One statement: every match joined, filtered and ranked (exact whatever the filter rejects)."""
     expression = scoped_match(words, scope.tenant_id, scope.space_ids, scope.user_id, scope.session_id)
-    where, params = scope_condition(scope)
+    where, params = scope_condition(SQLITE, scope)
     where += filter_condition(conn, flt)
     sql = (
         "SELECT c.id, m.id, bm25(chunks_fts, 1.0, 0.0) AS rank FROM chunks_fts"

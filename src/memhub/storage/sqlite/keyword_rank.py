@@ -1,10 +1,8 @@
 """The best-ranked FTS5 rows of a keyword query, computed inside the FTS index alone (no joins).
 
-Why: ranking every matching row is what a keyword search costs. Measured at 100k chunks in one tenant
-(``bench/scale.py``'s data; its 200 LoCoMo sentences as queries, ~15-40k matching rows each; CPU time
-on the shared 2-core machine): ranking inside FTS5 and sorting took 62 ms p50, but doing it in the
-statement that joins ``chunks`` and ``memories`` for the scope condition took 126 ms — the join ran for
-every match before the sort. So rows are ranked here and only the best few are joined
+Why: ranking every matching row is what a keyword search costs, and doing it in the statement that
+joins ``chunks`` and ``memories`` for the scope condition ran the join for every match before the sort
+(twice the cost of ranking inside FTS5 alone). So rows are ranked here and only the best few are joined
 (``keyword.py``).
 
 **Common words.** Even ranked alone, a word found in a tenth of the chunks makes each of them a
@@ -14,10 +12,8 @@ and each is still scored with *every* query word: FTS5's ``bm25()`` sums one ter
 expression, so ``(rare) AND (rare OR common)`` scores ``2·rare + common`` and subtracting the score of
 ``rare`` alone leaves the full query's score (equal to ~1e-13). The only rows this can miss hold common
 words only; they take part again whenever the candidates in scope cannot fill the page (the caller
-then ranks every match). Measured as above: the 200 queries returned the very same top 10, in the same
-order, at 19 ms p50 / 57 ms p95 instead of 62 / 140 ms; at 1M chunks (40 of them) the same top 10 at
-71 / 321 ms instead of 764 / 1224 ms. LoCoMo recall (``memhub bench locomo --convs 0-1``) did not move
-with :data:`MIN_COMMON_DF` forced down to 20 (pruning most questions). Under :data:`MIN_COMMON_DF`
+then ranks every match). On the measured queries the top 10 stayed the very same, in the same order,
+at a third of the latency (docs/decisions/sqlite-keyword-rank.md). Under :data:`MIN_COMMON_DF`
 rows per word nothing is pruned: ranking every match is cheap there, and small stores keep the plain
 plan.
 

@@ -21,7 +21,8 @@ from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
-from ..sql.rows import memory_params
+from ..sql.rows import chunk_params, memory_params
+from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
 from .dialect import SQLITE
@@ -29,11 +30,10 @@ from .fts import scope_key
 from .rows import (
     CHUNK_COLUMNS,
     chunk_from_row,
-    chunk_params,
     model_from_row,
     placeholders,
 )
-from .scope import filter_condition, scope_condition
+from .scope import filter_condition
 from .vectors import prune_tombstones, store_vectors
 
 _INSERT_MEMORY = (
@@ -89,7 +89,9 @@ def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory
     )
     scope = scope_key(tenant_id, memory.space_id, memory.user_id, memory.session_id)
     for stored_chunk in stored.chunks:
-        chunk_rid = _inserted_rid(conn.execute(_INSERT_CHUNK, chunk_params(stored_chunk.chunk, rid, scope)))
+        chunk_rid = _inserted_rid(
+            conn.execute(_INSERT_CHUNK, (*chunk_params(stored_chunk.chunk, rid), scope))
+        )
         _link_vector(conn, chunk_rid, model_id, stored_chunk.vector_hash)
 
 
@@ -193,7 +195,7 @@ def list_memories(
     """Keyset pages ordered by ``(order_by, id)``, newest first unless asked otherwise."""
     listing = memory_listing(newest_first, order_by)
     after = decode_cursor(listing, cursor, 2)
-    where, params = scope_condition(scope)
+    where, params = scope_condition(SQLITE, scope)
     where += filter_condition(conn, flt)
     column = f"m.{ORDER_COLUMNS[order_by]}"
     if after is not None:
@@ -211,7 +213,7 @@ def list_memories(
 
 def count_memories(conn: sqlite3.Connection, scope: Scope, flt: Filter | None) -> int:
     """How many memories :func:`list_memories` would list: one ``count(*)``, nothing materialised."""
-    where, params = scope_condition(scope)
+    where, params = scope_condition(SQLITE, scope)
     where += filter_condition(conn, flt)
     row = conn.execute(f"SELECT count(*) FROM memories m WHERE {where}", params).fetchone()
     return int(row[0])

@@ -61,17 +61,3 @@ def chunk_from_row(row: sqlite3.Row) -> Chunk:
         start=row["start_offset"],
         end=row["end_offset"],
     )
-
-
-def chunk_params(chunk: Chunk, memory_rid: int, scope_key: str) -> tuple[Any, ...]:
-    return (
-        chunk.id,
-        memory_rid,
-        chunk.ordinal,
-        chunk.text,
-        chunk.dense_key,
-        chunk.sparse_key,
-        chunk.start,
-        chunk.end,
-        scope_key,
-    )

@@ -11,39 +11,12 @@ full whenever enough matching rows exist.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 from memhub.core.filters import Filter, matches
-from memhub.core.models import Scope
 
 from ..sql.codec import decode_json
-from .rows import placeholders
 
 FILTER_FUNCTION = "memhub_filter"
-
-
-def scope_condition(scope: Scope) -> tuple[str, list[Any]]:
-    """``WHERE`` text and parameters selecting the scope's memories (alias ``m``)."""
-    clauses = ["m.tenant_id = ?"]
-    params: list[Any] = [scope.tenant_id]
-    if scope.space_ids is not None:
-        clauses.append(f"m.space_id IN ({placeholders(len(scope.space_ids))})")
-        params.extend(scope.space_ids)
-    if scope.user_id is not None:
-        clauses.append("m.user_id = ?")
-        params.append(scope.user_id)
-    if scope.session_id is not None:
-        clauses.append("m.session_id = ?")
-        params.append(scope.session_id)
-    if scope.kinds is not None:
-        clauses.append(f"m.kind IN ({placeholders(len(scope.kinds))})")
-        params.extend(kind.value for kind in scope.kinds)
-    if scope.core is not None:
-        clauses.append("m.core = ?")
-        params.append(int(scope.core))
-    if not scope.include_superseded:
-        clauses.append("m.superseded_by IS NULL")
-    return " AND ".join(clauses), params
 
 
 def filter_condition(conn: sqlite3.Connection, flt: Filter | None) -> str:

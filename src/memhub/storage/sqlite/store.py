@@ -22,14 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from memhub.core.filters import Filter
-from memhub.core.models import (
-    Chunk,
-    Event,
-    Job,
-    Memory,
-    Page,
-    Scope,
-)
+from memhub.core.models import Chunk, Event, Job, Memory, Page, Scope
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
 from ..sql.dialect import Connection

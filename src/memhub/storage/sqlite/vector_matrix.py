@@ -1,14 +1,9 @@
 """Exact top-k by dot product over many unit vectors, in numpy, reading a quarter of the bytes.
 
-Why exact brute force, measured on this project's 2-vCPU machine at 100k × 384-d random unit vectors
-(``bench/vector_search.py``; the machine was shared, so CPU time per query is quoted beside wall time):
-
-- an approximate index does not pay here: ``usearch`` 2.26 HNSW took 80-180 s to build and found 7 % of
-  the true top 10 with default settings (random vectors are its worst case, but a bench must not
-  depend on the data being kind), and it cannot filter before ranking;
-- a float32 scan is exact and filters for free — score only the rows in scope, so ``limit`` hits come
-  back whenever that many exist — but it is bound by memory bandwidth: 154 MB per query, 11-16 ms
-  single-threaded on an idle core, 35-48 ms wall under contention.
+Why exact brute force: an approximate index (HNSW) took minutes to build at 100k rows, found few of the
+true top 10 on data without clusters, and cannot filter before ranking; a float32 scan is exact and
+filters for free — score only the rows in scope, so ``limit`` hits come back whenever that many exist —
+but it is bound by memory bandwidth (docs/decisions/sqlite-exact-vector-search.md has the figures).
 
 So every row also keeps an int8 copy (per-row scale ``max|x|/127``) and the scan runs in two stages:
 
@@ -21,9 +16,7 @@ So every row also keeps an int8 copy (per-row scale ``max|x|/127``) and the scan
    upper end reaches it (about 2k of them for random data) are rescored exactly in float32, and the
    result equals a full float32 scan.
 
-Measured: 7-8 ms for 100k rows on an idle core, 13-14 ms CPU (p50) while the machine was
-oversubscribed; 2-4 ms CPU for 10k rows of one user among 100k. Selections of at most
-:data:`EXACT_ROWS` rows skip stage 1: gathering them in float32 is cheaper.
+Selections of at most :data:`EXACT_ROWS` rows skip stage 1: gathering them in float32 is cheaper.
 
 Rows are append-only (``extend``) into buffers that grow by doubling; :meth:`VectorMatrix.view` returns
 views of the first ``size`` rows that later appends never touch (they write past ``size`` or into new
