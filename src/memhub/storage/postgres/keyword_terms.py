@@ -13,11 +13,8 @@ Statement-level triggers on ``chunks`` (with transition tables) update both in t
 writes or deletes the chunks — inserts, cascaded deletes (a memory, a session, a user, a space, a tenant)
 and updates alike — so the figures are exact at every commit, whoever writes the rows: the store, a
 bulk load, or an older memhub still running during an upgrade. One upsert per chunk-writing statement
-(grouped by term), not one per chunk. Cost, measured on the 100k-chunk database of
-``bench/pg_keyword.py`` (load average ~4.5): an ``INSERT`` of 500 chunks took 55–67 ms with the triggers
-against 23–24 ms without (median of 20), ~0.07 ms a chunk, most of it upserting the ~2,000 distinct
-terms of the batch. Grouping ``unnest(tsvector_to_array(tsv))`` rather than ``unnest(tsv)`` (which
-also builds position arrays) took the first figure down from 141 ms.
+(grouped by term), not one per chunk. The triggers roughly double the cost of writing chunks, most of
+it upserting a batch's distinct terms (docs/decisions/postgres-keyword-term-stats.md).
 
 Why ``shard``: common words ("the") are in nearly every write, and an upsert row-locks its counter until
 commit, which would serialise every concurrent ingest on the hottest term. Each connection adds to the

@@ -32,10 +32,6 @@ def utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
-
-
 MEMORY_COPY_TYPES = [
     "bigint", "text", "text", "text", "text", "text", "text", "boolean", "text", "jsonb",
     "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "text", "text",

@@ -5,8 +5,9 @@ This class is the :class:`~memhub.core.ports.Store` face of the modules of this 
 
 - ``db``: the psycopg 3 connection pool, transactions, retries, errors in the core's words;
 - ``schema``: migrations (and the ``vector`` extension they need);
-- ``tenancy`` / ``users`` / ``jobs`` / ``memories``: the rows they write their own way (the rest: ``sql/``);
-- ``scope``: scopes and metadata filters as SQL over ``jsonb``;
+- ``dialect``: how the SQL shared with SQLite (``storage/sql/``) runs here;
+- ``jobs`` / ``memories``: submitting, claiming and writing memories, PostgreSQL's way;
+- ``scope``: metadata filters as SQL over ``jsonb``;
 - ``keyword``: ``tsvector`` + GIN; ``vectors``: pgvector, exact or HNSW per query.
 
 Any number of processes on any number of machines may share one database — API replicas

@@ -25,16 +25,8 @@ def encode_time(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def encode_time_or_none(value: datetime | None) -> str | None:
-    return None if value is None else encode_time(value)
-
-
 def decode_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def decode_time_or_none(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def encode_json(value: Any) -> str:

@@ -1,5 +1,6 @@
-"""The column lists both stores read and write: one definition, so the SQLite and PostgreSQL schemas
-and the row converters of ``sqlite/rows.py`` / ``postgres/rows.py`` cannot disagree on names or order."""
+"""The column lists both stores read and write: one definition, so the SQLite and PostgreSQL schemas,
+the shared statements and parameters (``rows.py``) and each store's row decoding cannot disagree on
+names or order."""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
 """The embedded store: everything in one SQLite file, no server and no extension to load.
 
-This class is the :class:`~memhub.core.ports.Store` face of the modules of this package: each method opens
-the right kind of transaction and hands its connection to one function that does the work.
+This class is the :class:`~memhub.core.ports.Store` face of this package; the operations whose SQL both
+stores share come from :class:`~memhub.storage.sql.store.SqlStore`. Each method opens the right kind of
+transaction and hands its connection to one function that does the work.
 
 - ``db``: connections (one writer behind a lock, one reader per thread), WAL, durability choice;
 - ``schema``: migrations, and the triggers that keep FTS rows, revisions and tombstones;
-- ``tenancy`` / ``users`` / ``jobs`` / ``memories``: the rows they write their own way (the rest: ``sql/``);
+- ``dialect``: how the SQL shared with PostgreSQL (``storage/sql/``) runs here;
+- ``jobs`` / ``memories``: submitting, claiming and writing memories, SQLite's way;
 - ``keyword`` + ``fts``: FTS5 + BM25; ``vectors`` + ``vector_index`` + ``vector_matrix``: exact
   vector search over an in-memory index that follows writes made by other processes.
 

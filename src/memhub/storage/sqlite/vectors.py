@@ -7,9 +7,8 @@ outlives the chunks using them (deleting a memory leaves them).
 Why an in-memory index at all: this SQLite has no loadable extensions (no sqlite-vec), and scanning
 BLOBs through SQL per query is orders of magnitude too slow; numpy over a resident matrix is exact and
 fast (the choice and its numbers are in ``vector_matrix.py``; ``bench/vector_search.py`` measures).
-It costs memory — about 2 KB per 384-d chunk (float32 + int8 copies) plus ids, ~2.4 KB in all:
-measured 324 MB resident for a process holding 100k chunks' index, 2.4 GB for 1M — and a load on the
-first search of a (tenant, model) in each process (4.5 s of CPU at 100k chunks, 28 s at 1M). The hard
+It costs memory — about 2 KB per 384-d chunk (float32 + int8 copies) plus ids — and a load on the
+first search of a (tenant, model) in each process (docs/decisions/sqlite-exact-vector-search.md). The hard
 part is keeping the matrix right when *another process* — a worker adding memories, a CLI deleting
 some — writes the same file.
 
