@@ -9,16 +9,21 @@
 
 Both yield :class:`support.server.ServerHandle` (``.base_url``, ``.api_key``, ``.data_dir``,
 ``.process``, ``.client()``, ``.memhub(...)``, ``.stop()``).
+
+Every test gets exactly one of the markers ``unit``, ``e2e``, ``reliability``, ``bench`` (see
+:func:`pytest_collection_modifyitems`), so ``pytest -m unit`` is the fast, process-free part of the suite.
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.markers import KIND_MARKERS, guard_unit_processes, kind_of
 from support.postgres import pg_url, postgres_server  # noqa: F401 -- fixtures, shared by packages
 from support.server import ServerHandle, StartServer, launch_server
 from support.server import free_port as _free_port
@@ -48,3 +53,18 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
     yield start
     for handle in started:
         handle.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test its kind marker, by folder and by the fixtures it uses (see ``support.markers``)."""
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in KIND_MARKERS if name != "unit"):
+            item.add_marker(kind_of(item))
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_servers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeps the ``unit`` marker honest: a unit test that starts a memhub, uvicorn or PostgreSQL process
+    fails, saying to mark it ``e2e``."""
+    if request.node.get_closest_marker("unit"):
+        monkeypatch.setattr(subprocess, "Popen", guard_unit_processes(subprocess.Popen))

@@ -22,6 +22,8 @@ from memhub.core.models import JobStatus, MemoryKind, MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
 
+pytestmark = pytest.mark.e2e  # runs `memhub worker` processes
+
 JOBS = 40
 PER_JOB = 10
 

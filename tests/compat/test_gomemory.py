@@ -547,6 +547,7 @@ def test_remote_hosts_are_refused_without_opt_in(host: str) -> None:
         adapter.check_exposure(Settings(host=host, gomemory_tenant="default"))
 
 
+@pytest.mark.e2e  # runs `memhub serve` as a process
 def test_serve_exits_with_a_clear_message_on_a_public_host(tmp_path: Path) -> None:
     result = run_memhub(
         "serve",
