@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from memhub.core.models import JobStatus, MemoryKind, MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
+from support.polling import poll_until
 
 pytestmark = pytest.mark.e2e  # runs `memhub worker` processes
 
@@ -44,15 +44,6 @@ def _statuses(runtime: Runtime, tenant_id: str, job_ids: list[str]) -> Counter[J
     return Counter(runtime.service.get_job(tenant_id, j).status for j in job_ids)
 
 
-def _wait(predicate: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_worker_killed_mid_job_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     runtime = Runtime.open(Settings(data=tmp_path, worker=False))
@@ -68,7 +59,7 @@ def test_worker_killed_mid_job_loses_and_duplicates_nothing(tmp_path: Path) -> N
     log = tmp_path / "worker.log"
     first = _start_worker(tmp_path, log)
     try:
-        _wait(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] >= 2, timeout=120)
+        poll_until(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] >= 2, timeout=120)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -77,7 +68,7 @@ def test_worker_killed_mid_job_loses_and_duplicates_nothing(tmp_path: Path) -> N
 
     second = _start_worker(tmp_path, log)
     try:
-        _wait(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] == JOBS, timeout=180)
+        poll_until(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] == JOBS, timeout=180)
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0, log.read_text()

@@ -1,6 +1,6 @@
 """The GoodMem wire protocol (``goodmem`` 0.1.43 on PyPI), served at ``/goodmem`` (``goodmem_prefix``).
 
-Spec: ``shared/compat/goodmem.md``. Clients use ``Goodmem(base_url="http://host:port/goodmem",
+Spec: ``docs/compat/goodmem.md``. Clients use ``Goodmem(base_url="http://host:port/goodmem",
 api_key=KEY)``; the SDK appends ``/v1/...``. This module holds what every GoodMem route shares — the
 error shape, the ``x-api-key`` check, query-string helpers — and assembles the router from the
 resource modules:
