@@ -9,10 +9,8 @@ lock; ids derive from the job, so a re-run rewrites nothing).
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +21,7 @@ from memhub.core.models import MemoryKind, Scope
 from memhub.storage import open_store
 from support.polling import poll_until
 from support.postgres import PostgresServer
-from support.server import ServerHandle, launch_server
+from support.server import ServerHandle, launch_server, start_worker
 
 REQUESTS = 200
 PER_REQUEST = 10  # 2,000 messages
@@ -31,20 +29,9 @@ USERS = 8
 
 
 def _start_worker(data: Path, url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
-    env.update(
-        MEMHUB_DATABASE_URL=url,
-        MEMHUB_LEASE_SECONDS="3",
-        MEMHUB_WORKER_BATCH_SIZE="8",
-        MEMHUB_LOG_LEVEL="warning",
+    return start_worker(
+        data, log, database_url=url, lease_seconds=3, worker_batch_size=8, log_level="warning"
     )
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "memhub", "worker", "--data", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
 
 
 def _submit(api: ServerHandle, key: str, n: int) -> str:

@@ -7,11 +7,9 @@ the same memories, never a second copy.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from memhub.core.models import JobStatus, MemoryKind, MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
 from support.polling import poll_until
+from support.server import start_worker
 
 pytestmark = pytest.mark.e2e  # runs `memhub worker` processes
 
@@ -29,15 +28,7 @@ PER_JOB = 10
 
 
 def _start_worker(data: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
-    env.update(MEMHUB_LEASE_SECONDS="2", MEMHUB_WORKER_BATCH_SIZE="2", MEMHUB_LOG_LEVEL="warning")
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "memhub", "worker", "--data", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
+    return start_worker(data, log, lease_seconds=2, worker_batch_size=2, log_level="warning")
 
 
 def _statuses(runtime: Runtime, tenant_id: str, job_ids: list[str]) -> Counter[JobStatus]:

@@ -32,6 +32,15 @@ def add_messages(client: httpx.Client, user_id: str, *texts: str, **body: Any) -
     return wait_for_job(client, response.json()["job_id"])
 
 
+def search_episodes(client: httpx.Client, user_id: str, query: str, **options: Any) -> list[dict[str, Any]]:
+    """``POST /v1/memories/search`` over ``user_id``'s episodes; the results, after a 200."""
+    body = {"query": query, "user_id": user_id, "kinds": ["episode"], **options}
+    response = client.post("/v1/memories/search", json=body)
+    assert response.status_code == 200, response.text
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
 def assert_envelope(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
     """The response is an error with ``status`` in the native envelope; returns the ``error`` object."""
     assert response.status_code == status, (response.status_code, response.text)

@@ -140,6 +140,17 @@ def run_memhub(
     return result
 
 
+def start_worker(data_dir: Path, log_path: Path, **settings: Any) -> subprocess.Popen[bytes]:
+    """``memhub worker --data DATA_DIR`` with ``settings`` as ``MEMHUB_*``; stderr goes to ``log_path``."""
+    with log_path.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "memhub", "worker", "--data", str(data_dir)],
+            env=hermetic_env(settings_env(settings)),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+
+
 def launch_server(
     data_dir: Path,
     *,
