@@ -16,6 +16,7 @@ Every test gets exactly one of the markers ``unit``, ``e2e``, ``reliability``, `
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,9 +63,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(kind_of(item))
 
 
-@pytest.fixture(autouse=True)
-def _unit_tests_start_no_servers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keeps the ``unit`` marker honest: a unit test that starts a memhub, uvicorn or PostgreSQL process
-    fails, saying to mark it ``e2e``."""
-    if request.node.get_closest_marker("unit"):
-        monkeypatch.setattr(subprocess, "Popen", guard_unit_processes(subprocess.Popen))
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Keeps the ``unit`` marker honest: while a unit test's fixtures are set up (module-scoped ones
+    included) and while it runs, starting a memhub, uvicorn or PostgreSQL process fails, saying to mark
+    the test ``e2e``."""
+    with _unit_guard(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _unit_guard(item):
+        return (yield)
+
+
+@contextlib.contextmanager
+def _unit_guard(item: pytest.Item) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        if item.get_closest_marker("unit"):
+            patch.setattr(subprocess, "Popen", guard_unit_processes(subprocess.Popen))
+        yield
