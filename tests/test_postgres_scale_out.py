@@ -53,6 +53,7 @@ def _pending(api: ServerHandle, key: str) -> tuple[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(960)  # its own waits allow 300 s + 600 s; the suite-wide 300 s cut it short under load
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_two_apis_two_workers_one_killed_every_message_once(
     postgres_server: PostgresServer, tmp_path: Path
