@@ -218,6 +218,7 @@ def test_search_refuses_what_memhub_cannot_do_rather_than_ignoring_it(mem0: Memo
         mem0.search("anything", filters={"user_id": user, "metadata": {"n": {"between": [1, 2]}}})
 
 
+@pytest.mark.e2e  # starts its own server (with a reranker)
 def test_rerank_orders_the_hits_by_the_servers_reranker(tmp_path_factory: pytest.TempPathFactory) -> None:
     """With a reranker configured (a fake rerank endpoint on loopback), ``rerank=True`` is its order."""
     texts = (

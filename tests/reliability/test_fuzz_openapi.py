@@ -44,7 +44,7 @@ DELIBERATE_501 = 501
 # the GoodMem and mem0 routes memhub only refuses (``goodmem_unsupported``, ``mem0/errors.py``: fixed
 # "not supported" answers, each covered by the isolation table instead).
 UNDOCUMENTED = ("/openapi.json", "/docs", "/redoc", "/mcp", "/console")
-REFUSED_MODULES = ("memhub.api.compat.goodmem_unsupported", "memhub.api.compat.mem0.errors")
+REFUSED_MODULES = ("memhub.api.compat.goodmem.unsupported", "memhub.api.compat.mem0.errors")
 SERVER_SETTINGS: dict[str, Any] = {"gomemory_tenant": "fuzz-gomemory", "log_level": "warning"}
 
 

@@ -1,4 +1,4 @@
-"""mem0's error shape, the route class that renders every error in it, and what memhub refuses.
+"""mem0's error shape, and what memhub refuses (a 501 in that shape per mem0 feature it lacks).
 
 mem0's server answers DRF-style: ``{"detail": "<sentence>"}`` (ping, auth) or ``{"error": "<sentence>"}``
 (memories); its clients read ``detail`` for the exception message. Each error carries both, plus
@@ -10,19 +10,15 @@ clients map 400/422 to ``ValidationError``, 401 to ``AuthenticationError``, 404 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from memhub.api.errors import ApiError, from_core_error, from_http_exception, from_validation_error
-from memhub.core.errors import MemhubError, NotSupported
+from memhub.api.errors import ApiError
+from memhub.core.errors import NotSupported
 
 log = logging.getLogger("memhub.api.mem0")
 _LOCATIONS = frozenset({"body", "query", "path", "header"})
@@ -45,28 +41,6 @@ def _field_message(field: Mapping[str, Any]) -> str:
         return f"{where} is required"
     message = str(field.get("message", "invalid value"))
     return f"{where}: {message}" if where else message
-
-
-class Mem0Route(APIRoute):
-    """A route whose every error is rendered in mem0's shape, never in the native envelope."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except (RequestValidationError, ValidationError) as exc:
-                return render_error(from_validation_error(exc.errors()))
-            except StarletteHTTPException as exc:
-                return render_error(from_http_exception(exc, request.method, request.url.path))
-            except MemhubError as exc:
-                error = from_core_error(exc)
-                if error.status == 500:
-                    log.error("unmapped core error %s on %s", type(exc).__name__, request.url.path)
-                return render_error(error)
-
-        return guarded
 
 
 # ---------------------------------------------------------------------------------------------------
