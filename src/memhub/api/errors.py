@@ -24,7 +24,7 @@ from __future__ import annotations
 import http
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +154,20 @@ def from_validation_error(errors: Sequence[Any]) -> ApiError:
     if len(fields) > 1:
         message += f" (and {len(fields) - 1} more)"
     return ApiError(422, InvalidInput.code, message, {"fields": fields})
+
+
+_LOCATIONS = frozenset({"body", "query", "path", "header"})
+
+
+def field_sentence(field: Mapping[str, Any]) -> str:
+    """One entry of a validation error's ``fields`` as a sentence for protocols whose clients show a
+    single message: ``body.user_id`` + ``missing`` → ``user_id is required``; else ``where: message``."""
+    head, _, rest = str(field.get("loc", "")).partition(".")
+    where = rest if head in _LOCATIONS else str(field.get("loc", ""))
+    if field.get("type") == "missing":
+        return f"{where} is required"
+    message = str(field.get("message", "invalid value"))
+    return f"{where}: {message}" if where else message
 
 
 def from_http_exception(exc: StarletteHTTPException, method: str, path: str) -> ApiError:

@@ -5,7 +5,6 @@ See ``routes.py`` for why errors are always in GUMem's shape (:class:`GumemRoute
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
@@ -16,7 +15,7 @@ from starlette.responses import Response
 
 from memhub.api.compat.adapter import error_route
 from memhub.api.deps import authenticate_key
-from memhub.api.errors import ApiError
+from memhub.api.errors import ApiError, field_sentence
 from memhub.core.errors import (
     Unauthenticated,
 )
@@ -25,7 +24,6 @@ from memhub.core.models import (
 )
 
 AUTH_SCHEMES = frozenset({"api-key", "bearer"})  # Bearer: the qoni client's scheme for the same keys
-_LOCATIONS = frozenset({"body", "query", "path", "header"})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -35,22 +33,12 @@ _LOCATIONS = frozenset({"body", "query", "path", "header"})
 def render_error(error: ApiError) -> Response:
     """GUMem's error shape: a string ``detail`` (the SDK's exception message) plus a machine code."""
     fields = error.details.get("fields") or []
-    detail = _field_message(fields[0]) if fields else error.message
+    detail = field_sentence(fields[0]) if fields else error.message
     code: dict[str, Any] = {"code": error.code}
     if fields:
         code["fields"] = fields
     body = {"detail": detail, "success": False, "error": code}
     return JSONResponse(body, status_code=error.status, headers=error.headers or None)
-
-
-def _field_message(field: Mapping[str, Any]) -> str:
-    """``body.user_id`` + ``missing`` → ``user_id is required``: the wording the GUMem docs use."""
-    head, _, rest = str(field.get("loc", "")).partition(".")
-    where = rest if head in _LOCATIONS else str(field.get("loc", ""))
-    if field.get("type") == "missing":
-        return f"{where} is required"
-    message = str(field.get("message", "invalid value"))
-    return f"{where}: {message}" if where else message
 
 
 GumemRoute = error_route(render_error, name="gumem")

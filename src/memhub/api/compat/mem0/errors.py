@@ -9,38 +9,25 @@ clients map 400/422 to ``ValidationError``, 401 to ``AuthenticationError``, 404 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from memhub.api.errors import ApiError
+from memhub.api.errors import ApiError, field_sentence
 from memhub.core.errors import NotSupported
-
-log = logging.getLogger("memhub.api.mem0")
-_LOCATIONS = frozenset({"body", "query", "path", "header"})
 
 
 def render_error(error: ApiError) -> Response:
     """``{"detail", "error", "code"}`` (+ ``fields`` for a body that failed validation)."""
     fields = error.details.get("fields") or []
-    message = _field_message(fields[0]) if fields else error.message
+    message = field_sentence(fields[0]) if fields else error.message
     body: dict[str, Any] = {"detail": message, "error": message, "code": error.code}
     if fields:
         body["fields"] = fields
     return JSONResponse(body, status_code=error.status, headers=error.headers or None)
-
-
-def _field_message(field: Mapping[str, Any]) -> str:
-    head, _, rest = str(field.get("loc", "")).partition(".")
-    where = rest if head in _LOCATIONS else str(field.get("loc", ""))
-    if field.get("type") == "missing":
-        return f"{where} is required"
-    message = str(field.get("message", "invalid value"))
-    return f"{where}: {message}" if where else message
 
 
 # ---------------------------------------------------------------------------------------------------
