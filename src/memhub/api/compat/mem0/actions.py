@@ -89,13 +89,7 @@ def job_results(service: MemoryService, tenant_id: str, job: Job) -> list[dict[s
 
 
 def search(service: MemoryService, tenant_id: str, body: SearchBody) -> list[dict[str, Any]]:
-    user_id, session_id, rest = t.scope_of(t.merged_filters(body, body.filters))
-    extra = [t.to_filter(rest)]
-    if body.categories:
-        extra.append({"category": {"$in": body.categories}})
-    if body.metadata:
-        extra.append(t.to_filter({"metadata": body.metadata}))
-    parts = [p for p in extra if p]
+    user_id, session_id, flt = _selection(body)
     limit = body.limit or body.top_k
     if limit > service.limits.max_search_limit:
         raise InvalidInput(f"top_k must be at most {service.limits.max_search_limit} on this server")
@@ -105,11 +99,22 @@ def search(service: MemoryService, tenant_id: str, body: SearchBody) -> list[dic
         session_id=session_id,
         limit=limit,
         threshold=DEFAULT_THRESHOLD if body.threshold is None else body.threshold,
-        filters=_all_of(parts),
+        filters=flt,
         rerank=body.rerank,
     )
     hits = service.search(tenant_id, request)
     return [t.pick_fields(t.memory_object(h.memory, h.score), body.fields) for h in hits]
+
+
+def _selection(body: SearchBody | ListBody) -> tuple[str | None, str | None, dict[str, Any] | None]:
+    """(memhub user, session, memhub filter) of a search's or listing's filters, categories, metadata."""
+    user_id, session_id, rest = t.scope_of(t.merged_filters(body, body.filters))
+    parts = [t.to_filter(rest)]
+    if body.categories:
+        parts.append({"category": {"$in": body.categories}})
+    if body.metadata:
+        parts.append(t.to_filter({"metadata": body.metadata}))
+    return user_id, session_id, _all_of(parts)
 
 
 def _all_of(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -125,13 +130,7 @@ def list_page(
     """(total, the page's memories), newest first. Pages are numbered from 1 as mem0's are."""
     if page_size > service.limits.max_page_size:
         raise InvalidInput(f"page_size must be at most {service.limits.max_page_size}")
-    user_id, session_id, rest = t.scope_of(t.merged_filters(body, body.filters))
-    parts = [t.to_filter(rest)]
-    if body.categories:
-        parts.append({"category": {"$in": body.categories}})
-    if body.metadata:
-        parts.append(t.to_filter({"metadata": body.metadata}))
-    flt = _all_of(parts)
+    user_id, session_id, flt = _selection(body)
     superseded = body.latest_only is False
     total = service.count_memories(
         tenant_id, user_id=user_id, session_id=session_id, filters=flt, include_superseded=superseded
