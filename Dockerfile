@@ -56,5 +56,7 @@ EXPOSE 8420
 # file turns this check off for them.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('MEMHUB_PORT', '8420'), timeout=4)"]
-ENTRYPOINT ["memhub"]
+# umask 077: the store, its WAL and anything memhub writes in /data are readable by its user only (0600),
+# also on a bind-mounted folder. `exec` keeps memhub as PID 1, so it receives docker stop's SIGTERM.
+ENTRYPOINT ["sh", "-c", "umask 077 && exec memhub \"$@\"", "memhub"]
 CMD ["serve"]

@@ -86,11 +86,19 @@ def free_port() -> int:
         return port
 
 
-def poll(what: str, probe: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
-    """Call ``probe`` until it returns something truthy (exceptions count as not yet); bounded."""
+def poll(what: str, probe: Callable[[], Any], timeout: float = WAIT_SECONDS, container: str = "") -> Any:
+    """Call ``probe`` until it returns something truthy (exceptions count as not yet); bounded.
+
+    With ``container``, stop waiting as soon as that container is no longer running.
+    """
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
+        if (
+            container
+            and podman("inspect", "-f", "{{.State.Running}}", container, check=False).strip() != "true"
+        ):
+            raise RuntimeError(f"{what}: container {container} stopped:\n{logs(container)[-3000:]}")
         try:
             result = probe()
             if result:
@@ -278,6 +286,7 @@ EMBEDDED_CHECKS = [
     "embedded: starts as a non-root user, healthy, admin key printed once and kept in /data (0600)",
     "embedded: SDK add, wait, search",
     "embedded: /metrics on 0.0.0.0 needs an API key",
+    "embedded: `memhub keys create` inside the container makes a working key of another tenant",
     "embedded: restarted container keeps its data and key",
 ]
 
@@ -289,13 +298,14 @@ def embedded(report: Report, run: Run, image: str) -> None:
     with report.check(EMBEDDED_CHECKS[0]):
         started = time.monotonic()
         container = run.start("embedded", image, *args)
-        poll("GET /health", lambda: health_ok(base_url))
+        poll("GET /health", lambda: health_ok(base_url), container=container)
         ready = time.monotonic() - started
         report.notes.append(f"cold start (podman run to /health answering): {ready:.1f} s")
         user = podman("exec", container, "id", "-u").strip()
         assert user == "10001", f"runs as uid {user}"
-        mode = podman("exec", container, "stat", "-c", "%a %U", "/data/admin-key").strip()
-        assert mode == "600 memhub", f"/data/admin-key is {mode}"
+        for name in ("admin-key", "memhub.db"):
+            mode = podman("exec", container, "stat", "-c", "%a %U", f"/data/{name}").strip()
+            assert mode == "600 memhub", f"/data/{name} is {mode}"
         key = admin_key(container)
         assert logs(container).count(key) == 1, "the admin key is not printed exactly once"
         assert podman_ok("healthcheck", "run", container), "the image's HEALTHCHECK says unhealthy"
@@ -308,9 +318,18 @@ def embedded(report: Report, run: Run, image: str) -> None:
         assert httpx.get(f"{base_url}/metrics", timeout=10).status_code == 401
         scrape = httpx.get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=10)
         assert scrape.status_code == 200 and "memhub_memories" in scrape.text, scrape.status_code
-    with report.check(EMBEDDED_CHECKS[3]):
+    with report.check(EMBEDDED_CHECKS[3]):  # the README's `docker exec memhub memhub keys create …`
+        created = subprocess.run(
+            [*PODMAN, "exec", container, "memhub", "keys", "create", "--tenant", "acme"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        with memhub.Client(base_url=base_url, api_key=created.stdout.strip()) as acme:
+            assert search_texts(acme, "where does Ines live?") == [], "tenant acme sees tenant default's data"
+    with report.check(EMBEDDED_CHECKS[4]):
         podman("restart", "-t", "30", container)
-        poll("GET /health after restart", lambda: health_ok(base_url))
+        poll("GET /health after restart", lambda: health_ok(base_url), container=container)
         assert admin_key(container) == key, "the admin key changed"
         assert logs(container).count(key) == 1, "the admin key was printed again"
         with memhub.Client(base_url=base_url, api_key=key) as client:
@@ -376,7 +395,7 @@ def postgres(report: Report, run: Run, memhub_image: str, db_image: str) -> None
         run.networks.append(network)
         db = run.start("db", db_image, *service_args(run, network, "db", profile["db"]))
         containers.append(db)
-        poll("db healthy", lambda: podman_ok("healthcheck", "run", db))
+        poll("db healthy", lambda: podman_ok("healthcheck", "run", db), container=db)
         for name in sorted(profile):  # api-1 before api-2 (compose: api-2 depends on api-1 being healthy)
             svc = profile[name]
             if name == "db":
@@ -388,11 +407,10 @@ def postgres(report: Report, run: Run, memhub_image: str, db_image: str) -> None
                     args += ["-p", f"127.0.0.1:{port}:8420"]
                     url = f"http://127.0.0.1:{port}"
                     api_urls.append(url)
-                containers.append(
-                    run.start(f"{name}-{replica + 1}", memhub_image, *args, command=svc["command"])
-                )
+                container = run.start(f"{name}-{replica + 1}", memhub_image, *args, command=svc["command"])
+                containers.append(container)
                 if svc["command"][0] == "serve":
-                    poll(f"{name} /health", lambda url=url: health_ok(url))
+                    poll(f"{name} /health", lambda url=url: health_ok(url), container=container)
         api_1 = run.name("api-1-1")
         key = admin_key(api_1)
         prints = sum(logs(container).count(key) for container in containers)
