@@ -240,7 +240,7 @@ class Run:
 
     def clean(self, keep: bool) -> None:
         for container in reversed(self.containers):
-            podman("rm", "-f", "-t", "10", container, check=False)
+            podman("rm", "-f", "-v", "-t", "10", container, check=False)  # -v: its anonymous volumes too
         if keep:
             print(f"kept: volumes {self.volumes}, images {self.images}")
             return
