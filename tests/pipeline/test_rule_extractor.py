@@ -55,7 +55,10 @@ def test_every_message_becomes_a_verbatim_episode_with_provenance() -> None:
         ("I prefer Berlin for Europe meetings", "User prefers Berlin for Europe meetings"),
         ("I work as a nurse at the clinic", "User works as a nurse at the clinic"),
         ("I'm allergic to peanuts", "User is allergic to peanuts"),
-        ("Please use Berlin when I mention Europe.", "User asked: use Berlin when I mention Europe"),
+        (
+            "Please use Berlin when I mention Europe.",
+            "User wants the assistant to use Berlin when they mention Europe",
+        ),
         ("I am 34 years old", "User is 34 years old"),
     ],
 )
