@@ -89,6 +89,7 @@ RULES: tuple[Rule, ...] = (
         "{rel} name",
     ),
     _r(r"\bi have (?:a|an|one|two|three|four|five|\d+) (?:[a-z-]+ ){0,3}?(?:" + PETS + r")s?\b", "pet", True),
+    _r(r"\bi (?:just |recently )?(?:adopted|rescued) (?:a|an|two|three)\b", "pet", True),
     _r(
         r"\bi have (?:a|an|one|two|three|four|five|six|\d+) (?:[a-z-]+ ){0,2}?(?:" + RELATIVES + r"|sons|"
         r"daughters|brothers|sisters|grandkids|grandchildren)\b",

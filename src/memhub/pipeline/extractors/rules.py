@@ -24,7 +24,7 @@ from memhub.core.ports import ExtractionContext
 from .. import keys
 from ..chunking import chunk_text
 from .fact_rules import Classified, classify
-from .third_person import is_first_person, is_statement, resolve_dates, rewrite, strip_leading
+from .third_person import as_speaker, is_first_person, is_statement, resolve_dates, rewrite, strip_leading
 
 NON_USER_ROLES = frozenset({"assistant", "model", "system", "tool", "function", "ai", "bot"})
 
@@ -43,6 +43,7 @@ _CHATTER = re.compile(
 MIN_CONTENT_WORDS = 3  # "I'm good" is not a fact; "I adopted a puppy" is
 MAX_FACT_WORDS = 45
 MIN_STATEMENT_WORDS = 5
+MIN_WORDS = 3  # "I will." says nothing even when it is a plan
 
 
 class RuleExtractor:
@@ -106,8 +107,8 @@ def statement(raw: str, who: str, when: datetime) -> tuple[str, str, Classified]
     A sentence of a known kind (family, home, work, a trip …) is kept whenever it can be rewritten; any
     other first-person statement only if it says something (enough content words, not chatter).
     """
-    sentence = strip_leading(raw.strip())
-    if not sentence or sentence.rstrip().endswith("?"):
+    sentence = as_speaker(strip_leading(raw.strip()))
+    if len(sentence.split()) < MIN_WORDS or sentence.rstrip().endswith("?"):
         return None
     kind = classify(sentence)
     if kind is not None and kind.category == "instruction":

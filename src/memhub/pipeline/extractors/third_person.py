@@ -20,7 +20,10 @@ from datetime import datetime, timedelta
 _LISTENER = re.compile(
     r"\b(?:you|your|yours|yourself|ya|u|we|us|our|ours|ourselves|we're|we've|we'll|we'd)\b", re.I
 )
-_FILLERS = re.compile(r"\b(?:you know|thank you|thanks to you|see you|love you|you guys)\b,?\s*", re.I)
+# Asides that address the listener without making the statement about them.
+_FILLERS = re.compile(
+    r"(?:^|,\s*)(?:you know|thank you|thanks to you|you guys)(?:,\s*|$)|^no worries,?\s*", re.I
+)
 _LEADING = re.compile(
     r"^(?:(?:yeah|yep|yes|yup|no|nope|oh|ooh|wow|well|so|haha|hah|lol|hey|hi|hello|thanks|aw+|um+|uh+|ok|"
     r"okay|sure|actually|honestly|totally|right|true|definitely|absolutely|omg|cool|great|nice|awesome|"
@@ -196,7 +199,7 @@ def strip_leading(sentence: str) -> str:
 
 # Openings that make the sentence about something shown or asked, or drop its subject ("Haven't tried it").
 _NOT_A_STATEMENT = re.compile(
-    r"^(?:here's|here is|here are|check (?:this|it|out)|look at|this is|these are|let me|"
+    r"^(?:what|how|why|who|here's|here is|here are|check (?:this|it|out)|look at|this is|these are|let me|"
     r"lemme|tell me|show me|"
     r"haven't|hasn't|don't|didn't|can't|couldn't|won't|gonna|wanna|been|got|had|just|love|loved|glad|hope|"
     r"thinking|feeling|wish|need|miss|went|made|can't wait|so|sounds|feels|seems|looks)\b",
@@ -219,6 +222,12 @@ def is_first_person(sentence: str) -> bool:
 _WE_HAVE = re.compile(r"^we (?=(?:have|adopted|got|own|live|moved|just adopted|just got|just moved)\b)", re.I)
 
 
+def as_speaker(sentence: str) -> str:
+    """ "We have two kids" / "We adopted a dog" → said of the speaker ("I have two kids"): the household's."""
+    text = _WE_HAVE.sub("I ", sentence)
+    return re.sub(r"\bour\b", "my", text, flags=re.I) if text is not sentence and text != sentence else text
+
+
 def rewrite(sentence: str, who: str, named: bool = False) -> str | None:
     """The sentence in the third person about ``who``, or None if it can't be said cleanly.
 
@@ -226,18 +235,22 @@ def rewrite(sentence: str, who: str, named: bool = False) -> str | None:
     "We have/adopted/live …" at the start is the speaker's household, said of the speaker.
     """
     text = _FILLERS.sub("", sentence).strip().rstrip(" .!,;:-")
-    text = _WE_HAVE.sub("I ", text)
-    text = re.sub(r"\bour\b", "my", text, flags=re.I) if text.startswith("I ") else text
+    text = as_speaker(text)
+    text = re.sub(r"(?<=\w),?\s+(?:so |and )?please\b.*$", "", text, flags=re.I)  # a request tacked on
+    # a closing clause about "we"/"you" goes; the statement about the speaker before it stays
+    text = re.sub(r"(?<=\w),?\s+(?:and|but|so|because|since)\s+(?:we|you)\b.*$", "", text, flags=re.I)
     if not text or text.endswith("?") or _LISTENER.search(text):
         return None
     text = re.sub(r"\bmy (\w+) and I\b(?!['\u2019])", r"I and my \1", text, flags=re.I)
     pieces = _TOKEN.findall(text)
     out: list[str] = []
+    conjugated = [False]
     i = 0
     while i < len(pieces):
         word = pieces[i]
         lower = word.lower().replace("\u2019", "'")
         if word == "I" or (lower.startswith("i'") and word[0] == "I"):
+            conjugated[0] = conjugated[0] or not named
             named, consumed = _subject(pieces, i, out, who, named)
             i += consumed
             continue
@@ -255,8 +268,18 @@ def rewrite(sentence: str, who: str, named: bool = False) -> str | None:
             out.append(word)
         i += 1
     result = re.sub(r"\s+", " ", "".join(out)).strip()
+    result = re.sub(r",\s*(?-i:[A-Z][a-z]+)$", "", result)  # a closing vocative ("…, Jon")
+    if conjugated[0]:
+        result = _COORDINATED.sub(lambda m: m.group(1) + third_person_verb(m.group(2)), result)
     result = re.sub(r"\b(\w+) and \1\b", r"\1", result)
     return result[:1].upper() + result[1:] if result else None
+
+
+# A second verb of the named subject ("User joined a band and have been practising").
+_COORDINATED = re.compile(
+    r"(\band (?:also |then |now )?)(have|do|go|see|teach|take|make|get|keep|try|love|like|want|need|feel|"
+    r"play|spend|help|work|practice|practise|enjoy|write|read|run|cook|watch|walk|visit)\b"
+)
 
 
 def _subject(pieces: list[str], i: int, out: list[str], who: str, named: bool) -> tuple[bool, int]:
@@ -297,7 +320,8 @@ def third_person_verb(verb: str) -> str:
     lower = verb.lower().replace("\u2019", "'")
     if lower in _IRREGULAR:
         return _IRREGULAR[lower]
-    if lower in _INVARIANT or lower.endswith(("ed", "n't")) or not lower.isalpha():
+    past = lower.endswith("ed") and not lower.endswith("eed") and lower not in ("shed", "embed", "wed")
+    if lower in _INVARIANT or past or lower.endswith("n't") or not lower.isalpha():
         return verb
     if lower.endswith(("s", "sh", "ch", "x", "z", "o")):
         return verb + "es"
