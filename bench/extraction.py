@@ -27,9 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from common import locomo_sessions
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_CANDIDATES = (REPO.parent / "shared" / "data" / "locomo10.json", Path("/work/shared/data/locomo10.json"))
@@ -58,7 +59,7 @@ def _sources(source: Any) -> set[str]:
 
 def run_one() -> dict[str, Any]:
     """Extract every turn with the ``memhub`` importable here; coverage per split, facts, timing."""
-    from memhub.core.models import Event, EventKind, MemoryKind
+    from memhub.core.models import MemoryKind
     from memhub.core.ports import ExtractionContext
     from memhub.pipeline.extractors import RuleExtractor
 
@@ -68,35 +69,16 @@ def run_one() -> dict[str, Any]:
     elapsed = 0.0
     messages = 0
     for index, conv in enumerate(_data()):
-        c = conv["conversation"]
         producing: set[str] = set()
-        for key in sorted((k for k in c if isinstance(c[k], list)), key=lambda k: int(k.split("_")[1])):
-            when = datetime.strptime(c[key + "_date_time"], "%I:%M %p on %d %B, %Y").replace(
-                tzinfo=timezone.utc
-            )
-            for turn in c[key]:
-                event = Event(
-                    id=turn["dia_id"],
-                    tenant_id="t",
-                    space_id="s",
-                    user_id="u",
-                    session_id=key,
-                    kind=EventKind.MESSAGE,
-                    role="user",
-                    name=turn["speaker"],
-                    content=turn["text"],
-                    occurred_at=when,
-                    created_at=when,
-                    job_id="j",
-                    position=0,
-                )
+        for events in locomo_sessions(conv):
+            for event in events:
                 start = time.perf_counter()
-                drafts = extractor.extract([event], ExtractionContext())
+                drafts = extractor.extract([event.model_copy(update={"position": 0})], ExtractionContext())
                 elapsed += time.perf_counter() - start
                 messages += 1
                 for draft in drafts:
                     if draft.kind is MemoryKind.FACT:
-                        producing.add(turn["dia_id"])
+                        producing.add(event.id)
                         facts.append({"conv": index, "text": draft.text, "core": draft.core})
         split = "tune_0_4" if index in TUNE else "held_out_5_9"
         tally = splits.setdefault(split, {"observations": 0, "covered": 0})

@@ -23,11 +23,11 @@ import math
 import os
 import random
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import locomo_sessions
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_CANDIDATES = (REPO.parent / "shared" / "data" / "locomo10.json", Path("/work/shared/data/locomo10.json"))
@@ -47,31 +47,10 @@ def _normalise(evidence: list[str]) -> set[str]:
 
 def _turn_keys(conv: dict[str, Any]) -> dict[str, str]:
     """dia_id → the text memhub embeds for that turn (``keys.dense_key``)."""
-    from memhub.core.models import Event, EventKind
     from memhub.pipeline import keys
 
-    c = conv["conversation"]
     texts: dict[str, str] = {}
-    for key in sorted((k for k in c if isinstance(c[k], list)), key=lambda k: int(k.split("_")[1])):
-        when = datetime.strptime(c[key + "_date_time"], "%I:%M %p on %d %B, %Y").replace(tzinfo=timezone.utc)
-        events = [
-            Event(
-                id=t["dia_id"],
-                tenant_id="t",
-                space_id="s",
-                user_id="u",
-                session_id=key,
-                kind=EventKind.MESSAGE,
-                role="user",
-                name=t["speaker"],
-                content=t["text"],
-                occurred_at=when,
-                created_at=when,
-                job_id="j",
-                position=i,
-            )
-            for i, t in enumerate(c[key])
-        ]
+    for events in locomo_sessions(conv):
         for i, event in enumerate(events):
             texts[event.id] = keys.dense_key(event, events[:i])
     return texts

@@ -33,7 +33,8 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _CONTENT_WORD = re.compile(r"[A-Za-z][a-z]{3,}")
 # Sentences that say how the speaker feels about the conversation, not something about them.
 _CHATTER = re.compile(
-    r"^i (?:think|guess|hope so|hope it|hope that|agree|know|see|bet|mean|suppose|wonder|believe|feel like|"
+    r"^i (?:really |just |totally |so )?(?:think|guess|hope so|hope it|hope that|agree|know|see|bet|mean|"
+    r"suppose|wonder|believe|feel like|"
     r"totally|can't wait|cannot wait|appreciate|understand|get it|love that|love it|love this|love how|"
     r"like that|like it|like how|miss|remember when|am (?:so )?glad|'m (?:so )?glad|'m happy|am happy|"
     r"'m sorry|am sorry|'m sure|am sure|'m good|am good|'m fine|am fine|'m doing|am doing|can imagine|"
@@ -43,7 +44,7 @@ _CHATTER = re.compile(
 MIN_CONTENT_WORDS = 3  # "I'm good" is not a fact; "I adopted a puppy" is
 MAX_FACT_WORDS = 45
 MIN_STATEMENT_WORDS = 5
-MIN_WORDS = 3  # "I will." says nothing even when it is a plan
+MIN_WORDS = 3  # of the fact: "User is vegetarian" says something, "User will" does not
 
 
 class RuleExtractor:
@@ -108,7 +109,7 @@ def statement(raw: str, who: str, when: datetime) -> tuple[str, str, Classified]
     other first-person statement only if it says something (enough content words, not chatter).
     """
     sentence = as_speaker(strip_leading(raw.strip()))
-    if len(sentence.split()) < MIN_WORDS or sentence.rstrip().endswith("?"):
+    if not sentence or sentence.rstrip().endswith("?"):
         return None
     kind = classify(sentence)
     if kind is not None and kind.category == "instruction":
@@ -125,7 +126,7 @@ def statement(raw: str, who: str, when: datetime) -> tuple[str, str, Classified]
             return None
         kind = Classified("statement", False, None)
     text = rewrite(sentence, who)
-    if text is None:
+    if text is None or who not in text or len(text.split()) < MIN_WORDS:  # "A lot's happened", "Jo will"
         return None
     return resolve_dates(text, when), sentence, kind
 

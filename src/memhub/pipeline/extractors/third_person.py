@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # Words that end the rewrite: whose referent the statement would lose.
@@ -25,8 +26,10 @@ _FILLERS = re.compile(
     r"(?:^|,\s*)(?:you know|thank you|thanks to you|you guys)(?:,\s*|$)|^no worries,?\s*", re.I
 )
 _LEADING = re.compile(
-    r"^(?:(?:yeah|yep|yes|yup|no|nope|oh|ooh|wow|well|so|haha|hah|lol|hey|hi|hello|thanks|aw+|um+|uh+|ok|"
+    r"^(?:(?:(?:thanks|thank you)(?: so much| a lot| a ton)?|yeah|yep|yes|yup|no|nope|oh|ooh|wow|well|so|"
+    r"haha|hah|lol|hey|hi|hello|aw+|um+|uh+|ok|"
     r"okay|sure|actually|honestly|totally|right|true|definitely|absolutely|omg|cool|great|nice|awesome|"
+    r"(?:good|great|nice|cool) (?:idea|point|one|question|call)|"
     r"and|but|also|anyway|btw|by the way|guess what|fun fact)\b[\s,!.:-]*)+",
     re.I,
 )
@@ -172,7 +175,17 @@ _INVARIANT = frozenset(
         "need'nt",
     )
 )
-_IRREGULAR = {"have": "has", "do": "does", "don't": "doesn't", "am": "is", "go": "goes", "haven't": "hasn't"}
+_IRREGULAR = {
+    "have": "has",
+    "do": "does",
+    "don't": "doesn't",
+    "am": "is",
+    "go": "goes",
+    "haven't": "hasn't",
+    "wanna": "wants to",
+    "gonna": "is going to",
+    "gotta": "has to",
+}
 _CONTRACTED = {
     "'m": "is",
     "'ve": "has",
@@ -199,7 +212,7 @@ def strip_leading(sentence: str) -> str:
 
 # Openings that make the sentence about something shown or asked, or drop its subject ("Haven't tried it").
 _NOT_A_STATEMENT = re.compile(
-    r"^(?:what|how|why|who|here's|here is|here are|check (?:this|it|out)|look at|this is|these are|let me|"
+    r"^(?:what|how|why|who|take a look|check|look|here's|here is|here are|look at|this is|these are|let me|"
     r"lemme|tell me|show me|"
     r"haven't|hasn't|don't|didn't|can't|couldn't|won't|gonna|wanna|been|got|had|just|love|loved|glad|hope|"
     r"thinking|feeling|wish|need|miss|went|made|can't wait|so|sounds|feels|seems|looks)\b",
@@ -243,38 +256,36 @@ def rewrite(sentence: str, who: str, named: bool = False) -> str | None:
         return None
     text = re.sub(r"\bmy (\w+) and I\b(?!['\u2019])", r"I and my \1", text, flags=re.I)
     pieces = _TOKEN.findall(text)
+    said = _Said(who, named)
     out: list[str] = []
-    conjugated = [False]
     i = 0
     while i < len(pieces):
-        word = pieces[i]
-        lower = word.lower().replace("\u2019", "'")
-        if word == "I" or (lower.startswith("i'") and word[0] == "I"):
-            conjugated[0] = conjugated[0] or not named
-            named, consumed = _subject(pieces, i, out, who, named)
-            i += consumed
-            continue
-        if lower == "my":
-            out.append("their" if named else f"{who}'s")
-            named = True
-        elif lower == "me":
-            out.append("them" if named else who)
-            named = True
-        elif lower == "myself":
-            out.append("themselves")
-        elif lower == "mine":
-            out.append("theirs")
-        else:
-            out.append(word)
-        i += 1
-    result = re.sub(r"\s+", " ", "".join(out)).strip()
-    result = re.sub(r",\s*(?-i:[A-Z][a-z]+)$", "", result)  # a closing vocative ("…, Jon")
-    if conjugated[0]:
-        result = _COORDINATED.sub(lambda m: m.group(1) + third_person_verb(m.group(2)), result)
-    result = re.sub(r"\b(\w+) and \1\b", r"\1", result)
-    return result[:1].upper() + result[1:] if result else None
+        i = _rewrite_at(pieces, i, out, said)
+    result = _tidy("".join(out), said)
+    if not result or _FIRST_PERSON_LEFT.search(result):
+        return None  # a spelling of "I" this does not know: better no fact than a half-rewritten one
+    return result
 
 
+@dataclass
+class _Said:
+    """What the rewrite has said so far about the speaker."""
+
+    who: str
+    named: bool = False
+    lexical: bool = False  # the named subject's verb is a full verb: a coordinated one must agree with it
+
+
+_FIRST_PERSON_LEFT = re.compile(r"\bI\b|\b(?i:me|my|mine|myself)\b")
+_POSSESSIVES = {"myself": "themselves", "mine": "theirs"}
+_AUXILIARIES = frozenset(
+    (
+        *("am", "was", "is", "will", "would", "can", "could", "should", "may", "might", "must", "shall"),
+        *("had", "did", "don't", "didn't", "can't", "won't", "wouldn't", "couldn't", "haven't", "wasn't"),
+        *("gonna", "wanna", "gotta"),
+    )
+)
+_LY_VERBS = frozenset(("apply", "reply", "rely", "supply", "fly", "ally", "multiply", "comply", "bully"))
 # A second verb of the named subject ("User joined a band and have been practising").
 _COORDINATED = re.compile(
     r"(\band (?:also |then |now )?)(have|do|go|see|teach|take|make|get|keep|try|love|like|want|need|feel|"
@@ -282,31 +293,64 @@ _COORDINATED = re.compile(
 )
 
 
-def _subject(pieces: list[str], i: int, out: list[str], who: str, named: bool) -> tuple[bool, int]:
-    """Rewrite the subject "I" (or "I'm" …) at ``pieces[i]`` and its verb; returns (named, consumed)."""
+def _rewrite_at(pieces: list[str], i: int, out: list[str], said: _Said) -> int:
+    """Rewrite ``pieces[i]`` (and, for a subject "I", its verb) into ``out``; the next index."""
+    word = pieces[i]
+    lower = word.lower().replace("\u2019", "'")
+    if word == "I" or (lower.startswith("i'") and word[0] == "I"):
+        return i + _subject(pieces, i, out, said)
+    if lower == "my":
+        out.append("their" if said.named else f"{said.who}'s")
+        said.named = True
+    elif lower == "me":
+        out.append("them" if said.named else said.who)
+        said.named = True
+    else:
+        out.append(_POSSESSIVES.get(lower, word))
+    return i + 1
+
+
+def _tidy(text: str, said: _Said) -> str:
+    result = re.sub(r"\s+", " ", text).strip()
+    result = re.sub(r",\s*(?-i:[A-Z][a-z]+)$", "", result)  # a closing vocative ("…, Jon")
+    if said.lexical:
+        result = _COORDINATED.sub(lambda m: m.group(1) + third_person_verb(m.group(2)), result)
+    result = re.sub(r"\b(\w+) and \1\b", r"\1", result)
+    return result[:1].upper() + result[1:]
+
+
+def _is_adverb(word: str) -> bool:
+    lower = word.lower()
+    return lower in _ADVERBS or (lower.endswith("ly") and lower not in _LY_VERBS)
+
+
+def _subject(pieces: list[str], i: int, out: list[str], said: _Said) -> int:
+    """Rewrite the subject "I" (or "I'm" …) at ``pieces[i]`` and its verb; how many pieces it took."""
     word = pieces[i].replace("\u2019", "'")
-    subject = "they" if named else who
+    previous = next((p for p in reversed(out) if p.strip()), "")
+    plain = not said.named and previous.lower() != "and"  # "Buddy and I have": plural, no agreement
+    out.append(said.who if not said.named else "they")
+    said.named = True
     if "'" in word:  # I'm, I've, I'd, I'll
         aux = _CONTRACTED.get(word[1:].lower(), "is")
-        out.append(f"{subject} {_LATER_CONTRACTED[aux] if named else aux}")
-        return True, 1
-    out.append(subject)
-    if named:
+        out.append(" " + (aux if plain else _LATER_CONTRACTED[aux]))
+        return 1
+    j = _next_word(pieces, i + 1)
+    if not plain:
         # "they" takes the base form; only "am"/"was" need changing.
-        j = _next_word(pieces, i + 1)
         if j is not None and pieces[j].lower() in ("am", "was"):
             out.extend(pieces[i + 1 : j])
             out.append("are" if pieces[j].lower() == "am" else "were")
-            return True, j - i + 1
-        return True, 1
-    j = _next_word(pieces, i + 1)
-    while j is not None and pieces[j].lower() in _ADVERBS:
+            return j - i + 1
+        return 1
+    while j is not None and _is_adverb(pieces[j]):
         j = _next_word(pieces, j + 1)
     if j is None or pieces[j].lower() in ("and", "or"):
-        return True, 1
+        return 1
     out.extend(pieces[i + 1 : j])
     out.append(third_person_verb(pieces[j]))
-    return True, j - i + 1
+    said.lexical = pieces[j].lower().replace("\u2019", "'") not in _AUXILIARIES
+    return j - i + 1
 
 
 def _next_word(pieces: list[str], start: int) -> int | None:
