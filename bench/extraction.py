@@ -117,18 +117,22 @@ def _sample(facts: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
     return [distinct[k] for k in random.Random(22).sample(keys, min(size, len(keys)))]
 
 
-def _clean(facts: list[dict[str, Any]], size: int, labels: dict[str, bool]) -> dict[str, Any]:
+def _clean(facts: list[dict[str, Any]], size: int, labels: dict[str, dict[str, bool]]) -> dict[str, Any]:
     sample = _sample(facts, size)
     judged = [labels[fact_id(f["text"])] for f in sample if fact_id(f["text"]) in labels]
+    third = sum(j["third_person"] for j in judged)
+    useful = sum(j["third_person"] and j["informative"] for j in judged)
     return {
         "sample": len(sample),
         "labelled": len(judged),
-        "clean": sum(judged),
-        "clean_share": round(sum(judged) / len(judged), 3) if judged else None,
+        "clean_third_person": third,
+        "clean_third_person_share": round(third / len(judged), 3) if judged else None,
+        "clean_and_informative": useful,
+        "clean_and_informative_share": round(useful / len(judged), 3) if judged else None,
     }
 
 
-def _summary(result: dict[str, Any], size: int, labels: dict[str, bool]) -> dict[str, Any]:
+def _summary(result: dict[str, Any], size: int, labels: dict[str, dict[str, bool]]) -> dict[str, Any]:
     facts = result["facts"]
     return {
         "coverage": {
@@ -155,14 +159,15 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one()))
         return
-    labels: dict[str, bool] = json.loads(LABELS.read_text())["labels"] if LABELS.exists() else {}
+    labels: dict[str, dict[str, bool]] = json.loads(LABELS.read_text())["labels"] if LABELS.exists() else {}
     before = _run_revision(args.before)
     after = run_one()
     if args.show:
         for name, result in (("before", before), ("after", after)):
             for fact in _sample(result["facts"], args.sample):
                 mark = labels.get(fact_id(fact["text"]))
-                print(name, fact_id(fact["text"]), "?" if mark is None else int(mark), fact["text"], sep="\t")
+                shown = "?" if mark is None else f"{int(mark['third_person'])}{int(mark['informative'])}"
+                print(name, fact_id(fact["text"]), shown, fact["text"], sep="\t")
         return
     report = {
         "command": "nice -n 10 python bench/extraction.py",
