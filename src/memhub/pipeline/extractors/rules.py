@@ -2,10 +2,12 @@
 
 * Every message and action becomes an ``episode`` memory: the verbatim text, with speaker, session and
   timestamp, keyed for retrieval by ``pipeline/keys.py``.
-* First-person statements of stable facts about the speaker (name, family, home, work, age, preferences,
-  plans, standing instructions) also become ``fact`` memories marked ``core``, rewritten in the third
-  person ("My son's name is Todd" → "User's son's name is Todd") and linked to their source message.
-  A fact with the same *slot* as an existing one ("lives in", "son's name") supersedes it, keeping history.
+* Every sentence in which the speaker says something about themselves also becomes a ``fact`` memory,
+  rewritten in the third person by ``third_person`` ("My son's name is Todd" → "User's son's name is
+  Todd") and linked to its source message; ``fact_rules`` says what it is about and whether it is
+  ``core`` (the stable profile: identity, family, home, work, diet, lasting preferences) or not (plans,
+  trips, events, hobbies …). A fact with the same *slot* as an existing one ("home", "son name")
+  supersedes it, keeping history.
 * Documents become one ``document`` memory with overlapping chunks (``pipeline/chunking.py``).
 
 Only messages from the human side (any role but assistant/system/tool) yield facts: what an assistant says
@@ -48,7 +50,7 @@ MIN_WORDS = 3  # of the fact: "User is vegetarian" says something, "User will" d
 
 
 class RuleExtractor:
-    """Episodes for every turn, core facts for first-person statements, chunks for documents."""
+    """Episodes for every turn, third-person facts for first-person statements, chunks for documents."""
 
     def extract(self, events: Sequence[Event], context: ExtractionContext) -> list[MemoryDraft]:
         if events and events[0].kind is EventKind.DOCUMENT:
