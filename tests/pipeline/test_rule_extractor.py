@@ -171,6 +171,7 @@ def _fact_drafts(content: str, **kw: str) -> list[tuple[str, bool]]:
             False,
         ),
         ("I went to a support group yesterday.", "User went to a support group on 7 May 2023", False),
+        ("Yesterday, I took my kids to the zoo.", "On 7 May 2023, User took their kids to the zoo", False),
     ],
 )
 def test_facts_people_tell_an_assistant_are_third_person_and_only_the_stable_profile_is_core(

@@ -204,8 +204,8 @@ def strip_leading(sentence: str) -> str:
     """Interjections and a vocative name ("Yeah, Caroline.") before the statement proper."""
     text = _FILLERS.sub("", sentence).strip()
     text = _LEADING.sub("", text).strip()
-    vocative = re.match(r"^[A-Z][a-z]+[,!]\s+(?=\S)", text)
-    if vocative and not text.startswith(("I,", "I!")):
+    vocative = re.match(r"^([A-Z][a-z]+)[,!]\s+(?=\S)", text)
+    if vocative and not _is_sentence_adverb(vocative.group(1)) and not text.startswith(("I,", "I!")):
         text = text[vocative.end() :]
     return text.strip(" ,;:-")
 
@@ -218,6 +218,21 @@ _NOT_A_STATEMENT = re.compile(
     r"thinking|feeling|wish|need|miss|went|made|can't wait|so|sounds|feels|seems|looks)\b",
     re.I,
 )
+
+
+_SENTENCE_ADVERBS = frozenset(
+    (
+        *("yesterday", "today", "tomorrow", "tonight", "recently", "lately", "now", "then", "sometimes"),
+        *("finally", "also", "anyway", "luckily", "unfortunately", "fortunately", "sadly", "honestly"),
+        *("meanwhile", "afterwards", "later", "currently", "originally", "eventually", "besides", "still"),
+    )
+)
+
+
+def _is_sentence_adverb(word: str) -> bool:
+    """ "Yesterday, I went …": an opening word that is part of the statement, not a name addressed."""
+    lower = word.lower()
+    return lower in _SENTENCE_ADVERBS or lower.endswith("ly")
 
 
 def is_statement(sentence: str) -> bool:
