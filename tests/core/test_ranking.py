@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from memhub.core.ranking import Signal, calibrated_similarity, recency_bonus, rrf_fuse, zscore_fuse
+from memhub.core.models import SearchMode
+from memhub.core.ranking import Signal, recency_bonus, rrf_fuse, zscore_fuse
+from memhub.core.relevance import DEFAULT_MODELS, FEATURES, RelevanceModel, probability
 
 
 def test_zscore_fusion_prefers_candidates_strong_in_both_signals() -> None:
@@ -36,9 +39,27 @@ def test_recency_bonus_halves_every_half_life() -> None:
     assert recency_bonus(now + timedelta(days=1), now) == 1.0
 
 
-@pytest.mark.parametrize(("cosine", "score"), [(-0.3, 0.0), (0.42, 0.42), (1.0000001, 1.0)])
-def test_calibrated_similarity_is_clamped_cosine(cosine: float, score: float) -> None:
-    assert calibrated_similarity(cosine) == pytest.approx(score)
+@pytest.mark.parametrize("logit", [-1e4, -3.0, 0.0, 2.5, 1e4])
+def test_probability_is_the_logistic_function_and_never_overflows(logit: float) -> None:
+    p = probability(logit)
+    assert 0.0 <= p <= 1.0
+    assert p == pytest.approx(1.0 / (1.0 + math.exp(-max(min(logit, 700), -700))))
+
+
+@pytest.mark.parametrize("mode", list(SearchMode))
+def test_every_fitted_score_rises_with_each_signal(mode: SearchMode) -> None:
+    model = DEFAULT_MODELS[mode]
+    base = dict.fromkeys(FEATURES, 0.2)
+    for name in FEATURES:
+        assert model.logit({**base, name: 0.9}) >= model.logit(base), name
+    assert any(model.weight(name) > 0 for name in FEATURES)
+
+
+def test_a_relevance_model_refuses_negative_or_unknown_weights() -> None:
+    with pytest.raises(ValueError, match="non-negative"):
+        RelevanceModel(intercept=0.0, weights={"cosine": -1.0})
+    with pytest.raises(ValueError, match="unknown"):
+        RelevanceModel(intercept=0.0, weights={"length": 1.0})
 
 
 def test_zscore_fusion_does_not_amplify_noise_below_the_min_spread() -> None:

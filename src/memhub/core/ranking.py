@@ -1,12 +1,13 @@
-"""Fusing candidates from several retrievers into one ranking.
+"""Arithmetic retrieval ranks with: standardised scores, rank fusion, recency, and query helpers.
 
-Why z-score fusion by default: each retriever's scores are standardised per query (mean 0, std 1 over
-the candidate pool) and combined with weights. A measured probe on LoCoMo (shared/RETRIEVAL-NOTES.md)
-found this 5–14 points of recall better than reciprocal-rank fusion on the same inputs, because it keeps
-*how much* better a candidate is, not only its rank. RRF stays available as the rank-only alternative.
+:func:`zscore_fuse` standardises a retriever's scores per query (mean 0, std 1 over the candidate pool):
+the relevance model (``relevance.py``) reads the dense and keyword scores that way, because *how much*
+better a candidate is than the query's other candidates says more than its raw number, whose scale
+varies with the query. :func:`rrf_fuse` (reciprocal rank fusion) stays available as the rank-only
+alternative; the decision record ``docs/decisions/relevance-score.md`` has the numbers for both.
 
-The fused number orders results; it is not the score reported to callers. Reported scores are calibrated
-cosine similarities (see :func:`calibrated_similarity`) so that thresholds mean the same everywhere.
+Nothing here is the score reported to callers: that is the calibrated probability of
+``relevance.py``.
 
 Query-side helpers live here too: :func:`names_in` tells which candidate names a query mentions, and
 :func:`date_range` finds an absolute date ("on 13 October 2023", "in May 2023") a query is about. Month
@@ -137,13 +138,3 @@ def recency_bonus(occurred_at: datetime, now: datetime, half_life_days: float = 
     """1.0 for just now, 0.5 one half-life ago, towards 0 for the distant past."""
     age_days = max(0.0, (now - occurred_at).total_seconds() / 86400.0)
     return float(0.5 ** (age_days / half_life_days))
-
-
-def calibrated_similarity(cosine: float) -> float:
-    """The reported score: cosine similarity clamped to [0, 1].
-
-    Unit-normalised sentence embeddings rarely go below 0 for natural text; negative values mean
-    "unrelated" and are reported as 0. Keeping the plain cosine (rather than a learned mapping) makes
-    thresholds portable between backends and explainable to users.
-    """
-    return min(1.0, max(0.0, float(cosine)))
