@@ -1,4 +1,4 @@
-"""Fusion arithmetic and score calibration."""
+"""Recency and the relevance score's arithmetic."""
 
 from __future__ import annotations
 
@@ -8,28 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from memhub.core.models import SearchMode
-from memhub.core.ranking import Signal, recency_bonus, rrf_fuse, zscore_fuse
+from memhub.core.ranking import recency_bonus
 from memhub.core.relevance import DEFAULT_MODELS, FEATURES, RelevanceModel, probability
-
-
-def test_zscore_fusion_prefers_candidates_strong_in_both_signals() -> None:
-    pool = ["a", "b", "c"]
-    dense = Signal({"a": 0.9, "b": 0.5, "c": 0.1}, 0.5)
-    keyword = Signal({"a": 3.0, "c": 9.0}, 0.5, missing=0.0)
-    fused = zscore_fuse(pool, [dense, keyword])
-    assert set(fused) == set(pool)
-    assert fused["a"] > fused["b"]
-
-
-def test_zscore_fusion_ignores_zero_weight_and_constant_signals() -> None:
-    fused = zscore_fuse(["a", "b"], [Signal({"a": 1.0, "b": 1.0}, 1.0), Signal({"a": 5.0}, 0.0)])
-    assert fused == {"a": 0.0, "b": 0.0}
-
-
-def test_rrf_sums_reciprocal_ranks() -> None:
-    fused = rrf_fuse([["a", "b"], ["b"]], k=60)
-    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
-    assert fused["a"] == pytest.approx(1 / 61)
 
 
 def test_recency_bonus_halves_every_half_life() -> None:
@@ -60,11 +40,3 @@ def test_a_relevance_model_refuses_negative_or_unknown_weights() -> None:
         RelevanceModel(intercept=0.0, weights={"cosine": -1.0})
     with pytest.raises(ValueError, match="unknown"):
         RelevanceModel(intercept=0.0, weights={"length": 1.0})
-
-
-def test_zscore_fusion_does_not_amplify_noise_below_the_min_spread() -> None:
-    pool = ["a", "b"]
-    dense = Signal({"a": 0.40, "b": 0.30}, 0.6, min_spread=0.01)
-    near_zero_keyword = Signal({"a": 1e-6, "b": 2e-6}, 0.4, missing=0.0, min_spread=0.5)
-    fused = zscore_fuse(pool, [dense, near_zero_keyword])
-    assert fused["a"] > fused["b"]  # the real dense difference wins over keyword noise

@@ -1,25 +1,18 @@
-"""Arithmetic retrieval ranks with: standardised scores, rank fusion, recency, and query helpers.
+"""Query-side helpers of retrieval, and the recency bonus.
 
-:func:`zscore_fuse` standardises a retriever's scores per query (mean 0, std 1 over the candidate pool):
-the relevance model (``relevance.py``) reads the dense and keyword scores that way, because *how much*
-better a candidate is than the query's other candidates says more than its raw number, whose scale
-varies with the query. :func:`rrf_fuse` (reciprocal rank fusion) stays available as the rank-only
-alternative; the decision record ``docs/decisions/relevance-score.md`` has the numbers for both.
+:func:`names_in` tells which candidate names a query mentions, and :func:`date_range` finds an absolute
+date ("on 13 October 2023", "in May 2023") a query is about; both feed the relevance model
+(``relevance.py``), which is what scores and orders results. Month names are English; a query in another
+language simply gets no help from the date signal.
 
-Nothing here is the score reported to callers: that is the calibrated probability of
-``relevance.py``.
-
-Query-side helpers live here too: :func:`names_in` tells which candidate names a query mentions, and
-:func:`date_range` finds an absolute date ("on 13 October 2023", "in May 2023") a query is about. Month
-names are English; a query in another language simply gets no help from the date signal.
+Z-score fusion and reciprocal rank fusion used to live here; the relevance model replaced them, and
+``docs/decisions/relevance-score.md`` has the numbers of all three.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -95,43 +88,6 @@ def date_range(query: str) -> tuple[date, date] | None:
             return None
         return start, start + timedelta(days=1)
     return None
-
-
-@dataclass(frozen=True)
-class Signal:
-    """One retriever's scores over (some of) the candidate pool, and its weight in the fusion."""
-
-    scores: Mapping[str, float]
-    weight: float
-    missing: float | None = None  # raw score for candidates this retriever did not score (default: min)
-    min_spread: float = 0.0  # the smallest standard deviation that counts as a real difference
-
-
-def zscore_fuse(pool: Sequence[str], signals: Sequence[Signal]) -> dict[str, float]:
-    """Weighted sum of per-signal standardised scores for every candidate in ``pool``."""
-    fused = dict.fromkeys(pool, 0.0)
-    for signal in signals:
-        if signal.weight == 0 or not signal.scores:
-            continue
-        floor = signal.missing if signal.missing is not None else min(signal.scores.values())
-        raw = [signal.scores.get(c, floor) for c in pool]
-        mean = sum(raw) / len(raw)
-        # A floor on the spread: when every candidate scores about the same (a word found in every
-        # chunk of a small store has a BM25 near zero everywhere), standardising would blow noise up to
-        # full z-scores and let it outvote the other signals.
-        std = max(math.sqrt(sum((x - mean) ** 2 for x in raw) / len(raw)), signal.min_spread) or 1.0
-        for cand, value in zip(pool, raw, strict=True):
-            fused[cand] += signal.weight * (value - mean) / std
-    return fused
-
-
-def rrf_fuse(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Reciprocal rank fusion: sum of 1 / (k + rank) over the rankings a candidate appears in."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, cand in enumerate(ranking, start=1):
-            fused[cand] = fused.get(cand, 0.0) + 1.0 / (k + rank)
-    return fused
 
 
 def recency_bonus(occurred_at: datetime, now: datetime, half_life_days: float = 30.0) -> float:

@@ -8,17 +8,19 @@ not, whatever the query looks like.
 
 How: a logistic model over signals retrieval already has for every candidate (no extra model, no LLM):
 
-* ``dense_z`` / ``keyword_z``: the cosine and the BM25 score standardised over the query's candidate
-  pool (how much better than the other candidates, the old fusion's inputs);
 * ``cosine`` / ``keyword_log``: the raw cosine and ``log(1 + BM25)`` (how good in absolute terms);
-* ``dense_rank`` / ``keyword_rank``: ``1 / (1 + rank)`` in each retriever's own list;
+* ``dense_rank`` / ``keyword_rank``: ``1 / (1 + rank)`` in each retriever's own list (0 when the
+  keyword search did not find the memory);
 * ``speaker`` / ``date``: 1 when the query names the memory's speaker / a day, month or year it
   happened in (see ``ranking.names_in`` and ``ranking.date_range``), else 0.
 
 Every weight is fitted non-negative, so the score only ever rises with a signal (monotone), and the
 logit is a weighted sum anyone can read off a result's features. The same logit orders hybrid results
-(learned fusion: ranking and calibration in one). The fitted constants live in ``relevance_weights.py``;
-how they were fitted and what they measured is in ``docs/decisions/relevance-score.md``.
+(learned fusion: ranking and calibration in one). Scores standardised over the query's candidate pool
+(z-scores, the fusion before this model) ranked as well but were left out: a pool of five memories
+cannot produce a large z-score, so a verbatim match in a small store scored 0.08. The fitted constants
+live in ``relevance_weights.py``; how they were fitted and what they measured is in
+``docs/decisions/relevance-score.md``.
 """
 
 from __future__ import annotations
@@ -31,8 +33,6 @@ from .models import SearchMode
 from .relevance_weights import FITTED
 
 FEATURES = (
-    "dense_z",
-    "keyword_z",
     "cosine",
     "keyword_log",
     "dense_rank",

@@ -39,7 +39,7 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import Signal, date_range, names_in, recency_bonus, zscore_fuse
+from .ranking import date_range, names_in, recency_bonus
 from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, RelevanceModel, probability
 
 DATE_SLACK = timedelta(days=1)
@@ -49,10 +49,15 @@ SPEAKER_KEY = "speaker"
 RECENCY_WEIGHT = 1.0
 """Scale of the recency bonus in ``rank_score``, multiplied by the request's ``recency_weight``."""
 
-DENSE_MIN_SPREAD = 0.01
-"""Cosine differences below about this are noise for a sentence-embedding model."""
-KEYWORD_MIN_SPREAD = 0.5
-"""BM25 differences below about half a unit are noise (one rare word adds several units)."""
+DENSE_CHUNKS_PER_MEMORY = 2
+"""Dense hits fetched per pool slot: a turn's sentence keys are chunks too, and several chunks of one
+memory in the dense list would otherwise crowd other memories out of the pool."""
+
+
+KEYWORD_NOISE = 0.5
+"""BM25 below this is no evidence and earns no keyword rank: a word in nearly every chunk of a small
+store ("user", the speaker label in every key) scores about 0, and ranking such hits would hand the
+first of them a full rank bonus. In LoCoMo's pools 0.03 % of keyword hits are below it."""
 
 
 @dataclass
@@ -192,7 +197,9 @@ class Retriever:
         vector = vector_future.result()
         dense: list[ChunkHit] = []
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
-            dense = self._store.vector_search(scope, flt, self._embedder.model_id, vector, pool_size)
+            dense = self._store.vector_search(
+                scope, flt, self._embedder.model_id, vector, pool_size * DENSE_CHUNKS_PER_MEMORY
+            )
         found: dict[str, _Candidate] = {}
         for hit in dense:
             found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
@@ -203,7 +210,7 @@ class Retriever:
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-        return found
+        return _per_memory(found)
 
     def _embed_query(self, query: str) -> Vector:
         vector: Vector = self._embedder.embed([query])[0]
@@ -254,25 +261,43 @@ class Retriever:
         return sorted(results, key=lambda r: -r.rank_score)
 
 
+def _per_memory(found: dict[str, _Candidate]) -> dict[str, _Candidate]:
+    """One candidate per memory: its best-cosine chunk, carrying the best keyword score of its chunks.
+
+    A memory can have several chunks (a document's pieces, a turn's sentence keys): its dense score is
+    its closest chunk's and its keyword score its best-matching chunk's, so a turn found by one of its
+    sentences keeps the keyword evidence of its window key.
+    """
+    best: dict[str, _Candidate] = {}
+    keyword: dict[str, float] = {}
+    for cand in found.values():
+        held = best.get(cand.memory_id)
+        if held is None or (cand.cosine, held.chunk_id) > (held.cosine, cand.chunk_id):
+            best[cand.memory_id] = cand
+        keyword[cand.memory_id] = max(keyword.get(cand.memory_id, 0.0), cand.keyword)
+    for memory_id, cand in best.items():
+        cand.keyword = keyword[memory_id]
+    return {cand.chunk_id: cand for cand in best.values()}
+
+
 def _pool_features(candidates: dict[str, _Candidate]) -> None:
-    """Each candidate's pool-level features (see ``relevance.py``), set in place."""
-    pool = list(candidates)
-    dense_z = zscore_fuse(
-        pool, [Signal({c: candidates[c].cosine for c in pool}, 1.0, min_spread=DENSE_MIN_SPREAD)]
+    """Each candidate's retrieval features (see ``relevance.py``), set in place."""
+    dense_rank = sorted(candidates, key=lambda c: (-candidates[c].cosine, c))
+    keyword_rank = sorted(
+        (c for c in candidates if candidates[c].keyword >= KEYWORD_NOISE),
+        key=lambda c: (-candidates[c].keyword, c),
     )
-    keyword_scores = {c: candidates[c].keyword for c in pool if candidates[c].keyword > 0}
-    keyword_z = zscore_fuse(pool, [Signal(keyword_scores, 1.0, missing=0.0, min_spread=KEYWORD_MIN_SPREAD)])
-    dense_rank = {c: i for i, c in enumerate(sorted(pool, key=lambda c: (-candidates[c].cosine, c)))}
-    keyword_rank = {c: i for i, c in enumerate(sorted(keyword_scores, key=lambda c: (-keyword_scores[c], c)))}
-    for chunk_id, cand in candidates.items():
+    for cand in candidates.values():
         cand.features = {
-            "dense_z": dense_z[chunk_id],
-            "keyword_z": keyword_z[chunk_id],
             "cosine": cand.cosine,
             "keyword_log": math.log1p(max(cand.keyword, 0.0)),
-            "dense_rank": 1.0 / (1.0 + dense_rank[chunk_id]),
-            "keyword_rank": 1.0 / (1.0 + keyword_rank[chunk_id]) if chunk_id in keyword_rank else 0.0,
+            "dense_rank": 0.0,
+            "keyword_rank": 0.0,
         }
+    for position, chunk_id in enumerate(dense_rank):
+        candidates[chunk_id].features["dense_rank"] = 1.0 / (1.0 + position)
+    for position, chunk_id in enumerate(keyword_rank):
+        candidates[chunk_id].features["keyword_rank"] = 1.0 / (1.0 + position)
 
 
 def _order(candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
