@@ -65,6 +65,11 @@ def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit
     return np.array(xs), np.array(ys)
 
 
+def _pair(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    return name.strip(), float(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "locomo10.json")
@@ -72,6 +77,13 @@ def main() -> None:
     parser.add_argument("--convs", default="0-4", help="tuning conversations (never 5-9)")
     parser.add_argument("--limit", type=int, default=20, help="search limit (sets the pool size)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="FEATURE=WEIGHT",
+        help="hold a hybrid weight instead of fitting it (the decision record says why)",
+    )
     args = parser.parse_args()
     convs = parse_indices(args.convs) or []
     runtime = Runtime.open(embedded_settings(args.store))
@@ -81,7 +93,8 @@ def main() -> None:
             x, y = rows(runtime, args.data, convs, mode, args.limit)
             names = [n for n in FEATURES if mode is SearchMode.HYBRID or n not in QUERY_SIGNALS]
             columns = [FEATURES.index(n) for n in names]
-            fit = fit_logistic(x[:, columns], y, names)
+            fixed = dict(_pair(f) for f in args.fix) if mode is SearchMode.HYBRID else {}
+            fit = fit_logistic(x[:, columns], y, names, fixed)
             fitted[mode.value] = {"intercept": fit.intercept, **fit.weights}
             print(f"{mode.value}: {len(y)} candidates, {int(y.sum())} relevant -> {fit}")
     finally:

@@ -8,7 +8,7 @@ model monotone and says plainly which signals carry no information of their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,28 +25,33 @@ class Fit:
     weights: dict[str, float]
 
 
-def fit_logistic(x: Array, y: Array, names: Sequence[str]) -> Fit:
-    """Non-negative logistic regression of ``y`` (0/1) on the columns of ``x`` (named by ``names``)."""
-    active = list(range(x.shape[1]))
+def fit_logistic(x: Array, y: Array, names: Sequence[str], fixed: Mapping[str, float] | None = None) -> Fit:
+    """Non-negative logistic regression of ``y`` (0/1) on the columns of ``x`` (named by ``names``).
+
+    ``fixed`` weights are not fitted: their columns enter as an offset and the others adapt to them.
+    """
+    fixed = dict(fixed or {})
+    offset = sum((x[:, names.index(n)] * v for n, v in fixed.items()), np.zeros(len(y)))
+    active = [i for i, n in enumerate(names) if n not in fixed]
     while True:
-        w = _newton(x[:, active], y)
+        w = _newton(x[:, active], y, offset)
         negative = [active[i] for i, v in enumerate(w[1:]) if v < 0]
         if not negative:
             break
         worst = min(negative, key=lambda i: w[1 + active.index(i)])
         active.remove(worst)
-    weights = {name: 0.0 for name in names}
+    weights = {name: round(fixed.get(name, 0.0), 4) for name in names}
     for i, v in zip(active, w[1:], strict=True):
         weights[names[i]] = round(float(v), 4)
     return Fit(intercept=round(float(w[0]), 4), weights=weights)
 
 
-def _newton(x: Array, y: Array) -> Array:
+def _newton(x: Array, y: Array, offset: Array) -> Array:
     x1 = np.hstack([np.ones((len(x), 1)), x])
     w = np.zeros(x1.shape[1])
     penalty = L2 * np.diag(np.r_[0.0, np.ones(x1.shape[1] - 1)])
     for _ in range(ITERATIONS):
-        p = 1.0 / (1.0 + np.exp(-(x1 @ w)))
+        p = 1.0 / (1.0 + np.exp(-(x1 @ w + offset)))
         gradient = x1.T @ (p - y) + penalty @ w
         hessian = (x1 * (p * (1 - p))[:, None]).T @ x1 + penalty
         step = np.linalg.solve(hessian, gradient)

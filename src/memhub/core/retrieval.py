@@ -49,11 +49,6 @@ SPEAKER_KEY = "speaker"
 RECENCY_WEIGHT = 1.0
 """Scale of the recency bonus in ``rank_score``, multiplied by the request's ``recency_weight``."""
 
-DENSE_CHUNKS_PER_MEMORY = 2
-"""Dense hits fetched per pool slot: a turn's sentence keys are chunks too, and several chunks of one
-memory in the dense list would otherwise crowd other memories out of the pool."""
-
-
 KEYWORD_NOISE = 0.5
 """BM25 below this is no evidence and earns no keyword rank: a word in nearly every chunk of a small
 store ("user", the speaker label in every key) scores about 0, and ranking such hits would hand the
@@ -197,9 +192,7 @@ class Retriever:
         vector = vector_future.result()
         dense: list[ChunkHit] = []
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
-            dense = self._store.vector_search(
-                scope, flt, self._embedder.model_id, vector, pool_size * DENSE_CHUNKS_PER_MEMORY
-            )
+            dense = self._store.vector_search(scope, flt, self._embedder.model_id, vector, pool_size)
         found: dict[str, _Candidate] = {}
         for hit in dense:
             found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
@@ -264,9 +257,9 @@ class Retriever:
 def _per_memory(found: dict[str, _Candidate]) -> dict[str, _Candidate]:
     """One candidate per memory: its best-cosine chunk, carrying the best keyword score of its chunks.
 
-    A memory can have several chunks (a document's pieces, a turn's sentence keys): its dense score is
-    its closest chunk's and its keyword score its best-matching chunk's, so a turn found by one of its
-    sentences keeps the keyword evidence of its window key.
+    A memory can have several chunks (a document's pieces): its dense score is its closest chunk's and
+    its keyword score its best-matching chunk's, so the relevance model sees each memory once, with
+    ranks among memories rather than among pieces.
     """
     best: dict[str, _Candidate] = {}
     keyword: dict[str, float] = {}

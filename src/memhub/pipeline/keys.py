@@ -16,11 +16,6 @@ each needs a full re-index):
   against ~40 without it, and ingestion time is nearly all model time. Keeping only the last 20 words
   of the previous turn saves just 11% of the tokens and cost 1.9 points of hybrid R@5 on LoCoMo
   conversations 0-1 (73.7 -> 71.8, R@10 78.8 -> 78.1): the whole previous turn stays.
-* **Sentence keys** (``sentence_keys``): a turn of several sentences also gets one dense key per
-  sentence, ``[date] speaker: sentence``, as extra chunks of the same memory (the memory's dense
-  score is its best chunk's). A long turn's one embedding averages its sentences, so "ended up in the
-  ER with a severe stomachache" buried in a chatty turn is far from "what digestive issue did Sam
-  have?"; its own sentence is close. See ``docs/decisions/sentence-keys.md`` for the numbers.
 * **Keyword key** (``window_key``): the turn with two neighbours on each side within the submission, the
   centre repeated to keep it dominant, speakers' names and the date included: keyword-only recall goes
   from 47 (the bare turn) to 71. One neighbour each side: -4; three: -0.4; without the speakers'
@@ -29,7 +24,6 @@ each needs a full re-index):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -37,9 +31,6 @@ from memhub.core.models import Event
 
 WINDOW = 2  # neighbouring turns on each side in the keyword key
 DENSE_CONTEXT = 1  # earlier turns of the same session after the turn in the dense key
-MAX_SENTENCE_KEYS = 8  # sentence keys per turn at most (bounds the embedding cost of a long turn)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*[)\"']?")
-MIN_SENTENCE_CHARS = 3
 
 
 def speaker(event: Event) -> str:
@@ -71,16 +62,3 @@ def window_key(turns: Sequence[Event], index: int, window: int = WINDOW) -> str:
     parts.append(f"{speaker(centre)}: {centre.content}")
     parts.append(date_label(centre.occurred_at))
     return "\n".join(parts)
-
-
-def sentence_keys(event: Event) -> list[str]:
-    """``[7 May 2023] Alice: <sentence>`` for each sentence of a turn of two or more, else nothing.
-
-    A one-sentence turn's dense key already is its sentence (plus context), so it gets none. Only the
-    first ``MAX_SENTENCE_KEYS`` sentences get a key.
-    """
-    sentences = [p.strip() for p in _SENTENCE.findall(event.content) if len(p.strip()) >= MIN_SENTENCE_CHARS]
-    if len(sentences) < 2:
-        return []
-    head = f"[{date_label(event.occurred_at)}] {speaker(event)}: "
-    return [head + sentence for sentence in sentences[:MAX_SENTENCE_KEYS]]

@@ -129,14 +129,10 @@ def _episode_draft(turns: Sequence[Event], index: int, position: int) -> MemoryD
         dense_key=keys.dense_key(event, turns[:index]),
         sparse_key=keys.window_key(turns, index),
     )
-    # Sentence chunks are dense-only (an empty keyword key): the window key already holds every word.
-    sentences = [
-        ChunkDraft(text=event.content, dense_key=key, sparse_key="") for key in keys.sentence_keys(event)
-    ]
     return MemoryDraft(
         kind=MemoryKind.EPISODE,
         text=event.content,
-        chunks=[chunk, *sentences],
+        chunks=[chunk],
         source_positions=[position],
         metadata={"role": event.role, **({"speaker": event.name} if event.name else {})},
     )
