@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from memhub.bench_cli import parse_indices
 from memhub.benchmarks.calibration import fit_logistic
 from memhub.benchmarks.locomo import select
 from memhub.benchmarks.locomo_data import ANSWERABLE
+from memhub.cli.bench import parse_indices
 from memhub.core.models import Scope, SearchMode, SearchRequest
 from memhub.core.relevance import FEATURES, QUERY_SIGNALS
-from memhub.embedded import embedded_settings
+from memhub.embedded.engine import embedded_settings
 from memhub.runtime import Runtime
 
 REPO = Path(__file__).resolve().parent.parent
