@@ -17,10 +17,19 @@ def base_url(server: ServerHandle) -> str:
 
 def wait_completed(c: Any, memory_id: str, timeout: float = 60) -> Any:
     """The memory once processing has ended (or the timeout passed)."""
+    return _wait_status(c, memory_id, "processing_status", timeout)
+
+
+def wait_pages(c: Any, memory_id: str, timeout: float = 120) -> Any:
+    """The memory once its page images are rendered, or failed (or the timeout passed)."""
+    return _wait_status(c, memory_id, "page_image_status", timeout)
+
+
+def _wait_status(c: Any, memory_id: str, field: str, timeout: float) -> Any:
     t0 = time.time()
     while True:
         m = c.memories.get(id=memory_id)
-        if m.processing_status in ("COMPLETED", "FAILED") or time.time() - t0 > timeout:
+        if getattr(m, field) in ("COMPLETED", "FAILED") or time.time() - t0 > timeout:
             return m
         time.sleep(0.2)
 

@@ -33,6 +33,7 @@ from memhub.core.models import DocumentInput, Job, Record, Tenant
 from memhub.core.service import MemoryService
 
 from ..deps import ServiceDep
+from . import goodmem_render
 from .goodmem import TenantDep, query, query_bool, query_int, read_json
 from .goodmem_listing import Item, select_page, selection
 from .goodmem_pdf import document_text, keep_file, kept_file
@@ -109,7 +110,9 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
     memory_id = check_uuid(body.memory_id, "memoryId") if body.memory_id else str(uuid.uuid4())
     if not body.content_type.strip():
         raise InvalidInput("contentType must not be empty")
-    text, as_file = document_text(service, body.content_type, content)
+    text, as_file = document_text(
+        service, tenant.id, body.content_type, content, pages=body.extract_page_images
+    )
     requested = body.chunking_config
     if requested is None:
         requested = _space_chunking(space.metadata)
@@ -151,6 +154,8 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
         _withdraw(service, tenant.id, memory_id)
         raise
     record = service.update_record(tenant.id, MEMORIES, memory_id, {**data, "jobId": submitted.job.id})
+    if as_file and body.extract_page_images:
+        goodmem_render.schedule(service, tenant.id, memory_id)  # after the last write of this call
     return memory_json(record, submitted.job)
 
 
