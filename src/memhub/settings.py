@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     )
     max_page_size: int = Field(1000, ge=1, description="Largest page of a listing.")
     max_search_limit: int = Field(200, ge=1, description="Largest number of search results per request.")
+    body_timeout: float = Field(
+        60.0, gt=0, description="Seconds a request's body may take to arrive, from its headers (408 above)."
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers (then closed)."
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="Open connections and requests at once; new requests get 503 above it."
+    )
     rate_limit_per_minute: int | None = Field(
         None, ge=1, description="Requests per minute per API key (429 + Retry-After above). Off by default."
     )

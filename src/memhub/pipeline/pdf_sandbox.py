@@ -124,7 +124,7 @@ class PdfSandbox:
                     budget -= len(payload)
                     if budget < 0:
                         raise LimitExceeded("the PDF's text is larger than any document this server accepts")
-                    pages.append(payload.decode("utf-8"))
+                    pages.append(payload.decode("utf-8").replace("\x00", ""))  # no store holds NUL
         return PdfText(pages, pixels)
 
     def render(self, tenant_id: str, data: bytes, dpi: int) -> Iterator[pdf.PageImage]:

@@ -20,7 +20,6 @@ file (``goodmem_pdf``); other content that is not UTF-8 is refused with a 400.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from typing import Any
 
@@ -32,6 +31,7 @@ from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import DocumentInput, Job, Record, Tenant
 from memhub.core.service import MemoryService
 
+from .. import input_guard
 from ..deps import ServiceDep
 from . import goodmem_render
 from .goodmem import TenantDep, query, query_bool, query_int, read_json
@@ -80,9 +80,11 @@ async def _multipart(request: Request) -> tuple[MemoryCreate, bytes]:
     if not isinstance(raw, str) or not isinstance(upload, UploadFile):
         raise InvalidInput("multipart memory creation needs a 'request' JSON part and a 'file' part")
     try:
-        body = MemoryCreate.model_validate(json.loads(raw))
-    except json.JSONDecodeError:
+        request_part = input_guard.loads(raw)
+    except ValueError:  # also NaN / Infinity
         raise InvalidInput("the 'request' part is not valid JSON") from None
+    input_guard.check_value(request_part, "request")
+    body = MemoryCreate.model_validate(request_part)
     if body.original_content is not None or body.original_content_b64 is not None:
         raise InvalidInput("with a file upload, the request must not carry originalContent")
     if not body.content_type:

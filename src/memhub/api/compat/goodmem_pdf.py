@@ -58,9 +58,12 @@ def document_text(
             raise InvalidInput("the PDF has no text layer (a scan?); memhub indexes text and does not OCR")
         return text, True
     try:
-        return content.decode("utf-8"), False
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("memhub indexes text and PDFs: other content must be UTF-8 text") from None
+    if "\x00" in text:
+        raise InvalidInput("the content must not contain NUL (\\u0000) characters")
+    return text, False
 
 
 def keep_file(
