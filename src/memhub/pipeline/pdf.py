@@ -75,7 +75,9 @@ def render_pages(data: bytes, dpi: int, max_pages: int) -> list[PageImage]:
 
 
 def refusal(kind: str, message: str) -> MemhubError:
-    """The core error of a refusal by :mod:`pdf_child`: a limit (413) or an unreadable PDF (422)."""
+    """The core error of a refusal by :mod:`pdf_child`: a limit (413), not a PDF (422), no PDFium (501)."""
+    if kind == "unsupported":
+        return NotSupported(f"{message}: {INSTALL_HINT}")
     return LimitExceeded(message) if kind == "limit" else InvalidInput(message)
 
 

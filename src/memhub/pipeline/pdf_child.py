@@ -39,7 +39,7 @@ _FLATE = re.compile(rb"/(?:FlateDecode|Fl)\b")
 
 
 class Refused(Exception):
-    """The document is refused: ``kind`` is ``limit`` (413) or ``invalid`` (422)."""
+    """The document is refused: ``kind`` is ``limit`` (413), ``invalid`` (422) or ``unsupported`` (501)."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -147,7 +147,10 @@ def _push(decoders: list[Any], stage: int, chunk: bytes, budget: int) -> int:
 
 def open_document(data: bytes, max_pages: int) -> Any:
     """PDFium's document of ``data``; :class:`Refused` if it is unreadable or has too many pages."""
-    pdfium = importlib.import_module("pypdfium2")
+    try:
+        pdfium = importlib.import_module("pypdfium2")
+    except ImportError:  # the server found it on its own path; this isolated interpreter does not
+        raise Refused("unsupported", "PDFium (pypdfium2) is not installed for this Python") from None
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
