@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from goodmem import APIError, Goodmem
 
-from support.goodmem import base_url, temporary_space, wait_completed, wait_pages
+from support.goodmem import base_url, make_space, temporary_space, wait_completed, wait_pages
 from support.pdfs import make_flate_bomb, make_large_pages_pdf, make_pdf
 from support.server import ServerHandle, StartServer
 
@@ -165,3 +165,23 @@ def test_a_render_over_the_cpu_limit_ends_failed_with_its_reason(
         assert list(client.memories.pages(id=created.memory_id)) == []
         assert client.memories.content(id=created.memory_id) == heavy.read_bytes()
         assert wait_completed(client, created.memory_id).processing_status == "COMPLETED"
+
+
+def test_a_render_cut_off_by_a_crash_is_resumed_after_restart(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    first = start_server(pdf_cpu_seconds=5)  # wall limit 15 s: a stalled render is resumed after 30 s
+    heavy = tmp_path / "heavy.pdf"
+    heavy.write_bytes(make_large_pages_pdf(10))
+    with Goodmem(base_url=base_url(first), api_key=first.api_key) as client:
+        space, _ = make_space(client, "crash")
+        created = client.memories.create(
+            space_id=space.space_id, file_path=str(heavy), extract_page_images=True
+        )
+    first.process.kill()  # no graceful stop: the queued render is lost with the process
+    first.process.wait()
+    second = start_server(first.data_dir, pdf_cpu_seconds=5)
+    with Goodmem(base_url=base_url(second), api_key=second.api_key) as client:
+        assert client.memories.get(id=created.memory_id).page_image_status in ("PENDING", "PROCESSING")
+        ended = wait_pages(client, created.memory_id, timeout=300)
+        assert ended.page_image_status in ("COMPLETED", "FAILED")  # rendered again (or its limit named)

@@ -34,9 +34,8 @@ def _wait_status(c: Any, memory_id: str, field: str, timeout: float) -> Any:
         time.sleep(0.2)
 
 
-@contextmanager
-def temporary_space(client: Any, prefix: str) -> Iterator[Any]:
-    """A fresh space (and its embedder), deleted afterwards."""
+def make_space(client: Any, prefix: str) -> tuple[Any, Any]:
+    """A fresh space and its embedder (``(space, embedder)``), kept until deleted."""
     emb = client.embedders.create(
         display_name=f"{prefix}-emb",
         model_identifier="local",
@@ -47,6 +46,13 @@ def temporary_space(client: Any, prefix: str) -> Iterator[Any]:
     space = client.spaces.create(
         name=f"{prefix}-{uuid.uuid4()}", space_embedders=[{"embedder_id": emb.embedder_id}]
     )
+    return space, emb
+
+
+@contextmanager
+def temporary_space(client: Any, prefix: str) -> Iterator[Any]:
+    """A fresh space (and its embedder), deleted afterwards."""
+    space, emb = make_space(client, prefix)
     try:
         yield space
     finally:

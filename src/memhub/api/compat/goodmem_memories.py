@@ -229,6 +229,7 @@ def render_item(
 
 def get_memory(memory_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
     record = load(service, tenant.id, memory_id)
+    goodmem_render.resume_if_stalled(service, record)
     content = query_bool(request, "include_content")
     history = query_bool(request, "include_processing_history")
     return render(service, tenant.id, record, content=content, history=history)

@@ -7,8 +7,9 @@ process (``pipeline/pdf_sandbox.py``, which also waits for the tenant's PDF slot
 page as blobs of the memory. A render that hits a limit ends ``FAILED`` with the reason in
 ``pageImageError``, and leaves no page blobs.
 
-What is not durable: a render queued when the server stops is not resumed; its memory keeps the status
-it had (its text is indexed either way).
+A render queued when its server stopped is queued again by the next ``get`` of its memory, once that
+has been ``PENDING``/``PROCESSING`` untouched for twice a render's wall-time limit: by then no render
+of it can still be running anywhere.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memhub.core.errors import MemhubError, NotFound
-from memhub.core.models import Blob
+from memhub.core.models import Blob, Record
 from memhub.core.service import MemoryService
 
 from .goodmem_pdf import ORIGINAL, PAGE_DPI, PAGE_PREFIX, PAGE_TYPE, sandbox
@@ -43,9 +44,13 @@ class _Renderer:
         self._queue: queue.Queue[_Task] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._queued: set[tuple[str, str]] = set()  # (tenant, memory) queued or rendering here
 
     def submit(self, task: _Task) -> None:
         with self._lock:
+            if (task.tenant_id, task.memory_id) in self._queued:
+                return
+            self._queued.add((task.tenant_id, task.memory_id))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="memhub-pdf-pages", daemon=True)
                 self._thread.start()
@@ -58,6 +63,9 @@ class _Renderer:
                 render(task.service, task.tenant_id, task.memory_id)
             except Exception:  # the thread must outlive one memory's failure; logged with trace
                 log.exception("rendering the pages of a PDF memory failed")
+            finally:
+                with self._lock:
+                    self._queued.discard((task.tenant_id, task.memory_id))
 
 
 _RENDERER = _Renderer()
@@ -66,6 +74,16 @@ _RENDERER = _Renderer()
 def schedule(service: MemoryService, tenant_id: str, memory_id: str) -> None:
     """Queue the rendering of a created PDF memory's pages."""
     _RENDERER.submit(_Task(service, tenant_id, memory_id))
+
+
+def resume_if_stalled(service: MemoryService, record: Record) -> None:
+    """Queue a render again whose server stopped (see the module docstring)."""
+    status = (record.data.get("pageImages") or {}).get("status")
+    if status not in ("PENDING", "PROCESSING"):
+        return
+    quiet = (service.now() - record.updated_at).total_seconds()
+    if quiet > 2 * sandbox(service).limits.wall_seconds:
+        schedule(service, record.tenant_id, record.id)
 
 
 def render(service: MemoryService, tenant_id: str, memory_id: str) -> None:
