@@ -183,5 +183,5 @@ def test_a_render_cut_off_by_a_crash_is_resumed_after_restart(
     second = start_server(first.data_dir, pdf_cpu_seconds=5)
     with Goodmem(base_url=base_url(second), api_key=second.api_key) as client:
         assert client.memories.get(id=created.memory_id).page_image_status in ("PENDING", "PROCESSING")
-        ended = wait_pages(client, created.memory_id, timeout=300)
+        ended = wait_pages(client, created.memory_id, timeout=200)
         assert ended.page_image_status in ("COMPLETED", "FAILED")  # rendered again (or its limit named)
