@@ -21,7 +21,7 @@ from memhub.core.errors import InvalidInput
 from memhub.core.ports import Embedder
 from memhub.runtime import build_embedder
 from memhub.settings import Settings
-from memhub.storage import sqlite_db
+from memhub.storage.sqlite import db as sqlite_db
 from support.embedders import HashEmbedder
 from support.server import ServerHandle
 
@@ -87,7 +87,7 @@ def exercise(client: memhub.Client) -> None:
     assert client.memories.search("Lisbon", user_id=user) == []
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.e2e)])
 def any_client(
     request: pytest.FixtureRequest, tmp_path: Path, local_embedder: Embedder
 ) -> Iterator[memhub.Client]:

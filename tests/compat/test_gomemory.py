@@ -1,6 +1,6 @@
 """The real ``gomemory==0.1.0`` SDK from PyPI, unmodified, against a real ``memhub serve`` process.
 
-Follows the test recipe of ``shared/compat/gomemory.md`` §5 step by step (the ``test_sN_…`` names give
+Follows the test recipe of ``docs/compat/gomemory.md`` §5 step by step (the ``test_sN_…`` names give
 the step), then checks what the recipe leaves to memhub: native-API visibility of GoMemory data, the
 settings that switch the mount on, move it and protect it, and the refusal to expose it unauthenticated.
 
@@ -12,7 +12,7 @@ job is made to fail without any test hook in the product.
 from __future__ import annotations
 
 import json
-import time
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,10 +26,15 @@ from fastapi.testclient import TestClient
 from gomemory import APIError, FullReqStatus, GoMemoryClient, Memory, Message, Role
 
 from memhub.api import create_app
-from memhub.api.compat import gomemory as adapter
+from memhub.api.compat.gomemory.door import check_exposure
+from memhub.api.compat.gomemory.routes import create_router
+from memhub.api.compat.gomemory.translate import request_id
+from memhub.api.compat.gomemory.wire import contextual_query
 from memhub.core.errors import InvalidInput
 from memhub.core.service import Limits
 from memhub.settings import Settings
+from support.api import wait_for_job
+from support.polling import poll_until
 from support.server import ServerHandle, free_port, launch_server, run_memhub
 
 QUEUED = "Memory Insertion Job has been queued for insertion!"
@@ -49,13 +54,13 @@ KEY_SETS = (
 
 def wait_done(client: GoMemoryClient, req_id: str, timeout: float = 30.0) -> FullReqStatus:
     """Poll ``get_status`` until the job ends (success or failure)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ended() -> FullReqStatus | None:
         status = client.get_status(req_id)
         assert status.status in STATUSES
-        if status.status in ("success", "failure") or time.monotonic() > deadline:
-            return status
-        time.sleep(0.05)
+        return status if status.status in ("success", "failure") else None
+
+    return poll_until(ended, timeout=timeout, message=f"request {req_id} still running")
 
 
 def add_and_wait(client: GoMemoryClient, user_id: str, messages: list[Message]) -> str:
@@ -139,11 +144,28 @@ def test_s2_create_user_mints_distinct_uuids(client: GoMemoryClient) -> None:
     assert first.user_id != second.user_id
 
 
-def test_s3_add_memory_answers_at_once_with_the_spec_req_id(client: GoMemoryClient) -> None:
+def test_s3_add_memory_answers_at_once_with_the_spec_req_id(
+    keyed_client: GoMemoryClient, failing_embeddings: Any
+) -> None:
+    """The answer does not wait for the work: it comes while the embedder is held, the job unfinished."""
+    from fakes.openai_server import embeddings_handler
+
+    client = keyed_client
     user_id = client.create_user().user_id
-    started = time.monotonic()
-    response = client.add_memory(user_id=user_id, messages=MARIO)
-    assert time.monotonic() - started < 1.0
+    release = threading.Event()
+
+    def held(fake: Any, request: Any) -> Any:
+        release.wait(60)
+        return embeddings_handler(fake, request)
+
+    failing_embeddings.route("/v1/embeddings", held)
+    try:
+        response = client.add_memory(user_id=user_id, messages=MARIO)
+        assert client.get_status(response.req_id).status not in ("success", "failure")
+    finally:
+        release.set()
+        failing_embeddings.route("/v1/embeddings", embeddings_handler)
+    assert wait_done(client, response.req_id).status == "success"
     uuid.UUID(response.req_id)
     assert response.msg == QUEUED
     assert response.req_id == spec_req_id(user_id, [(m.role.value, m.content) for m in MARIO])
@@ -376,11 +398,7 @@ def test_native_data_is_visible_through_gomemory(gm_server: ServerHandle, client
     with gm_server.client() as native:
         body = {"user_id": user_id, "messages": [{"role": "user", "content": "I live in Lisbon."}]}
         job_id = native.post("/v1/memories", json=body).json()["job_id"]
-        deadline = time.monotonic() + 30
-        while (
-            native.get(f"/v1/jobs/{job_id}").json()["status"] != "succeeded" and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
+        wait_for_job(native, job_id)
     memories = client.get_memory(user_id=user_id, query="Where do I live?")
     assert "User lives in Lisbon" in {m.memory_text for m in memories if m.type == "core"}
 
@@ -499,7 +517,7 @@ class _BrokenService:
 def test_unexpected_failures_answer_the_protocols_500_texts() -> None:
     app = FastAPI()
     app.state.service = _BrokenService()
-    app.include_router(adapter.create_router(Settings(gomemory_tenant="t")), prefix="/gomemory")
+    app.include_router(create_router(Settings(gomemory_tenant="t")), prefix="/gomemory")
     body = {"userId": "u1", "messages": [{"role": "user", "content": "hi"}]}
     with TestClient(app) as http:
         added = http.post("/gomemory/add_memory", json=body)
@@ -526,7 +544,7 @@ def test_mount_is_off_without_a_tenant(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
 def test_loopback_hosts_need_no_opt_in(host: str) -> None:
-    adapter.check_exposure(Settings(host=host, gomemory_tenant="default"))
+    check_exposure(Settings(host=host, gomemory_tenant="default"))
 
 
 @pytest.mark.parametrize(
@@ -538,15 +556,16 @@ def test_loopback_hosts_need_no_opt_in(host: str) -> None:
     ],
 )
 def test_remote_hosts_are_allowed_with_an_opt_in_or_key_or_when_off(settings: dict[str, Any]) -> None:
-    adapter.check_exposure(Settings(**{"gomemory_tenant": "default", **settings}))
+    check_exposure(Settings(**{"gomemory_tenant": "default", **settings}))
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "memhub.example.com"])
 def test_remote_hosts_are_refused_without_opt_in(host: str) -> None:
     with pytest.raises(InvalidInput, match="refusing to serve the GoMemory API"):
-        adapter.check_exposure(Settings(host=host, gomemory_tenant="default"))
+        check_exposure(Settings(host=host, gomemory_tenant="default"))
 
 
+@pytest.mark.e2e  # runs `memhub serve` as a process
 def test_serve_exits_with_a_clear_message_on_a_public_host(tmp_path: Path) -> None:
     result = run_memhub(
         "serve",
@@ -571,8 +590,8 @@ def test_request_id_and_contextual_query_helpers() -> None:
     from memhub.core.models import MessageInput
 
     messages = [MessageInput(role=r, content=c) for r, c in pairs]
-    assert adapter.request_id("u", messages) == spec_req_id("u", pairs)
-    assert adapter.contextual_query(["First. Second!", "", "Third?"]) == "First. Second! Third?"
+    assert request_id("u", messages) == spec_req_id("u", pairs)
+    assert contextual_query(["First. Second!", "", "Third?"]) == "First. Second! Third?"
     long = ["x" * 300 + ".", "Old sentence.", "y" * 300 + "."]
-    assert adapter.contextual_query(long) == "Old sentence. " + "y" * 300 + "."
-    assert len(adapter.contextual_query(["z" * 2000])) == 500
+    assert contextual_query(long) == "Old sentence. " + "y" * 300 + "."
+    assert len(contextual_query(["z" * 2000])) == 500

@@ -9,7 +9,6 @@ not block another tenant's.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from goodmem import APIError, Goodmem
 
 from support.goodmem import base_url, make_space, temporary_space, wait_completed, wait_pages
 from support.pdfs import make_flate_bomb, make_large_pages_pdf, make_pdf
+from support.polling import poll_until
 from support.server import ServerHandle, StartServer
 
 pytest.importorskip("pypdfium2")
@@ -56,14 +56,16 @@ def create_refused(client: Any, space_id: str, path: Path, **kwargs: Any) -> API
 
 def create_when_free(client: Any, space_id: str, path: Path) -> Any:
     """Create, retrying while the tenant's PDF slot is still taken (429), for up to 60 s."""
-    deadline = time.monotonic() + 60
-    while True:
+
+    def created() -> Any:
         try:
             return client.memories.create(space_id=space_id, file_path=str(path))
         except APIError as exc:
-            if exc.status_code != 429 or time.monotonic() > deadline:
+            if exc.status_code != 429:
                 raise
-            time.sleep(0.2)
+            return None
+
+    return poll_until(created, timeout=60, interval=0.2, message="the tenant's PDF slot stayed taken")
 
 
 def test_a_pdf_bomb_is_a_413_and_the_server_stays_small(
@@ -134,10 +136,12 @@ def test_pages_render_after_the_answer_and_one_tenants_pdfs_do_not_block_another
             space_id=space.space_id, file_path=str(heavy), extract_page_images=True
         )
         assert created.page_image_status == "PENDING"
-        deadline = time.monotonic() + 120
-        while not list(client.memories.pages(id=created.memory_id)):  # rendering is under way
-            assert time.monotonic() < deadline, "no page rendered in 120 s"
+
+        def rendering() -> bool:  # a page is stored: the render holds the tenant's PDF slot
             assert client.memories.get(id=created.memory_id).page_image_status != "FAILED"
+            return bool(list(client.memories.pages(id=created.memory_id)))
+
+        poll_until(rendering, timeout=120, interval=0.2, message="no page rendered")
         busy = create_refused(client, space.space_id, small)  # the tenant's one PDF slot is taken
         assert busy.status_code == 429
         theirs = other.memories.create(space_id=other_space.space_id, file_path=str(small))

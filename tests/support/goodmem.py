@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .polling import poll_until
 from .server import ServerHandle
 
 
@@ -16,22 +16,21 @@ def base_url(server: ServerHandle) -> str:
 
 
 def wait_completed(c: Any, memory_id: str, timeout: float = 60) -> Any:
-    """The memory once processing has ended (or the timeout passed)."""
-    return _wait_status(c, memory_id, "processing_status", timeout)
+    """The memory once processing has ended (``COMPLETED`` or ``FAILED``: the caller asserts which)."""
+    return _wait_ended(c, memory_id, "processing_status", timeout)
 
 
 def wait_pages(c: Any, memory_id: str, timeout: float = 120) -> Any:
-    """The memory once its page images are rendered, or failed (or the timeout passed)."""
-    return _wait_status(c, memory_id, "page_image_status", timeout)
+    """The memory once its page images are rendered (``COMPLETED``) or failed (``FAILED``)."""
+    return _wait_ended(c, memory_id, "page_image_status", timeout)
 
 
-def _wait_status(c: Any, memory_id: str, field: str, timeout: float) -> Any:
-    t0 = time.time()
-    while True:
+def _wait_ended(c: Any, memory_id: str, field: str, timeout: float) -> Any:
+    def ended() -> Any:
         m = c.memories.get(id=memory_id)
-        if getattr(m, field) in ("COMPLETED", "FAILED") or time.time() - t0 > timeout:
-            return m
-        time.sleep(0.2)
+        return m if getattr(m, field) in ("COMPLETED", "FAILED") else None
+
+    return poll_until(ended, timeout=timeout, interval=0.2, message=f"memory {memory_id}: {field} not ended")
 
 
 def make_space(client: Any, prefix: str) -> tuple[Any, Any]:

@@ -18,18 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from memhub.core.errors import Unauthenticated
 from memhub.core.models import Tenant
 from memhub.core.service import MemoryService, hash_api_key
-from memhub.runtime import Runtime
 
 from .ratelimit import RateLimiter
 
 # auto_error=False: a missing or non-Bearer header must be our 401 envelope, not FastAPI's own answer.
 # Declared as a dependency so OpenAPI (and /docs) show the bearer security scheme.
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mh_…`")
-
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def get_service(request: Request) -> MemoryService:
@@ -39,7 +33,8 @@ def get_service(request: Request) -> MemoryService:
 
 async def _service_dependency(request: Request) -> MemoryService:
     """:func:`get_service` as a dependency. ``async`` because FastAPI runs a plain ``def`` dependency on
-    a worker thread, and that hop (~0.1 ms of CPU) costs far more than reading an attribute."""
+    a worker thread, and that hop costs far more than reading an attribute
+    (``docs/decisions/async-service-dependency.md``)."""
     return get_service(request)
 
 
