@@ -75,6 +75,8 @@ def _tool_errors() -> Iterator[None]:
         yield
     except MemhubError as exc:
         raise ToolError(exc.message) from None
+    except UnicodeEncodeError:  # over stdio no input guard runs first (``api/input_guard.py`` does over HTTP)
+        raise ToolError("text must be valid Unicode: it contains an unpaired surrogate") from None
 
 
 class _Tools:
