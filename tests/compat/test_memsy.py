@@ -303,8 +303,9 @@ def test_s6_search_finds_the_actors_memories_ranked(c: MemsyClient, world: World
 
 def test_s6_threshold_drops_weaker_results(c: MemsyClient, world: World) -> None:
     assert all(r.score >= 0.99 for r in c.search("what does the user drink?", threshold=0.99).results)
-    loose = c.search("green tea", actor_id="u1", threshold=0.3).results
-    assert loose and all(r.score >= 0.3 for r in loose)
+    best = c.search("green tea", actor_id="u1").results[0].score  # a relevance probability, see README
+    loose = c.search("green tea", actor_id="u1", threshold=best).results
+    assert loose and all(r.score >= best for r in loose)
     assert c.search("green tea", actor_id="u1", threshold=7).results == []  # clamped to 1.0
 
 

@@ -69,7 +69,7 @@ def test_search_returns_core_fact_with_sources_for_a_family_question(runtime: Ru
     )
 
 
-def test_threshold_filters_on_calibrated_similarity(runtime: Runtime) -> None:
+def test_threshold_filters_on_the_relevance_score(runtime: Runtime) -> None:
     service = runtime.service
     tenant = service.ensure_tenant("acme")
     service.add_messages(
@@ -85,6 +85,20 @@ def test_threshold_filters_on_calibrated_similarity(runtime: Runtime) -> None:
     mid = loose[0].score
     kept = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=mid))
     assert all(r.score >= mid for r in kept) and kept
+
+
+def test_hybrid_results_come_in_score_order_with_the_raw_cosine_beside(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    texts = ("I adore hiking in the Alps", "Quarterly tax forms are due", "We walked up a mountain")
+    service.add_messages(tenant.id, _msgs(*(("user", t) for t in texts)), user_id="u")
+    _drain(runtime)
+    results = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u"))
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+    query = runtime.embedder.embed(["mountain walks"])[0]
+    for r in results:
+        key = runtime.store.memory_chunks(tenant.id, r.memory.id)[0].dense_key
+        assert r.similarity == pytest.approx(float(runtime.embedder.embed([key])[0] @ query), abs=1e-4)
 
 
 def test_search_is_scoped_to_user_tenant_and_filters(runtime: Runtime) -> None:

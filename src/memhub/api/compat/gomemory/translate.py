@@ -69,15 +69,6 @@ def relevance(similarity: float) -> float:
     return 1.0 / (1.0 + math.exp(-(RELEVANCE_A * similarity + RELEVANCE_B)))
 
 
-def similarity_threshold(threshold: float) -> float | None:
-    """The similarity at which :func:`relevance` reaches ``threshold`` (None: no threshold at all)."""
-    if threshold <= 0.0:
-        return None
-    if threshold >= 1.0:
-        return math.inf
-    return (math.log(threshold / (1.0 - threshold)) - RELEVANCE_B) / RELEVANCE_A
-
-
 def retrieve(service: MemoryService, tenant_id: str, retrieval: Retrieval) -> list[dict[str, Any]]:
     """General hits (the user's non-core memories at or above the threshold, best first), then core facts.
 
@@ -87,16 +78,18 @@ def retrieve(service: MemoryService, tenant_id: str, retrieval: Retrieval) -> li
     request = SearchRequest(
         query=retrieval.query,
         user_id=retrieval.user_id,
-        threshold=similarity_threshold(retrieval.threshold),
         core=False,
         kinds=[MemoryKind.FACT, MemoryKind.EPISODE],
         filters={"role": {"$nin": NOT_THE_USERS}},
         limit=min(GENERAL_LIMIT, service.limits.max_search_limit),
     )
-    hits = service.search(tenant_id, request)
+    # The threshold applies to this door's own P(relevant | cosine) (docs/decisions/gomemory-threshold.md),
+    # not to memhub's search-wide score, so the service is asked without one and the cut is made here.
+    scored = ((hit.memory, relevance(hit.similarity)) for hit in service.search(tenant_id, request))
     items = [
-        memory_object(hit.memory, "general", retrieval.user_id, round(relevance(hit.score), 4))
-        for hit in hits
+        memory_object(memory, "general", retrieval.user_id, round(score, 4))
+        for memory, score in scored
+        if score >= retrieval.threshold
     ]
     if retrieval.core:
         core = _core_memories(service, tenant_id, retrieval.user_id)
