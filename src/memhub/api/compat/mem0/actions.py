@@ -24,7 +24,6 @@ from .wire import UNHONOURED_ADD, AddBody, ListBody, SearchBody
 SYNC_BUDGET_SECONDS = 25.0
 SYNC_POLL_SECONDS = 0.02
 MAX_CHAIN = 100  # versions followed in a supersede chain (a revision loop cannot hang a request)
-DEFAULT_THRESHOLD = 0.1  # mem0's default for search
 DEFAULT_PAGE_SIZE = 100
 _SETTLED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED})
 
@@ -98,7 +97,9 @@ def search(service: MemoryService, tenant_id: str, body: SearchBody) -> list[dic
         user_id=user_id,
         session_id=session_id,
         limit=limit,
-        threshold=DEFAULT_THRESHOLD if body.threshold is None else body.threshold,
+        # No threshold unless asked: mem0's default 0.1 is on its own score; on memhub's calibrated
+        # probability right answers in a small store score 0.02-0.04 (docs/decisions/mem0-door.md).
+        threshold=body.threshold,
         filters=flt,
         rerank=body.rerank,
     )
