@@ -149,6 +149,8 @@ def door_shaped(call: Call, response: httpx.Response) -> bool:
         return isinstance(body["message"], str) and isinstance(body["code"], str)
     if call.door == "memsy":
         return isinstance(body["detail"]["message"], str)
+    if call.door == "mem0":
+        return isinstance(body["detail"], str) and body["error"] == body["detail"]
     return isinstance(body["Message"], str) and body["Status"] == response.status_code  # gomemory
 
 
