@@ -26,9 +26,9 @@ from ..sql.rows import chunk_params, memory_params
 from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
+from ..sql.words import fold
 from .db import Conn
 from .dialect import POSTGRES
-from .keyword import fold
 from .rows import (
     CHUNK_COLUMNS,
     MEMORY_COPY_TYPES,

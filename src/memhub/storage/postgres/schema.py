@@ -220,6 +220,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0005_blobs", _BLOBS),
     ("0006_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
     ("0007_keyword_term_stats", keyword_terms.MIGRATION),
+    ("0008_keyword_stats_per_tenant", keyword_terms.PER_TENANT_MIGRATION),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"

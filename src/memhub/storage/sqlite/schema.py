@@ -275,6 +275,29 @@ _MEMORIES_BY_OCCURRED_AT = (
     "CREATE INDEX memories_user_occurred ON memories(tenant_id, user_id, occurred_at, id)",
 )
 
+_TENANT_KEY = "substr({row}.scope_key, 1, 21)"  # a chunk's tenant scope token: its scope_key's first
+_KEYWORD_TOTALS = (
+    # Per-tenant chunk count and length for keyword ranking (keyword.py says why FTS5's own
+    # statistics, shared by every tenant, are not used), kept by triggers like the FTS index itself.
+    """CREATE TABLE keyword_totals (
+        tenant_key TEXT PRIMARY KEY,
+        chunks INTEGER NOT NULL,
+        length INTEGER NOT NULL) WITHOUT ROWID""",
+    f"""INSERT INTO keyword_totals (tenant_key, chunks, length)
+        SELECT {_TENANT_KEY.format(row="chunks")}, count(*), coalesce(sum(length(sparse_key)), 0)
+        FROM chunks GROUP BY 1""",
+    f"""CREATE TRIGGER chunks_keyword_totals_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO keyword_totals (tenant_key, chunks, length)
+        VALUES ({_TENANT_KEY.format(row="new")}, 1, length(new.sparse_key))
+        ON CONFLICT (tenant_key) DO UPDATE SET chunks = chunks + 1, length = length + excluded.length;
+    END""",
+    f"""CREATE TRIGGER chunks_keyword_totals_delete AFTER DELETE ON chunks BEGIN
+        UPDATE keyword_totals SET chunks = chunks - 1, length = length - length(old.sparse_key)
+        WHERE tenant_key = {_TENANT_KEY.format(row="old")};
+        DELETE FROM keyword_totals WHERE tenant_key = {_TENANT_KEY.format(row="old")} AND chunks <= 0;
+    END""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -284,6 +307,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_blobs", _BLOBS),
     Migration("0007_fts_scope", _FTS_SCOPE),
     Migration("0008_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
+    Migration("0009_keyword_totals", _KEYWORD_TOTALS),
 )
 
 
