@@ -66,7 +66,7 @@ def delete_user(d: Dialect, conn: Connection, tenant_id: str, user_id: str) -> i
     deleted = conn.execute(d.sql("DELETE FROM users WHERE tenant_id = ? AND id = ?"), (tenant_id, user_id))
     if deleted.rowcount == 0:
         raise NotFound(f"user {user_id} not found")
-    d.after_delete(conn)
+    d.after_delete(conn, tenant_id)
     return int(row["n"])
 
 
@@ -92,7 +92,7 @@ def delete_session(d: Dialect, conn: Connection, tenant_id: str, session_id: str
             params,
         )
     conn.execute(d.sql("DELETE FROM sessions WHERE tenant_id = ? AND id = ?"), key)
-    d.after_delete(conn)
+    d.after_delete(conn, tenant_id)
     return memories + events
 
 

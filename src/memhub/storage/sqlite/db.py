@@ -100,6 +100,8 @@ class Database:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={int(self._options.busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Freed pages are zeroed, so deleted text does not linger in the file's free pages.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     @contextmanager
@@ -126,6 +128,14 @@ class Database:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it (after a forget: the WAL holds the deleted rows'
+        pages as they were until later writes overwrite them). Waits for readers up to
+        ``busy_timeout``; a reader of another process that stays longer leaves the WAL as it is."""
+        with self._write_lock:
+            self._check_open()
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -34,7 +34,7 @@ from .rows import (
     placeholders,
 )
 from .scope import filter_condition
-from .vectors import prune_tombstones, store_vectors
+from .vectors import scrub_deleted, store_vectors
 
 _INSERT_MEMORY = (
     "INSERT INTO memories (id, tenant_id, space_id, user_id, session_id, kind, core, text, metadata,"
@@ -236,4 +236,4 @@ def delete_memory(conn: sqlite3.Connection, tenant_id: str, memory_id: str) -> N
     deleted = conn.execute("DELETE FROM memories WHERE id = ? AND +tenant_id = ?", (memory_id, tenant_id))
     if deleted.rowcount == 0:
         raise NotFound(f"memory {memory_id} not found")
-    prune_tombstones(conn)
+    scrub_deleted(conn)

@@ -298,6 +298,18 @@ _KEYWORD_TOTALS = (
     END""",
 )
 
+_UNREFERENCED = "NOT EXISTS (SELECT 1 FROM chunk_vectors cv WHERE cv.model_id = {m} AND cv.vector_hash = {h})"
+_VECTOR_RELEASE = (
+    # A cached vector goes with the last chunk using it: the cache keyed by content would otherwise
+    # keep the embeddings of forgotten text for ever (issue 20). The index finds the other users.
+    "CREATE INDEX chunk_vectors_hash ON chunk_vectors(model_id, vector_hash)",
+    f"DELETE FROM vectors WHERE {_UNREFERENCED.format(m='vectors.model_id', h='vectors.hash')}",
+    f"""CREATE TRIGGER chunk_vectors_release AFTER DELETE ON chunk_vectors BEGIN
+        DELETE FROM vectors WHERE model_id = old.model_id AND hash = old.vector_hash
+        AND {_UNREFERENCED.format(m="old.model_id", h="old.vector_hash")};
+    END""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -308,6 +320,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_fts_scope", _FTS_SCOPE),
     Migration("0008_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
     Migration("0009_keyword_totals", _KEYWORD_TOTALS),
+    Migration("0010_vector_release", _VECTOR_RELEASE),
 )
 
 

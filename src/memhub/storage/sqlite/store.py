@@ -138,6 +138,10 @@ class SqliteStore(SqlStore):
     def delete_memory(self, tenant_id: str, memory_id: str) -> None:
         with self._db.write() as conn:
             memories.delete_memory(conn, tenant_id, memory_id)
+        self._after_forget()
+
+    def _after_forget(self) -> None:
+        self._db.checkpoint()
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
