@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 
 from support.api import add_messages
-from support.server import ServerHandle, launch_server
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerHandle]:
-    settings: dict[str, Any] = {"log_level": "warning"}
-    if request.param == "postgresql":
-        settings["database_url"] = request.getfixturevalue("postgres_server").new_database()
-    handle = launch_server(tmp_path_factory.mktemp(f"side-{request.param}"), **settings)
-    yield handle
-    handle.stop()
+from support.server import ServerHandle
 
 
 def _tenant(server: ServerHandle, prefix: str) -> httpx.Client:
@@ -46,7 +31,8 @@ def _embedded_texts(server: ServerHandle) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_another_tenants_writes_move_no_keyword_score(server: ServerHandle) -> None:
+def test_another_tenants_writes_move_no_keyword_score(backend_server: ServerHandle) -> None:
+    server = backend_server
     with _tenant(server, "b") as b, _tenant(server, "a") as a:
         add_messages(b, "bee", "note zanzibarquix", "note florptangle")
         before = {word: _keyword_hits(b, "bee", word) for word in ("zanzibarquix", "florptangle", "note")}
@@ -60,7 +46,10 @@ def test_another_tenants_writes_move_no_keyword_score(server: ServerHandle) -> N
         assert after == before
 
 
-def test_a_tenant_re_adding_another_tenants_text_is_embedded_like_any_new_text(server: ServerHandle) -> None:
+def test_a_tenant_re_adding_another_tenants_text_is_embedded_like_any_new_text(
+    backend_server: ServerHandle,
+) -> None:
+    server = backend_server
     secret = f"my locker code is {uuid.uuid4().int % 10**6:06d}"
     with _tenant(server, "a") as a, _tenant(server, "b") as b:
         start = _embedded_texts(server)

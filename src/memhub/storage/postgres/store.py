@@ -115,9 +115,6 @@ class PostgresStore(SqlStore):
     ) -> Memory:
         return self._db.run(lambda conn: memories.update_metadata(conn, tenant_id, memory_id, metadata, now))
 
-    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
-        self._db.run(lambda conn: memories.delete_memory(conn, tenant_id, memory_id))
-
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
         return self._db.run(lambda conn: vectors.fetch_vectors(conn, model_id, hashes))

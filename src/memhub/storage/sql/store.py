@@ -111,6 +111,10 @@ class SqlStore(ABC):
         self._after_forget()
         return deleted
 
+    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
+        self._write(lambda conn: users.delete_memory(self._dialect, conn, tenant_id, memory_id))
+        self._after_forget()
+
     def _after_forget(self) -> None:  # noqa: B027 -- a hook only SQLite needs
         """Run once a deletion has committed, outside any transaction (SQLite: checkpoint the WAL)."""
 

@@ -135,11 +135,6 @@ class SqliteStore(SqlStore):
         with self._db.write() as conn:
             return memories.update_metadata(conn, tenant_id, memory_id, metadata, now)
 
-    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
-        with self._db.write() as conn:
-            memories.delete_memory(conn, tenant_id, memory_id)
-        self._after_forget()
-
     def _after_forget(self) -> None:
         self._db.checkpoint()
 
