@@ -111,6 +111,9 @@ class SqlStore(ABC):
         self._after_forget()
         return deleted
 
+    def check_ready(self) -> None:
+        self._read(lambda conn: conn.execute(self._dialect.sql("SELECT 1 FROM tenants LIMIT 1")).fetchall())
+
     def delete_memory(self, tenant_id: str, memory_id: str) -> None:
         self._write(lambda conn: users.delete_memory(self._dialect, conn, tenant_id, memory_id))
         self._after_forget()
