@@ -118,10 +118,11 @@ def delete_memory(d: Dialect, conn: Connection, tenant_id: str, memory_id: str) 
     conn.execute(d.sql("DELETE FROM memories WHERE rid = ?"), (rid,))
     for start in range(0, len(event_ids), _BATCH):
         among, params = d.any_of("id", event_ids[start : start + _BATCH])
-        jobs = conn.execute(d.sql(f"SELECT DISTINCT job_id FROM events WHERE {among}"), params).fetchall()
+        owned = (*params, tenant_id)
+        statement = f"SELECT DISTINCT job_id FROM events WHERE {among} AND tenant_id = ?"
+        jobs = conn.execute(d.sql(statement), owned).fetchall()
         conn.execute(
-            d.sql(f"DELETE FROM events WHERE {among} AND tenant_id = ? AND NOT EXISTS ({_CITED})"),
-            [*params, tenant_id],
+            d.sql(f"DELETE FROM events WHERE {among} AND tenant_id = ? AND NOT EXISTS ({_CITED})"), owned
         )
         if jobs:
             among_jobs, job_params = d.any_of("id", [job["job_id"] for job in jobs])
