@@ -8,36 +8,22 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import pytest
 
 from support.api import wait_for_job
+from support.polling import poll_until
 from support.postgres import start_postgres
 from support.server import ServerHandle, free_port, hermetic_env, launch_server, serve_command
-
-T = TypeVar("T")
 
 needs_unshare = pytest.mark.skipif(
     shutil.which("unshare") is None or os.geteuid() != 0, reason="needs root and unshare(1) for a tmpfs"
 )
-
-
-def poll(condition: Callable[[], T | None], timeout: float = 60.0) -> T:
-    """``condition()`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def _in_tmpfs(folder: Path, size: str, then: str = "") -> list[str]:
@@ -83,12 +69,12 @@ def test_a_full_disk_answers_507_with_retry_after_and_recovers_once_space_is_fre
         assert refused.status_code == 507, refused.text
         assert refused.json()["error"]["code"] == "storage_full"
         assert int(refused.headers["Retry-After"]) > 0
-        ready = httpx.get(f"{server.base_url}/ready")
+        ready = client.get("/ready")
         assert ready.status_code == 507 and "Retry-After" in ready.headers
 
-        poll(lambda: "the store failed" in server.log())  # the worker met the full disk too
+        poll_until(lambda: "the store failed" in server.log(), message="the worker never met the full disk")
         (Path(f"/proc/{server.process.pid}/root") / str(store).lstrip("/") / "filler").unlink()
-        poll(lambda: httpx.get(f"{server.base_url}/ready").status_code == 200)
+        poll_until(lambda: client.get("/ready").status_code == 200, message="never ready again")
         accepted = _add(client, "the disk has room again")
         assert accepted.status_code == 202, accepted.text
         wait_for_job(client, accepted.json()["job_id"])
@@ -141,11 +127,11 @@ def test_postgres_stopped_answers_503_with_retry_after_and_a_restart_serves_with
             down = _add(client, "during the outage")
             assert down.status_code == 503, down.text
             assert int(down.headers["Retry-After"]) > 0
-            ready = httpx.get(f"{server.base_url}/ready")
+            ready = client.get("/ready")
             assert ready.status_code == 503 and "Retry-After" in ready.headers
 
             own_postgres.ensure_postgres_running()  # type: ignore[attr-defined]
-            poll(lambda: httpx.get(f"{server.base_url}/ready").status_code == 200)
+            poll_until(lambda: client.get("/ready").status_code == 200, message="never ready again")
             # every pooled connection died with the server: none may fail a request now
             statuses = [client.get("/v1/memories", params={"user_id": "u"}).status_code for _ in range(12)]
             assert statuses == [200] * 12

@@ -40,6 +40,9 @@ CHECKOUT_WAIT = 5.0
 """Longest wait for a pooled connection in a store call (``pool_timeout`` if shorter): with PostgreSQL
 down, a request answers 503 + ``Retry-After`` after this, not after the pool's opening timeout."""
 
+PING_WAIT = 1.0
+"""Readiness waits less than a request: a probe must answer before the prober gives up."""
+
 _OUR_OPTIONS = {"pool_min": 1, "pool_max": 10, "pool_timeout": 30}
 _SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
 
@@ -126,6 +129,14 @@ class Database:
                 yield conn
         except PoolTimeout as exc:
             raise Unavailable("no PostgreSQL connection free in time; retry later") from exc
+
+    def ping(self) -> None:
+        """One query on a pooled connection, waiting at most :data:`PING_WAIT` for it (readiness)."""
+        try:
+            with _translated_errors(), self._pool.connection(timeout=PING_WAIT) as conn:
+                conn.execute("SELECT 1").fetchall()
+        except PoolTimeout as exc:
+            raise Unavailable("PostgreSQL cannot be reached; retry later") from exc
 
     def close(self) -> None:
         self._pool.close()

@@ -115,6 +115,9 @@ class PostgresStore(SqlStore):
     ) -> Memory:
         return self._db.run(lambda conn: memories.update_metadata(conn, tenant_id, memory_id, metadata, now))
 
+    def check_ready(self) -> None:
+        self._db.ping()
+
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
         return self._db.run(lambda conn: vectors.fetch_vectors(conn, model_id, hashes))

@@ -43,6 +43,8 @@ def query_terms(text: str) -> list[str]:
 
 def fold(text: str) -> str:
     """Lower case without diacritics (NFKD, combining marks dropped): what the keyword indexes compare."""
+    if text.isascii():  # nothing to decompose: the common case, ~20x faster
+        return text.replace("\x00", " ").lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("\x00", " "))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
