@@ -51,6 +51,13 @@ CANDIDATE_BUDGET = 2000
 CANDIDATE_CAP = 2000
 """When the rare words give fewer hits than asked, at most this many more chunks in scope are scored."""
 
+DF_CAP = 8000
+"""Document frequencies are counted up to this many chunks: a word in more of the tenant's chunks is
+weighted as if it were in exactly this many (a little more than its true, near-zero BM25 weight).
+Counting the whole posting list of the commonest words was most of a search's time at 100k chunks."""
+
+_COUNT = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
+
 _TOKEN = re.compile(r"[^\W_]+")
 """FTS5's ``unicode61`` token: letters and digits (the underscore separates, as it does there)."""
 
@@ -78,11 +85,7 @@ def tenant_stats(conn: sqlite3.Connection, tenant_id: str, terms: list[str]) -> 
     df: dict[str, int] = {}
     for term in terms:
         expression = f"{scoped}sparse_key : ({any_of([term])})"
-        found = int(
-            conn.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (expression,)
-            ).fetchone()[0]
-        )
+        found = int(conn.execute(_COUNT, (expression, DF_CAP)).fetchone()[0])
         if found:
             df[term] = found
     return TenantStats(chunks=chunks, mean_length=length / chunks if chunks > 0 else 1.0, df=df)
