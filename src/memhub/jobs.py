@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from memhub.core import ids
+from memhub.core.errors import MemhubError
 from memhub.core.lease_keeper import LeaseKeeper
 from memhub.core.models import Job
 from memhub.core.ports import Clock, Embedder, Extractor, Matrix, Store
@@ -137,12 +138,18 @@ class Worker:
         return len(jobs)
 
     def _loop(self) -> None:
+        backoff = 0.0
         while not self._stop.is_set():
             try:
                 claimed = self.run_once()
-            except Exception:  # the loop must survive a transient store error; it is logged with trace
-                log.exception("worker loop error; retrying")
-                claimed = 0
+            except Exception as exc:  # the loop must survive a store outage (disk full, database down)
+                backoff = min(MAX_BACKOFF_SECONDS, max(2 * backoff, 10 * self._config.poll_seconds))
+                _log_loop_error(exc, backoff)
+                self._stop.wait(backoff)
+                continue
+            if backoff:
+                log.info("worker %s: the store answers again; resuming", self.owner)
+                backoff = 0.0
             if claimed == 0:
                 self._wake.wait(self._config.poll_seconds)
                 self._wake.clear()
@@ -162,3 +169,16 @@ class Worker:
         for job_id, error in failed.items():
             retry = attempts[job_id] < self._config.max_attempts
             self._store.fail_job(job_id, self.owner, error[:2000], self._clock.now(), retry=retry)
+
+
+MAX_BACKOFF_SECONDS = 30.0
+"""Longest pause between two attempts of a worker whose store keeps failing (it doubles up to this)."""
+
+
+def _log_loop_error(exc: Exception, backoff: float) -> None:
+    """One line per failed attempt, fewer as the pauses grow: an outage is expected (the message says
+    what failed, never content); anything else also gets its traceback, at debug level."""
+    reason = exc.message if isinstance(exc, MemhubError) else type(exc).__name__
+    log.warning("worker: the store failed (%s); next attempt in %.1f s", reason, backoff)
+    if not isinstance(exc, MemhubError):
+        log.debug("worker loop error", exc_info=exc)

@@ -49,6 +49,7 @@ def test_error_status_table_is_pinned() -> None:
         "PermissionDenied": 403,
         "LimitExceeded": 413,
         "RateLimited": 429,
+        "StorageFull": 507,
         "Unavailable": 503,
         "NotSupported": 501,
     }

@@ -70,12 +70,19 @@ def test_term_stats_follow_every_write_and_cascading_delete(pg_url: str, store: 
     assert {h.memory_id for h in hits} == set(memo.memory_ids[1:])
 
 
-def test_an_existing_database_gains_term_stats_on_upgrade(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "missing",
+    [
+        {"0007_keyword_term_stats", "0008_keyword_stats_per_tenant"},  # before any statistics
+        {"0008_keyword_stats_per_tenant"},  # statistics shared by every tenant
+    ],
+)
+def test_an_existing_database_gains_per_tenant_term_stats_on_upgrade(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, missing: set[str]
 ) -> None:
-    before = tuple(step for step in postgres_schema.MIGRATIONS if step[0] != "0007_keyword_term_stats")
+    before = tuple(step for step in postgres_schema.MIGRATIONS if step[0] not in missing)
     monkeypatch.setattr(postgres_schema, "MIGRATIONS", before)
-    old = open_store(pg_url)  # a database as memhub left it before the statistics existed
+    old = open_store(pg_url)  # a database as an older memhub left it
     w = Writer(old)
     a, space = w.tenant("a")
     got = w.memorise(a, space, ["weekly project meeting", "project meeting notes", "zanzibar trip plan"])

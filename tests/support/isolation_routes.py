@@ -103,6 +103,7 @@ def native_rows() -> list[Row]:
     job_ids = ("job_id", "document_job_id", "event_job_id", "memsy_event_id")
     rows = [
         _row("GET", "/health", L, lambda b, a: Call(n, "GET", "/health")),
+        _row("GET", "/ready", L, lambda b, a: Call(n, "GET", "/ready")),
         _row("GET", "/metrics", L, lambda b, a: Call(n, "GET", "/metrics"), same_body=False),
         _row("GET", "/v1/info", L, lambda b, a: Call(n, "GET", "/v1/info")),
         _row("POST", "/v1/memories/search", L, lambda b, a: Call(n, "POST", "/v1/memories/search", json={"query": b.marker}), same_body=False),

@@ -157,13 +157,17 @@ def launch_server(
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     timeout: float = START_TIMEOUT,
+    wrapper: Sequence[str] = (),
     **settings: Any,
 ) -> ServerHandle:
-    """Start ``memhub serve`` on a free port with ``settings`` as ``MEMHUB_*`` variables; wait until up."""
+    """Start ``memhub serve`` on a free port with ``settings`` as ``MEMHUB_*`` variables; wait until up.
+
+    ``wrapper`` is a command line the server's own is appended to (e.g. ``unshare -m sh -c …`` to give
+    the server a small disk of its own)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     server_env = {**settings_env(settings), **(env or {})}
     for _attempt in range(3):
-        handle = _spawn(data_dir, free_port(), args, server_env)
+        handle = _spawn(data_dir, free_port(), args, server_env, wrapper)
         if _wait_healthy(handle, timeout):
             handle.api_key = _read_admin_key(data_dir)
             return handle
@@ -172,11 +176,17 @@ def launch_server(
     raise AssertionError("memhub serve could not find a free port in 3 attempts")
 
 
-def _spawn(data_dir: Path, port: int, args: Sequence[str], env: dict[str, str]) -> ServerHandle:
+def serve_command(data_dir: Path, port: int, args: Sequence[str] = ()) -> list[str]:
+    return [sys.executable, "-m", "memhub", "serve", "--port", str(port), "--data", str(data_dir), *args]
+
+
+def _spawn(
+    data_dir: Path, port: int, args: Sequence[str], env: dict[str, str], wrapper: Sequence[str] = ()
+) -> ServerHandle:
     log_path = data_dir / "server.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "memhub", "serve", "--port", str(port), "--data", str(data_dir), *args],
+            [*wrapper, *serve_command(data_dir, port, args)],
             env=hermetic_env(env),
             stdout=log_file,
             stderr=subprocess.STDOUT,

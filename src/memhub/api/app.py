@@ -19,11 +19,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from memhub._version import __version__
+from memhub.core.errors import Unavailable
 from memhub.core.ports import Embedder
 from memhub.runtime import Runtime
 from memhub.settings import Settings
@@ -75,6 +76,7 @@ def create_app(
     )
     install_error_handlers(app, renderers)
     app.add_api_route("/health", _health, methods=["GET"], tags=["server"], summary="Liveness (no key)")
+    app.add_api_route("/ready", _ready, methods=["GET"], tags=["server"], summary="Readiness (no key)")
     add_metrics_route(app, settings, metrics)
     metrics.watch_store(lambda: getattr(app.state, "runtime", None))
     mcp_http.mount(app, settings)
@@ -88,6 +90,17 @@ def create_app(
 
 
 async def _health() -> Health:
+    return Health(version=__version__)
+
+
+def _ready(request: Request) -> Health:
+    """Ready when the store answers a query (and, on SQLite, its disk has room): a 503 or 507 with
+    ``Retry-After`` otherwise, so a load balancer or orchestrator stops sending requests. ``/health``
+    stays the liveness check (the process answers)."""
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise Unavailable("the server is starting or stopping")
+    runtime.store.check_ready()
     return Health(version=__version__)
 
 

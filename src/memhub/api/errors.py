@@ -43,6 +43,7 @@ from memhub.core.errors import (
     NotSupported,
     PermissionDenied,
     RateLimited,
+    StorageFull,
     Unauthenticated,
     Unavailable,
 )
@@ -57,6 +58,7 @@ STATUS_BY_ERROR: dict[type[MemhubError], int] = {
     PermissionDenied: 403,
     LimitExceeded: 413,
     RateLimited: 429,
+    StorageFull: 507,
     Unavailable: 503,
     NotSupported: 501,
 }
@@ -126,7 +128,7 @@ def from_core_error(exc: MemhubError) -> ApiError:
     if status == 500:
         return internal_error()
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, (RateLimited, Unavailable)):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"

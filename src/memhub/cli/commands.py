@@ -86,6 +86,7 @@ def serve(**options: Any) -> None:
     settings = build_settings(options)
     configure_logging(settings.log_level, json_lines=settings.log_json)
     _exit_cleanly_on_signals()
+    _refuse_unusable_store(settings)
     try:
         app = create_app(settings)  # adapters refuse unsafe settings here (e.g. GoMemory on a public host)
     except MemhubError as exc:
@@ -102,6 +103,23 @@ def serve(**options: Any) -> None:
         http=protocol_with_header_timeout(settings.header_timeout),  # slow clients: api/slow_clients.py
         limit_concurrency=settings.max_connections,
     )
+
+
+def _refuse_unusable_store(settings: Settings) -> None:
+    """Say in one line why the server cannot start (a read-only data folder, an unreachable or newer
+    store) instead of a traceback from inside the server's start-up."""
+    from memhub.cli.doctor import check_data_dir
+    from memhub.runtime import open_store
+
+    folder = check_data_dir(settings)
+    if folder.ok is False:
+        raise click.ClickException(f"{folder.title}: {folder.fix}" if folder.fix else folder.title)
+    try:
+        open_store(settings.store_url()).close()  # applies pending migrations, as the server would
+    except MemhubError as exc:
+        raise click.ClickException(f"cannot open the store: {exc.message}") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot open the store: {exc}") from None
 
 
 @main.command()

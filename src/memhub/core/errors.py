@@ -67,9 +67,20 @@ class RateLimited(MemhubError):
 
 
 class Unavailable(MemhubError):
-    """A dependency (model endpoint, database) is unreachable; retrying later may succeed."""
+    """A dependency (model endpoint, database) is unreachable; retrying later may succeed.
+
+    ``retry_after`` (seconds) is when a retry is worth it: the API sends it as ``Retry-After``.
+    """
 
     code = "unavailable"
+    retry_after: float = 5.0
+
+
+class StorageFull(Unavailable):
+    """The store cannot grow (disk full, quota): nothing was written; retry once space is freed."""
+
+    code = "storage_full"
+    retry_after = 60.0
 
 
 class NotSupported(MemhubError):

@@ -26,6 +26,12 @@ def derived_id(*parts: Any) -> str:
     return str(uuid.uuid5(_NAMESPACE, canonical))
 
 
-def content_hash(text: str) -> str:
-    """SHA-256 of the text: the key under which its vector is cached (per model)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def content_hash(text: str, tenant_id: str | None = None) -> str:
+    """SHA-256 of the text: the key under which its vector is cached (per model).
+
+    With ``tenant_id`` the key is the tenant's own: a cache shared by tenants would tell one tenant
+    (through whether its write needed embedding, visible in timings and ``/metrics``) that another holds
+    the very same text.
+    """
+    keyed = text if tenant_id is None else f"{tenant_id}\x1f{text}"
+    return hashlib.sha256(keyed.encode("utf-8")).hexdigest()

@@ -185,7 +185,7 @@ def _to_stored(
                 start=c.start,
                 end=c.end,
             ),
-            vector_hash=ids.content_hash(c.dense_key),
+            vector_hash=ids.content_hash(c.dense_key, job.tenant_id),
         )
         for i, c in enumerate(draft.chunks)
     ]

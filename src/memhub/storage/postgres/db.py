@@ -36,6 +36,13 @@ T = TypeVar("T")
 RETRIES = 3
 """Attempts for a transaction that hit a deadlock or a serialisation failure."""
 
+CHECKOUT_WAIT = 5.0
+"""Longest wait for a pooled connection in a store call (``pool_timeout`` if shorter): with PostgreSQL
+down, a request answers 503 + ``Retry-After`` after this, not after the pool's opening timeout."""
+
+PING_WAIT = 1.0
+"""Readiness waits less than a request: a probe must answer before the prober gives up."""
+
 _OUR_OPTIONS = {"pool_min": 1, "pool_max": 10, "pool_timeout": 30}
 _SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
 
@@ -84,12 +91,16 @@ class Database:
 
     def __init__(self, conninfo: str, options: dict[str, int]) -> None:
         self._timeout = float(options["pool_timeout"])
+        self._wait = min(self._timeout, CHECKOUT_WAIT)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             conninfo,
             min_size=options["pool_min"],
             max_size=options["pool_max"],
             kwargs={"row_factory": dict_row},
             configure=_configure,
+            # A pooled connection is checked (one round trip) before it is handed out: after a restart
+            # of PostgreSQL, idle connections are dead, and each would otherwise fail one request.
+            check=ConnectionPool.check_connection,
             open=False,
             timeout=self._timeout,
             name="memhub",
@@ -114,10 +125,18 @@ class Database:
     @contextmanager
     def _connection(self) -> Iterator[Conn]:
         try:
-            with _translated_errors(), self._pool.connection(timeout=self._timeout) as conn:
+            with _translated_errors(), self._pool.connection(timeout=self._wait) as conn:
                 yield conn
         except PoolTimeout as exc:
             raise Unavailable("no PostgreSQL connection free in time; retry later") from exc
+
+    def ping(self) -> None:
+        """One query on a pooled connection, waiting at most :data:`PING_WAIT` for it (readiness)."""
+        try:
+            with _translated_errors(), self._pool.connection(timeout=PING_WAIT) as conn:
+                conn.execute("SELECT 1").fetchall()
+        except PoolTimeout as exc:
+            raise Unavailable("PostgreSQL cannot be reached; retry later") from exc
 
     def close(self) -> None:
         self._pool.close()

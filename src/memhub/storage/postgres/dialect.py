@@ -14,6 +14,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from ..sql.dialect import Connection, Dialect, M
+from .keyword_terms import drop_zero_terms
 from .rows import utc
 
 
@@ -47,6 +48,9 @@ class PostgresDialect(Dialect):
         values = self.placeholders(len(params))
         statement = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
         return conn.execute(self.sql(statement), params).rowcount == 1
+
+    def after_delete(self, conn: Connection, tenant_id: str) -> None:
+        drop_zero_terms(conn, tenant_id)  # type: ignore[arg-type]  # only ever handed a psycopg connection
 
     def model(self, cls: type[M], row: Any) -> M:
         return cls.model_validate(row)

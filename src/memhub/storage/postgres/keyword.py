@@ -12,7 +12,8 @@ the server parses each word into lexemes exactly as it parsed the chunks, and th
 lexemes are ORed, each quoted in the ``tsquery`` (no character of user text is read as syntax).
 
 **Scores** are BM25 (k1 1.2, b 0.75, FTS5's defaults) with document frequencies, chunk count and mean
-length kept exact by triggers (``keyword_terms.py``), over every tenant's chunks as FTS5's are:
+length kept exact by triggers (``keyword_terms.py``), over the searching tenant's chunks only (another
+tenant's writes never move a score):
 a "higher is better" number > 0 for every hit. The term frequency is read through ``ts_rank`` (see
 :func:`_score`) and the length is the chunk's distinct-lexeme count, so figures differ a little from
 SQLite's ``bm25()``, while the order follows the same rule: rare words weigh most.
@@ -34,7 +35,6 @@ The budget and its measurements: docs/decisions/postgres-keyword-budget.md.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 
 from memhub.core.filters import Filter
@@ -43,6 +43,7 @@ from memhub.core.ports import ChunkHit
 
 from ..sql import words as word_rules
 from ..sql.scope import scope_condition
+from ..sql.words import fold, rarest_first
 from .db import Conn
 from .dialect import POSTGRES
 from .keyword_terms import TermStats, term_stats
@@ -53,18 +54,12 @@ B = 0.75
 """BM25's parameters, FTS5's defaults."""
 
 CANDIDATE_BUDGET = 2000
-"""Rare lexemes pick the candidates while the chunks holding them (summed, over the whole index) stay
+"""Rare lexemes pick the candidates while the chunks holding them (summed, over the tenant) stay
 within this many; the others only add to the scores of those candidates."""
 
 CANDIDATE_CAP = 2000
 """When the rare lexemes find fewer hits than asked, at most this many more chunks in scope (holding any
 query lexeme) are ranked."""
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics: what is indexed, and what queries are compared with."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("\x00", " "))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 def query_terms(text: str) -> list[str]:
@@ -83,16 +78,9 @@ class Plan:
 
 def plan(stats: TermStats, budget: int) -> Plan:
     """Rarest lexemes first, while the chunks holding them (summed) stay within ``budget``."""
-    ordered = sorted(stats.df, key=lambda term: (stats.df[term], term))
-    rare: list[str] = []
-    total = 0
-    for term in ordered:
-        total += stats.df[term]
-        if total > budget:
-            break
-        rare.append(term)
+    rare, common = rarest_first(stats.df, budget)
     idf = {term: _idf(stats.chunks, df) for term, df in stats.df.items()}
-    return Plan(idf=idf, rare=rare, common=ordered[len(rare) :])
+    return Plan(idf=idf, rare=rare, common=common)
 
 
 def _idf(chunks: int, df: int) -> float:
@@ -104,7 +92,7 @@ def keyword_search(conn: Conn, scope: Scope, flt: Filter | None, text: str, limi
     words = query_terms(text)
     if not words or limit <= 0:
         return []
-    stats = term_stats(conn, words)
+    stats = term_stats(conn, scope.tenant_id, words)
     if not stats.df:
         return []
     query = plan(stats, CANDIDATE_BUDGET)

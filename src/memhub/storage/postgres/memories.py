@@ -26,9 +26,9 @@ from ..sql.rows import chunk_params, memory_params
 from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
+from ..sql.words import fold
 from .db import Conn
 from .dialect import POSTGRES
-from .keyword import fold
 from .rows import (
     CHUNK_COLUMNS,
     MEMORY_COPY_TYPES,
@@ -300,9 +300,3 @@ def update_metadata(
     if updated.rowcount == 0:
         raise NotFound(f"memory {memory_id} not found")
     return get_memory(conn, tenant_id, memory_id)
-
-
-def delete_memory(conn: Conn, tenant_id: str, memory_id: str) -> None:
-    deleted = conn.execute("DELETE FROM memories WHERE id = %s AND tenant_id = %s", (memory_id, tenant_id))
-    if deleted.rowcount == 0:
-        raise NotFound(f"memory {memory_id} not found")

@@ -212,6 +212,25 @@ _MEMORIES_BY_OCCURRED_AT = (
     "CREATE INDEX memories_user_occurred ON memories(tenant_id, user_id, occurred_at, id)",
 )
 
+_VECTOR_RELEASE = (
+    # A cached vector goes with the last chunk using it (issue 20: the cache kept the embeddings of
+    # forgotten text for ever); the index finds the other users of a hash.
+    "CREATE INDEX chunk_vectors_hash ON chunk_vectors(model_id, vector_hash)",
+    "DELETE FROM vectors v WHERE NOT EXISTS"
+    " (SELECT 1 FROM chunk_vectors cv WHERE cv.model_id = v.model_id AND cv.vector_hash = v.hash)",
+    """CREATE FUNCTION memhub_vector_release() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
+    BEGIN
+        DELETE FROM vectors v USING (SELECT DISTINCT model_id, vector_hash FROM removed) r
+        WHERE v.model_id = r.model_id AND v.hash = r.vector_hash AND NOT EXISTS
+            (SELECT 1 FROM chunk_vectors cv
+             WHERE cv.model_id = r.model_id AND cv.vector_hash = r.vector_hash);
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER chunk_vectors_release AFTER DELETE ON chunk_vectors REFERENCING OLD TABLE AS removed"
+    " FOR EACH STATEMENT EXECUTE FUNCTION memhub_vector_release()",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0001_core", _CORE),
     ("0002_jobs_events", _JOBS),
@@ -220,6 +239,8 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0005_blobs", _BLOBS),
     ("0006_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
     ("0007_keyword_term_stats", keyword_terms.MIGRATION),
+    ("0008_keyword_stats_per_tenant", keyword_terms.PER_TENANT_MIGRATION),
+    ("0009_vector_release", _VECTOR_RELEASE),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"

@@ -115,8 +115,8 @@ class PostgresStore(SqlStore):
     ) -> Memory:
         return self._db.run(lambda conn: memories.update_metadata(conn, tenant_id, memory_id, metadata, now))
 
-    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
-        self._db.run(lambda conn: memories.delete_memory(conn, tenant_id, memory_id))
+    def check_ready(self) -> None:
+        self._db.ping()
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:

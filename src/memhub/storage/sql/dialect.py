@@ -82,8 +82,10 @@ class Dialect(ABC):
     def insert_new(self, conn: Connection, table: str, columns: str, params: Sequence[Any]) -> bool:
         """Insert one row; False, with nothing written, when a row with one of its unique keys exists."""
 
-    def after_delete(self, conn: Connection) -> None:  # noqa: B027 -- a hook most stores do not need
-        """Housekeeping a store needs after rows are deleted in cascade (SQLite: vector tombstones)."""
+    def after_delete(self, conn: Connection, tenant_id: str) -> None:  # noqa: B027 -- not every store needs it
+        """Housekeeping after ``tenant_id``'s rows were deleted in cascade, in the deleting transaction:
+        what stays derived from deleted text is removed (SQLite: vector tombstones and the FTS segments;
+        PostgreSQL: zero-count keyword terms). Unreferenced cached vectors go by trigger on both."""
 
     def find(self, conn: Connection, cls: type[M], statement: str, params: Sequence[Any]) -> M | None:
         """The model the one row ``statement`` (``?`` placeholders) selects, or None."""

@@ -88,6 +88,7 @@ class SqlStore(ABC):
 
     def delete_space(self, tenant_id: str, space_id: str) -> None:
         self._write(lambda conn: tenancy.delete_space(self._dialect, conn, tenant_id, space_id))
+        self._after_forget()
 
     def update_space(self, space: Space) -> Space:
         return self._write(lambda conn: tenancy.update_space(self._dialect, conn, space))
@@ -101,10 +102,24 @@ class SqlStore(ABC):
         return self._read(lambda conn: users.list_users(self._dialect, conn, tenant_id, cursor, limit))
 
     def delete_user(self, tenant_id: str, user_id: str) -> int:
-        return self._write(lambda conn: users.delete_user(self._dialect, conn, tenant_id, user_id))
+        deleted = self._write(lambda conn: users.delete_user(self._dialect, conn, tenant_id, user_id))
+        self._after_forget()
+        return deleted
 
     def delete_session(self, tenant_id: str, session_id: str) -> int:
-        return self._write(lambda conn: users.delete_session(self._dialect, conn, tenant_id, session_id))
+        deleted = self._write(lambda conn: users.delete_session(self._dialect, conn, tenant_id, session_id))
+        self._after_forget()
+        return deleted
+
+    def check_ready(self) -> None:
+        self._read(lambda conn: conn.execute(self._dialect.sql("SELECT 1 FROM tenants LIMIT 1")).fetchall())
+
+    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
+        self._write(lambda conn: users.delete_memory(self._dialect, conn, tenant_id, memory_id))
+        self._after_forget()
+
+    def _after_forget(self) -> None:  # noqa: B027 -- a hook only SQLite needs
+        """Run once a deletion has committed, outside any transaction (SQLite: checkpoint the WAL)."""
 
     def create_session(self, session: Session) -> Session:
         return self._write(lambda conn: users.create_session(self._dialect, conn, session))

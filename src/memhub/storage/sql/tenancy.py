@@ -127,7 +127,7 @@ def delete_space(d: Dialect, conn: Connection, tenant_id: str, space_id: str) ->
     deleted = conn.execute(d.sql("DELETE FROM spaces WHERE id = ? AND tenant_id = ?"), (space_id, tenant_id))
     if deleted.rowcount == 0:
         raise NotFound(f"space {space_id} not found")
-    d.after_delete(conn)
+    d.after_delete(conn, tenant_id)
 
 
 # --- counts -------------------------------------------------------------------------------------------

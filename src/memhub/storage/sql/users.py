@@ -28,6 +28,7 @@ _USER_SELECT = (
     " FROM users u"
 )
 _EVENT_OF_JOB = "SELECT 1 FROM events e WHERE e.job_id = jobs.id"
+_CITED = "SELECT 1 FROM memory_sources s WHERE s.event_id = events.id"
 _BATCH = 500
 """Ids per statement where a list is spelled out (well under SQLite's bound-parameter limit)."""
 
@@ -66,7 +67,7 @@ def delete_user(d: Dialect, conn: Connection, tenant_id: str, user_id: str) -> i
     deleted = conn.execute(d.sql("DELETE FROM users WHERE tenant_id = ? AND id = ?"), (tenant_id, user_id))
     if deleted.rowcount == 0:
         raise NotFound(f"user {user_id} not found")
-    d.after_delete(conn)
+    d.after_delete(conn, tenant_id)
     return int(row["n"])
 
 
@@ -92,8 +93,43 @@ def delete_session(d: Dialect, conn: Connection, tenant_id: str, session_id: str
             params,
         )
     conn.execute(d.sql("DELETE FROM sessions WHERE tenant_id = ? AND id = ?"), key)
-    d.after_delete(conn)
+    d.after_delete(conn, tenant_id)
     return memories + events
+
+
+def delete_memory(d: Dialect, conn: Connection, tenant_id: str, memory_id: str) -> None:
+    """Delete a memory, the inputs it was made from that no remaining memory was made from, and the jobs
+    left without inputs.
+
+    What deleting means: the memory's text, and its source messages (or document, or action), are no
+    longer served anywhere — search, listings, session messages, context, export — and the same input
+    can be added again (its job, whose id derives from the input, is gone). A source that another
+    memory still cites (a message that also gave a fact) stays until that memory is deleted too: it is
+    that memory's source. Memories this one had superseded stay superseded.
+    """
+    row = conn.execute(
+        d.sql("SELECT rid FROM memories WHERE id = ? AND tenant_id = ?"), (memory_id, tenant_id)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"memory {memory_id} not found")
+    rid = row["rid"]
+    sources = conn.execute(d.sql("SELECT event_id FROM memory_sources WHERE memory_rid = ?"), (rid,))
+    event_ids = sorted({source["event_id"] for source in sources.fetchall()})
+    conn.execute(d.sql("DELETE FROM memories WHERE rid = ?"), (rid,))
+    for start in range(0, len(event_ids), _BATCH):
+        among, params = d.any_of("id", event_ids[start : start + _BATCH])
+        owned = (*params, tenant_id)
+        statement = f"SELECT DISTINCT job_id FROM events WHERE {among} AND tenant_id = ?"
+        jobs = conn.execute(d.sql(statement), owned).fetchall()
+        conn.execute(
+            d.sql(f"DELETE FROM events WHERE {among} AND tenant_id = ? AND NOT EXISTS ({_CITED})"), owned
+        )
+        if jobs:
+            among_jobs, job_params = d.any_of("id", [job["job_id"] for job in jobs])
+            conn.execute(
+                d.sql(f"DELETE FROM jobs WHERE {among_jobs} AND NOT EXISTS ({_EVENT_OF_JOB})"), job_params
+            )
+    d.after_delete(conn, tenant_id)
 
 
 def create_session(d: Dialect, conn: Connection, session: Session) -> Session:

@@ -10,6 +10,7 @@ The word pattern is Unicode ``\\w`` so accents and non-Latin scripts survive.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MAX_TERMS = 64
 """Longer texts keep their first distinct words: enough for ranking, and bounded work per query."""
@@ -38,3 +39,25 @@ def query_terms(text: str) -> list[str]:
         if len(terms) == MAX_TERMS:
             break
     return [term for term in terms if term not in STOP_WORDS] or list(terms)
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (NFKD, combining marks dropped): what the keyword indexes compare."""
+    if text.isascii():  # nothing to decompose: the common case, ~20x faster
+        return text.replace("\x00", " ").lower()
+    decomposed = unicodedata.normalize("NFKD", text.replace("\x00", " "))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def rarest_first(df: dict[str, int], budget: int) -> tuple[list[str], list[str]]:
+    """The terms of ``df`` (term → chunks holding it) as (rare, the rest): rarest first, while the chunks
+    holding the rare ones (summed) stay within ``budget``. Both stores pick keyword candidates so."""
+    ordered = sorted(df, key=lambda term: (df[term], term))
+    rare: list[str] = []
+    total = 0
+    for term in ordered:
+        total += df[term]
+        if total > budget:
+            break
+        rare.append(term)
+    return rare, ordered[len(rare) :]

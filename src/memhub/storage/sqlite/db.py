@@ -24,6 +24,7 @@ a self-hosted server; ``?synchronous=full`` in the store URL buys the fsync per 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import weakref
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from memhub.core.errors import InvalidInput, Unavailable
+from memhub.core.errors import InvalidInput, StorageFull, Unavailable
 
 SYNCHRONOUS_MODES = ("normal", "full")
 
@@ -100,6 +101,8 @@ class Database:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout={int(self._options.busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Freed pages are zeroed, so deleted text does not linger in the file's free pages.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     @contextmanager
@@ -116,16 +119,24 @@ class Database:
         with self._write_lock:
             self._check_open()
             conn = self._writer
-            with _busy_as_unavailable():
+            with store_errors():
                 conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                with _busy_as_unavailable():
+                try:
+                    yield conn
                     conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it (after a forget: the WAL holds the deleted rows'
+        pages as they were until later writes overwrite them). Waits for readers up to
+        ``busy_timeout``; a reader of another process that stays longer leaves the WAL as it is."""
+        with self._write_lock:
+            self._check_open()
+            with store_errors():
+                self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -133,7 +144,7 @@ class Database:
         conn = self._reader()
         conn.execute("BEGIN")
         try:
-            with _busy_as_unavailable():
+            with store_errors():
                 yield conn
         finally:
             if conn.in_transaction:
@@ -162,14 +173,35 @@ class Database:
                 holder.conn.close()
             self._writer.close()
 
+    def check_ready(self) -> None:
+        """A read on this thread's connection, and room left on the file's disk (:data:`MIN_FREE_BYTES`)."""
+        with self.read() as conn:
+            conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError as exc:
+            raise Unavailable(f"the store's folder cannot be read ({exc.strerror})") from exc
+        if free < MIN_FREE_BYTES:
+            raise StorageFull(f"the store's disk is full ({free} bytes free); free some space")
+
+
+MIN_FREE_BYTES = 1 << 20
+"""Below this much free space on the store's disk, the server reports itself not ready."""
+
 
 @contextmanager
-def _busy_as_unavailable() -> Iterator[None]:
-    """Another process holding the write lock past ``busy_timeout`` is an outage, not a bug."""
+def store_errors() -> Iterator[None]:
+    """SQLite's operational failures in the core's words, never a 500: another process holding the write
+    lock past ``busy_timeout`` or a failing disk is an outage (503), a full disk is :class:`StorageFull`
+    (507); both roll the transaction back, so nothing was written."""
     try:
         yield
     except sqlite3.OperationalError as exc:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
             raise Unavailable("the database is busy (another writer holds it); retry later") from exc
+        if "full" in text:
+            raise StorageFull("the store's disk is full: nothing was written; free some space") from exc
+        if any(reason in text for reason in ("disk i/o", "readonly", "read-only", "unable to open")):
+            raise Unavailable(f"the store cannot be written ({exc}); check its disk") from exc
         raise

@@ -10,7 +10,7 @@ from typing import Any
 from ..sql.codec import decode_time, encode_json, encode_time
 from ..sql.dialect import Connection, Dialect, M
 from . import rows
-from .vectors import prune_tombstones
+from .vectors import scrub_deleted
 
 
 class SqliteDialect(Dialect):
@@ -37,8 +37,8 @@ class SqliteDialect(Dialect):
             return False
         return True
 
-    def after_delete(self, conn: Connection) -> None:
-        prune_tombstones(conn)  # type: ignore[arg-type]  # only ever handed a sqlite3.Connection
+    def after_delete(self, conn: Connection, tenant_id: str) -> None:
+        scrub_deleted(conn)  # type: ignore[arg-type]  # only ever handed a sqlite3.Connection
 
     def model(self, cls: type[M], row: Any) -> M:
         return rows.model_from_row(cls, row)

@@ -1,33 +1,94 @@
-"""Keyword search: FTS5 over chunks' ``sparse_key``, ranked by ``bm25()``, within a scope and filter.
+"""Keyword search on SQLite: FTS5 finds the chunks in scope holding a query word; BM25 computed with the
+searching tenant's own statistics ranks them.
 
-FTS5's ``bm25()`` is "lower is better" (it returns minus the score); hits report its negation, a
-non-negative "higher is better" number as the Protocol asks. Its weights (1, 0) count the words column
-only: the ``scope_key`` column (see ``fts.py``) narrows the match but must not score. ``limit`` hits
-come back whenever that many chunks in scope match: the rank-first plan joins the best few ranked rows
-for the scope condition and, when too few pass, the single statement that has the scope, the metadata
-filter and ``LIMIT`` beside ``MATCH`` runs instead. BM25's statistics (document frequencies, average
-length) are those of the whole index — every tenant's chunks — which only shifts scores, never which
-chunks may be returned.
+**Why not FTS5's ``bm25()``.** Its statistics (document frequencies, chunk count, mean length) are those
+of the whole index, every tenant's chunks: another tenant's writes moved a tenant's scores, and with
+them the order of its hits, so one query per word told a tenant whether anyone held a rare word, and
+roughly how often (issue 20). So FTS5 only *matches* here — the words ANDed with the narrowest scope
+token (``fts.py``), never ranked — and the score is BM25 (k1 1.2, b 0.75, FTS5's defaults, Lucene's
+always-positive idf) over the tenant alone:
+
+- a word's document frequency is counted in the index among the tenant's chunks (words AND the tenant's
+  scope token, one ``count(*)`` per query word);
+- the tenant's chunk count and total length come from ``keyword_totals``, kept by triggers on
+  ``chunks`` keyed by the tenant's scope token (a chunk's length is its ``sparse_key``'s characters);
+- a candidate's term frequencies are counted in Python on its ``sparse_key`` folded as the tokenizer
+  folds it (:func:`~memhub.storage.sql.words.fold`).
+
+**Bounded work**, as on PostgreSQL (``postgres/keyword.py``): the query's words are taken rarest first
+(in the tenant) while the chunks holding them sum to at most :data:`CANDIDATE_BUDGET`; only chunks in
+scope holding one of those are candidates, and every query word scores them. If they give fewer than
+``limit`` hits, up to :data:`CANDIDATE_CAP` more chunks in scope holding any word (newest first) are
+scored too. Every bound depends on the tenant's data only. What remains shared is time: FTS5 walks
+posting lists that hold every tenant's chunks, so a search's duration still grows (slightly) with
+other tenants' use of its words.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import sqlite3
+from collections import Counter
+from dataclasses import dataclass
 
 from memhub.core.filters import Filter
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
 from ..sql.scope import scope_condition
-from ..sql.words import query_terms
+from ..sql.words import fold, query_terms, rarest_first
 from .dialect import SQLITE
-from .fts import any_of, scoped_match
-from .keyword_rank import top_rows
-from .rows import placeholders
+from .fts import any_of, scope_token, scoped_match
 from .scope import filter_condition
 
-MAX_DEPTH = 4096
-"""Ranked rows joined at most in the rank-first plan; deeper pages take the single statement."""
+K1 = 1.2
+B = 0.75
+
+CANDIDATE_BUDGET = 2000
+"""Rare words pick the candidates while the tenant's chunks holding them (summed) stay within this."""
+
+CANDIDATE_CAP = 2000
+"""When the rare words give fewer hits than asked, at most this many more chunks in scope are scored."""
+
+DF_CAP = 8000
+"""Document frequencies are counted up to this many chunks: a word in more of the tenant's chunks is
+weighted as if it were in exactly this many (a little more than its true, near-zero BM25 weight).
+Counting the whole posting list of the commonest words was most of a search's time at 100k chunks."""
+
+_COUNT = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
+
+_TOKEN = re.compile(r"[^\W_]+")
+"""FTS5's ``unicode61`` token: letters and digits (the underscore separates, as it does there)."""
+
+
+@dataclass(frozen=True)
+class TenantStats:
+    chunks: int
+    mean_length: float
+    df: dict[str, int]
+
+
+def tenant_stats(conn: sqlite3.Connection, tenant_id: str, terms: list[str]) -> TenantStats:
+    """The tenant's chunk count, mean length, and the frequency of each of ``terms`` it holds."""
+    token = scope_token("t", tenant_id)
+    row = conn.execute(
+        "SELECT t.chunks, t.length, (SELECT sum(chunks) FROM keyword_totals) FROM keyword_totals t"
+        " WHERE t.tenant_key = ?",
+        (token,),
+    ).fetchone()
+    chunks, length, everyone = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    # The tenant's own chunks are every chunk of the file (one tenant: the usual self-hosted case):
+    # the word's posting list alone gives the same count, at about half the cost of intersecting it
+    # with the tenant's token.
+    scoped = f"scope_key : ({token}) AND " if chunks < everyone else ""
+    df: dict[str, int] = {}
+    for term in terms:
+        expression = f"{scoped}sparse_key : ({any_of([term])})"
+        found = int(conn.execute(_COUNT, (expression, DF_CAP)).fetchone()[0])
+        if found:
+            df[term] = found
+    return TenantStats(chunks=chunks, mean_length=length / chunks if chunks > 0 else 1.0, df=df)
 
 
 def keyword_search(
@@ -36,49 +97,65 @@ def keyword_search(
     terms = query_terms(text)
     if not terms or limit <= 0:
         return []
-    if flt is None and scope.kinds is None and scope.core is None:
-        hits = _rank_first(conn, scope, terms, limit)
-        if hits is not None:
-            return hits
-    return _ranked_in_join(conn, scope, flt, any_of(terms), limit)
+    stats = tenant_stats(conn, scope.tenant_id, terms)
+    if not stats.df:
+        return []
+    rare, common = rarest_first(stats.df, CANDIDATE_BUDGET)
+    rows = _candidates(conn, scope, flt, rare, None) if rare else []
+    if common and len(rows) < limit:
+        seen = {row[0] for row in rows}
+        rows += [
+            row for row in _candidates(conn, scope, flt, rare + common, CANDIDATE_CAP) if row[0] not in seen
+        ]
+    score = _Scorer(stats)
+    ranked = sorted(((score(row[3]), row) for row in rows), key=lambda hit: (-hit[0], hit[1][0]))
+    return [ChunkHit(chunk_id=row[1], memory_id=row[2], score=value) for value, row in ranked[:limit]]
 
 
-def _rank_first(
-    conn: sqlite3.Connection, scope: Scope, terms: list[str], limit: int
-) -> list[ChunkHit] | None:
-    """Rank in FTS5 alone (``sqlite/keyword_rank.py`` says why), then join only the best rows for the
-    scope condition. None when too few of them are in scope and unranked matches remain.
+Row = tuple[int, str, str, str]  # chunk rid, chunk id, memory id, sparse key
 
-    Only without a metadata filter, kinds or core: those can reject most matches, and the single
-    statement then finds the page sooner. What remains to check — superseded memories, a hash collision
-    of scope tokens — rarely rejects anything, so a depth of a few pages suffices.
-    """
-    depth = 4 * limit + 32
-    if depth > MAX_DEPTH:
-        return None
-    ranked, complete = top_rows(conn, scope, terms, depth)
-    where, params = scope_condition(SQLITE, scope)
-    sql = (
-        # CROSS JOIN keeps the planner from walking the tenant's memories when the IN list is long.
-        "SELECT c.rid, c.id, m.id FROM chunks c CROSS JOIN memories m ON m.rid = c.memory_rid"
-        f" WHERE c.rid IN ({placeholders(len(ranked))}) AND {where}"
+
+def _candidates(
+    conn: sqlite3.Connection, scope: Scope, flt: Filter | None, terms: list[str], cap: int | None
+) -> list[Row]:
+    """Chunks in scope (and passing the filter) holding one of ``terms``; the newest ``cap`` if given."""
+    expression = scoped_match(
+        any_of(terms), scope.tenant_id, scope.space_ids, scope.user_id, scope.session_id
     )
-    ids = {row[0]: (row[1], row[2]) for row in conn.execute(sql, (*(rid for rid, _ in ranked), *params))}
-    hits = [ChunkHit(*ids[rid], score=-rank) for rid, rank in ranked if rid in ids][:limit]
-    return hits if len(hits) == limit or complete else None
-
-
-def _ranked_in_join(
-    conn: sqlite3.Connection, scope: Scope, flt: Filter | None, words: str, limit: int
-) -> list[ChunkHit]:
-    """One statement: every match joined, filtered and ranked (exact whatever the filter rejects)."""
-    expression = scoped_match(words, scope.tenant_id, scope.space_ids, scope.user_id, scope.session_id)
     where, params = scope_condition(SQLITE, scope)
     where += filter_condition(conn, flt)
     sql = (
-        "SELECT c.id, m.id, bm25(chunks_fts, 1.0, 0.0) AS rank FROM chunks_fts"
+        "SELECT c.rid, c.id, m.id, c.sparse_key FROM chunks_fts"
         " JOIN chunks c ON c.rid = chunks_fts.rowid JOIN memories m ON m.rid = c.memory_rid"
-        f" WHERE chunks_fts MATCH ? AND {where} ORDER BY rank, c.rid LIMIT ?"
+        f" WHERE chunks_fts MATCH ? AND {where}"
     )
-    rows = conn.execute(sql, (expression, *params, limit))
-    return [ChunkHit(chunk_id=row[0], memory_id=row[1], score=-float(row[2])) for row in rows]
+    if cap is not None:
+        sql += f" ORDER BY chunks_fts.rowid DESC LIMIT {int(cap)}"
+    return [(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(sql, (expression, *params))]
+
+
+class _Scorer:
+    """BM25 of one chunk's ``sparse_key`` for the query's words, with the tenant's statistics."""
+
+    def __init__(self, stats: TenantStats):
+        self.mean_length = stats.mean_length
+        chunks = max(stats.chunks, *stats.df.values())
+        weighted = [
+            (tuple(_TOKEN.findall(fold(term))), math.log(1.0 + (chunks - df + 0.5) / (df + 0.5)))
+            for term, df in stats.df.items()
+        ]
+        # Longer phrases first: one pass of one pattern finds every query word's occurrences, as whole
+        # tokens (neither side may touch another letter or digit), each in its own group.
+        weighted = sorted((t for t in weighted if t[0]), key=lambda t: -len(t[0]))
+        self.idf = [idf for _, idf in weighted]
+        alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase, _ in weighted)
+        self.pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+
+    def __call__(self, sparse_key: str) -> float:
+        if not self.idf:
+            return 0.0
+        counts = Counter(match.lastindex for match in self.pattern.finditer(fold(sparse_key)))
+        norm = K1 * (1 - B + B * len(sparse_key) / self.mean_length)
+        return sum(
+            (self.idf[group - 1] * tf * (K1 + 1) / (tf + norm) for group, tf in counts.items() if group), 0.0
+        )

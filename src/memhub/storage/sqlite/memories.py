@@ -34,7 +34,7 @@ from .rows import (
     placeholders,
 )
 from .scope import filter_condition
-from .vectors import prune_tombstones, store_vectors
+from .vectors import store_vectors
 
 _INSERT_MEMORY = (
     "INSERT INTO memories (id, tenant_id, space_id, user_id, session_id, kind, core, text, metadata,"
@@ -230,10 +230,3 @@ def update_metadata(
     if updated.rowcount == 0:
         raise NotFound(f"memory {memory_id} not found")
     return get_memory(conn, tenant_id, memory_id)
-
-
-def delete_memory(conn: sqlite3.Connection, tenant_id: str, memory_id: str) -> None:
-    deleted = conn.execute("DELETE FROM memories WHERE id = ? AND +tenant_id = ?", (memory_id, tenant_id))
-    if deleted.rowcount == 0:
-        raise NotFound(f"memory {memory_id} not found")
-    prune_tombstones(conn)

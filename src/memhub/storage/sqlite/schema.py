@@ -275,6 +275,41 @@ _MEMORIES_BY_OCCURRED_AT = (
     "CREATE INDEX memories_user_occurred ON memories(tenant_id, user_id, occurred_at, id)",
 )
 
+_TENANT_KEY = "substr({row}.scope_key, 1, 21)"  # a chunk's tenant scope token: its scope_key's first
+_KEYWORD_TOTALS = (
+    # Per-tenant chunk count and length for keyword ranking (keyword.py says why FTS5's own
+    # statistics, shared by every tenant, are not used), kept by triggers like the FTS index itself.
+    """CREATE TABLE keyword_totals (
+        tenant_key TEXT PRIMARY KEY,
+        chunks INTEGER NOT NULL,
+        length INTEGER NOT NULL) WITHOUT ROWID""",
+    f"""INSERT INTO keyword_totals (tenant_key, chunks, length)
+        SELECT {_TENANT_KEY.format(row="chunks")}, count(*), coalesce(sum(length(sparse_key)), 0)
+        FROM chunks GROUP BY 1""",
+    f"""CREATE TRIGGER chunks_keyword_totals_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO keyword_totals (tenant_key, chunks, length)
+        VALUES ({_TENANT_KEY.format(row="new")}, 1, length(new.sparse_key))
+        ON CONFLICT (tenant_key) DO UPDATE SET chunks = chunks + 1, length = length + excluded.length;
+    END""",
+    f"""CREATE TRIGGER chunks_keyword_totals_delete AFTER DELETE ON chunks BEGIN
+        UPDATE keyword_totals SET chunks = chunks - 1, length = length - length(old.sparse_key)
+        WHERE tenant_key = {_TENANT_KEY.format(row="old")};
+        DELETE FROM keyword_totals WHERE tenant_key = {_TENANT_KEY.format(row="old")} AND chunks <= 0;
+    END""",
+)
+
+_UNREFERENCED = "NOT EXISTS (SELECT 1 FROM chunk_vectors cv WHERE cv.model_id = {m} AND cv.vector_hash = {h})"
+_VECTOR_RELEASE = (
+    # A cached vector goes with the last chunk using it: the cache keyed by content would otherwise
+    # keep the embeddings of forgotten text for ever (issue 20). The index finds the other users.
+    "CREATE INDEX chunk_vectors_hash ON chunk_vectors(model_id, vector_hash)",
+    f"DELETE FROM vectors WHERE {_UNREFERENCED.format(m='vectors.model_id', h='vectors.hash')}",
+    f"""CREATE TRIGGER chunk_vectors_release AFTER DELETE ON chunk_vectors BEGIN
+        DELETE FROM vectors WHERE model_id = old.model_id AND hash = old.vector_hash
+        AND {_UNREFERENCED.format(m="old.model_id", h="old.vector_hash")};
+    END""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -284,6 +319,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_blobs", _BLOBS),
     Migration("0007_fts_scope", _FTS_SCOPE),
     Migration("0008_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
+    Migration("0009_keyword_totals", _KEYWORD_TOTALS),
+    Migration("0010_vector_release", _VECTOR_RELEASE),
 )
 
 

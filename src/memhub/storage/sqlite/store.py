@@ -30,7 +30,7 @@ from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
 from . import jobs, memories
-from .db import Database, DbOptions, parse_sqlite_url
+from .db import Database, DbOptions, parse_sqlite_url, store_errors
 from .dialect import SQLITE
 from .keyword import keyword_search
 from .schema import migrate
@@ -44,9 +44,10 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: Path, options: DbOptions | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = Database(path, options or DbOptions())
-        with self._db.writer() as conn:
-            migrate(conn)
+        with store_errors():
+            self._db = Database(path, options or DbOptions())
+            with self._db.writer() as conn:
+                migrate(conn)
         self._indexes = VectorIndexes()
 
     @classmethod
@@ -135,9 +136,11 @@ class SqliteStore(SqlStore):
         with self._db.write() as conn:
             return memories.update_metadata(conn, tenant_id, memory_id, metadata, now)
 
-    def delete_memory(self, tenant_id: str, memory_id: str) -> None:
-        with self._db.write() as conn:
-            memories.delete_memory(conn, tenant_id, memory_id)
+    def _after_forget(self) -> None:
+        self._db.checkpoint()
+
+    def check_ready(self) -> None:
+        self._db.check_ready()
 
     # --- vectors and search -----------------------------------------------------------------------
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:

@@ -94,6 +94,19 @@ def _batches(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+def scrub_deleted(conn: sqlite3.Connection) -> None:
+    """After rows were deleted: tombstones pruned, and the FTS index rewritten as one segment.
+
+    FTS5 deletes by appending delete markers (which name the deleted words) to a new segment; the
+    words and their positions stay in the older segments until a merge happens to reach them. So a
+    delete would leave the forgotten words in the file for an unbounded time: ``optimize`` merges every
+    segment into one without them, and ``secure_delete`` (``db.py``) zeroes the pages it frees. It reads
+    and rewrites the whole index, which is what forgetting costs here (docs/decisions/forget-on-disk.md).
+    """
+    prune_tombstones(conn)
+    conn.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')")
+
+
 def prune_tombstones(conn: sqlite3.Connection) -> None:
     """Keep the newest :data:`TOMBSTONES_KEPT` tombstones once there are twice as many (cheap check)."""
     span = conn.execute("SELECT max(rowid) - min(rowid) + 1 FROM tombstones").fetchone()[0]
