@@ -75,7 +75,8 @@ def test_memories_list_pages_by_cursor_and_keeps_filters(signed_in: Console) -> 
 def test_search_shows_scores_and_sources(signed_in: Console) -> None:
     signed_in.add("sam", "I play the cello in an orchestra.")
     html = signed_in.http.get("/console/search?q=cello+orchestra&user_id=sam").text
-    assert "1 result." in html
+    # the turn itself and the fact the rule extractor draws from it ("… plays the cello in an orchestra")
+    assert "2 results." in html
     assert re.search(r'<meter min="0" max="1" value="0\.\d+"></meter> <b>0\.\d{3}</b>', html)
     assert "sources: <code>" in html and "I play the cello" in html
 
