@@ -17,6 +17,7 @@ from memhub.core.ports import Embedder, Extractor, Reranker, Store
 from memhub.core.service import Limits, MemoryService
 from memhub.jobs import Worker, WorkerConfig, WorkerObserver
 from memhub.pipeline.extractors import RuleExtractor
+from memhub.pipeline.outbound import OutboundPolicy
 from memhub.settings import Settings
 from memhub.storage import open_store
 
@@ -104,6 +105,7 @@ class Runtime:
     worker: Worker
     extractor: Extractor | None = None  # closed with the runtime (the LLM extractor holds a connection pool)
     reranker: Reranker | None = None  # closed with the runtime too
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)  # for endpoints tenants register
     _worker_started: bool = field(default=False, init=False)
 
     @classmethod
@@ -134,6 +136,7 @@ class Runtime:
             worker=worker,
             extractor=extractor,
             reranker=reranker,
+            outbound=OutboundPolicy(tuple(settings.outbound_allow), enabled=settings.outbound_tenant_calls),
         )
 
     def store_bytes(self) -> int | None:

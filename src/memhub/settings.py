@@ -7,6 +7,7 @@ override the environment. ``tests/test_settings.py`` fails if a field has no des
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -98,6 +99,17 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds one rerank request may take before it is retried or given up."
     )
 
+    # --- outbound calls to endpoints tenants register (pipeline/outbound.py) --------------------------
+    outbound_tenant_calls: bool = Field(
+        True,
+        description="Call endpoints that tenants register (GoodMem rerankers/LLMs); false = refuse them all.",
+    )
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts and IPs/CIDRs tenant-registered endpoints may reach although not public "
+        "(comma list, e.g. vllm.internal,10.0.0.0/8). Else loopback, private and link-local are refused.",
+    )
+
     # --- worker ----------------------------------------------------------------------------------
     worker: bool = Field(True, description="Run the ingestion worker inside the server process.")
     worker_batch_size: int = Field(32, ge=1, le=1024, description="Jobs claimed and embedded together.")
@@ -153,7 +165,7 @@ class Settings(BaseSettings):
         description="Memsy's legacy DELETE /clear/{tag}: 'delete' forgets that session, 'stub' answers 501.",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "outbound_allow", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         """``MEMHUB_CORS_ORIGINS=https://a,https://b`` is a comma list (a JSON list works too)."""
@@ -161,6 +173,16 @@ class Settings(BaseSettings):
             return json.loads(value)
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _allow_entries_are_hosts_or_networks(cls, value: list[str]) -> list[str]:
+        """A typo such as ``10.0.0.0/33`` fails at start-up, not as a host name that never matches."""
+        for entry in value:
+            text = entry.strip().strip("[]")
+            if not text or text.count("/") > 1 or ("/" in text and not _is_network(text)):
+                raise ValueError(f"outbound_allow entry {entry!r} is neither a host name nor an IP/CIDR")
         return value
 
     @model_validator(mode="after")
@@ -187,3 +209,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data / 'memhub.db').resolve()}"
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
