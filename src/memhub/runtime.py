@@ -20,6 +20,7 @@ from memhub.pipeline.extractors import RuleExtractor
 from memhub.pipeline.outbound import OutboundPolicy
 from memhub.settings import Settings
 from memhub.storage import open_store
+from memhub.storage.private import private_dir
 
 log = logging.getLogger("memhub.runtime")
 
@@ -113,7 +114,7 @@ class Runtime:
         cls, settings: Settings, *, embedder: Embedder | None = None, observer: WorkerObserver | None = None
     ) -> Runtime:
         if settings.database_url is None:
-            settings.data.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data)  # holds the store and the admin key: 0700 when memhub creates it
         store = open_store(settings.store_url())
         model = embedder or build_embedder(settings)
         clock = SystemClock()

@@ -11,6 +11,7 @@ import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -203,6 +204,19 @@ class Settings(BaseSettings):
                 "give --rerank-model (MEMHUB_RERANK_MODEL)"
             )
         return self
+
+    def secrets(self) -> list[str]:
+        """Every secret these settings hold, for the log redactor: API keys, and the passwords and query
+        values of the configured URLs."""
+        keys = (self.embed_api_key, self.llm_api_key, self.rerank_api_key, self.gomemory_api_key)
+        urls = (self.database_url, self.embed_base_url, self.llm_base_url, self.rerank_base_url)
+        found = [key for key in keys if key]
+        for url in urls:
+            parts = urlsplit(url or "")
+            if parts.password:
+                found.append(parts.password)
+            found.extend(value for _, value in parse_qsl(parts.query))
+        return found
 
     def store_url(self) -> str:
         """The effective store URL."""

@@ -47,6 +47,7 @@ def api_key_params(key: ApiKey) -> tuple[Any, ...]:
         key.key_hash,
         utc(key.created_at),
         utc_or_none(key.revoked_at),
+        key.role,
     )
 
 

@@ -63,7 +63,7 @@ def list_tenants(conn: Conn) -> list[Tenant]:
 def add_api_key(conn: Conn, key: ApiKey) -> None:
     get_tenant(conn, key.tenant_id)
     added = conn.execute(
-        f"INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({placeholders(7)}) ON CONFLICT DO NOTHING",
+        f"INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ({placeholders(8)}) ON CONFLICT DO NOTHING",
         api_key_params(key),
     )
     if added.rowcount == 0:

@@ -47,6 +47,7 @@ from . import sqlite_memories as memories
 from . import sqlite_records as records
 from . import sqlite_tenancy as tenancy
 from . import sqlite_users as users
+from .private import private_file
 from .sqlite_db import Database, DbOptions, parse_sqlite_url
 from .sqlite_keyword import keyword_search
 from .sqlite_schema import migrate
@@ -57,7 +58,7 @@ class SqliteStore:
     """A :class:`~memhub.core.ports.Store` over one SQLite file."""
 
     def __init__(self, path: Path, options: DbOptions | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600 before SQLite creates it: its -wal and -shm take the same mode
         self._db = Database(path, options or DbOptions())
         with self._db.writer() as conn:
             migrate(conn)

@@ -58,6 +58,7 @@ def api_key_from_row(row: sqlite3.Row) -> ApiKey:
         key_hash=row["key_hash"],
         created_at=decode_time(row["created_at"]),
         revoked_at=decode_time_or_none(row["revoked_at"]),
+        role=row["role"],
     )
 
 
@@ -70,6 +71,7 @@ def api_key_params(key: ApiKey) -> tuple[Any, ...]:
         key.key_hash,
         encode_time(key.created_at),
         encode_time_or_none(key.revoked_at),
+        key.role,
     )
 
 

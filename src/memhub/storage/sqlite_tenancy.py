@@ -64,7 +64,7 @@ def add_api_key(conn: sqlite3.Connection, key: ApiKey) -> None:
     get_tenant(conn, key.tenant_id)
     try:
         conn.execute(
-            f"INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", api_key_params(key)
+            f"INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", api_key_params(key)
         )
     except sqlite3.IntegrityError as exc:
         raise Conflict("an API key with this id or secret already exists") from exc
