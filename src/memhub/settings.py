@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -179,11 +180,13 @@ class Settings(BaseSettings):
     @field_validator("outbound_allow")
     @classmethod
     def _allow_entries_are_hosts_or_networks(cls, value: list[str]) -> list[str]:
-        """A typo such as ``10.0.0.0/33`` fails at start-up, not as a host name that never matches."""
+        """A typo (``10.0.0.0/33``, ``host:8000``) fails at start-up, not as a name that never matches."""
         for entry in value:
             text = entry.strip().strip("[]")
-            if not text or text.count("/") > 1 or ("/" in text and not _is_network(text)):
-                raise ValueError(f"outbound_allow entry {entry!r} is neither a host name nor an IP/CIDR")
+            if not (_is_network(text) or _HOST_NAME.fullmatch(text)):
+                raise ValueError(
+                    f"outbound_allow entry {entry!r} is neither a host name nor an IP/CIDR (no port, no URL)"
+                )
         return value
 
     @model_validator(mode="after")
@@ -223,6 +226,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data / 'memhub.db').resolve()}"
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+")
 
 
 def _is_network(text: str) -> bool:

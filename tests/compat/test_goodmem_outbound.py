@@ -257,5 +257,6 @@ def test_a_malformed_allow_list_entry_fails_at_start_up() -> None:
         "vllm.internal",
         "10.0.0.0/8",
     ]
-    with pytest.raises(ValueError, match="neither a host name nor an IP/CIDR"):
-        Settings(outbound_allow="10.0.0.0/33")
+    for bad in ("10.0.0.0/33", "vllm.internal:8000", "http://vllm.internal", "a b"):
+        with pytest.raises(ValueError, match="neither a host name nor an IP/CIDR"):
+            Settings(outbound_allow=f"ok.internal,{bad}")
