@@ -1,6 +1,6 @@
 """LoCoMo evidence-recall benchmark: ``python bench/locomo.py [--quick] [--convs 0-4] ...``.
 
-A thin wrapper over ``memhub bench locomo`` (``src/memhub/bench_cli.py``), which runs the harness in
+A thin wrapper over ``memhub bench locomo`` (``src/memhub/cli/bench.py``), which runs the harness in
 ``memhub.benchmarks``; the only thing added here is that the defaults are relative to this repository,
 so the script works from any working directory. The data stays outside the package (CC BY-NC 4.0).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memhub.bench_cli import locomo
+from memhub.cli.bench import locomo
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -35,7 +35,8 @@ from scale import MODEL, Ingest, start_postgres
 
 from memhub.core.models import Scope
 from memhub.core.ports import Store
-from memhub.storage import open_store, postgres_vectors
+from memhub.storage import open_store
+from memhub.storage.postgres import vectors as postgres_vectors
 
 
 class RealIngest(Ingest):

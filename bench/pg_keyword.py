@@ -30,7 +30,7 @@ from common import REPO, locomo_turns, percentiles, write_json
 
 from memhub.core.models import Scope
 from memhub.storage import open_store
-from memhub.storage.postgres_keyword import fold
+from memhub.storage.postgres.keyword import fold
 
 BATCH = 10_000
 

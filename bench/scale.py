@@ -248,7 +248,7 @@ def searches(store: Store, ingest: Ingest, backend: str) -> dict[str, Any]:
 
 def recall(store: Store, scope: Scope, queries: np.ndarray, hits: list[Any]) -> float:
     """Share of the exact top 10 that the HNSW walk returned (exact = the store's exact path)."""
-    from memhub.storage import postgres_vectors
+    from memhub.storage.postgres import vectors as postgres_vectors
 
     found = 0
     for query, approximate in zip(queries, hits, strict=True):

@@ -1,7 +1,7 @@
 """``memhub add / search / export / import``, run through the real ``memhub`` click group.
 
 Against ``--data`` the commands use the embedded engine; these tests hand it the deterministic test
-embedder through click's context object (see ``memhub.cli_data``) so they need no model. One test runs
+embedder through click's context object (see ``memhub.cli.data``) so they need no model. One test runs
 ``add``/``search`` against a real server with ``--url``/``--api-key``.
 """
 

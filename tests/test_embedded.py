@@ -21,7 +21,7 @@ from memhub.core.errors import InvalidInput
 from memhub.core.ports import Embedder
 from memhub.runtime import build_embedder
 from memhub.settings import Settings
-from memhub.storage import sqlite_db
+from memhub.storage.sqlite import db as sqlite_db
 from support.embedders import HashEmbedder
 from support.server import ServerHandle
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from memhub.embedded_asgi import call_app
+from memhub.embedded.asgi import call_app
 
 
 async def echo(request: Request) -> JSONResponse:

@@ -21,7 +21,7 @@ from memhub.client import Client as _SDKClient
 
 if TYPE_CHECKING:
     from memhub.core.ports import Embedder
-    from memhub.embedded import EmbeddedEngine
+    from memhub.embedded.engine import EmbeddedEngine
     from memhub.settings import Settings
 
 
@@ -40,7 +40,7 @@ def _location(base_url: str | None, path: str | Path | None) -> tuple[str | None
 
 
 def _engine(path: str | Path, settings: Settings | None, embedder: Embedder | None) -> EmbeddedEngine:
-    from memhub.embedded import EmbeddedEngine, embedded_settings
+    from memhub.embedded.engine import EmbeddedEngine, embedded_settings
 
     return EmbeddedEngine(embedded_settings(path, settings), embedder=embedder)
 
@@ -69,7 +69,7 @@ class Client(_SDKClient):
         if path is None:
             super().__init__(base_url, api_key, **kw)
             return
-        from memhub.embedded import EMBEDDED_BASE_URL, EmbeddedTransport
+        from memhub.embedded.engine import EMBEDDED_BASE_URL, EmbeddedTransport
 
         engine = _engine(path, settings, embedder)
         try:
@@ -103,7 +103,7 @@ class AsyncClient(_AsyncSDKClient):
         if path is None:
             super().__init__(base_url, api_key, **kw)
             return
-        from memhub.embedded import EMBEDDED_BASE_URL, AsyncEmbeddedTransport
+        from memhub.embedded.engine import EMBEDDED_BASE_URL, AsyncEmbeddedTransport
 
         self.engine = _engine(path, settings, embedder)
         super().__init__(EMBEDDED_BASE_URL, "", transport=AsyncEmbeddedTransport(self.engine), **kw)

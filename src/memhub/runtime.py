@@ -2,7 +2,10 @@
 
 ``Runtime.open(settings)`` builds the store, the embedder, the extractor, the service and (optionally)
 the in-process worker. Everything above (CLI, HTTP app, embedded client, MCP) asks a runtime for the
-service and never constructs backends itself.
+service and never constructs backends itself; what a door or a command needs beyond a running
+runtime — a store's backup and schema status for ``memhub backup`` / ``doctor``, GoodMem's registered
+rerankers and LLMs, which each tenant names at run time — it gets from the functions here, so the
+import-linter contracts in ``pyproject.toml`` can forbid every other module to name a backend.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from memhub.core.clock import SystemClock
 from memhub.core.errors import InvalidInput
@@ -19,8 +23,26 @@ from memhub.jobs import Worker, WorkerConfig, WorkerObserver
 from memhub.pipeline.extractors import RuleExtractor
 from memhub.pipeline.outbound import OutboundPolicy
 from memhub.settings import Settings
-from memhub.storage import open_store
+from memhub.storage import BackupReport, backup_store, open_store, restore_store
+from memhub.storage.inspect import schema_status
 from memhub.storage.private import private_dir
+
+__all__ = [
+    "BackupReport",
+    "ClosableReranker",
+    "Runtime",
+    "backup_store",
+    "build_embedder",
+    "build_extractor",
+    "build_reranker",
+    "chat_reply",
+    "limits_from",
+    "local_model_file",
+    "open_store",
+    "registered_reranker",
+    "restore_store",
+    "schema_status",
+]
 
 log = logging.getLogger("memhub.runtime")
 
@@ -82,6 +104,82 @@ def build_reranker(settings: Settings) -> Reranker | None:
         raise InvalidInput(f"invalid --rerank-base-url / --rerank-model: {exc}") from None
     log.info("reranking with %r", reranker)
     return reranker
+
+
+class ClosableReranker(Reranker, Protocol):
+    """A reranker holding a connection pool: close it (or use it as a context manager) after use."""
+
+    def close(self) -> None: ...
+
+
+def registered_reranker(
+    provider: str,
+    endpoint_url: str,
+    model: str,
+    *,
+    api_path: str | None,
+    api_key: str | None,
+    timeout: float,
+    max_retries: int,
+    outbound: OutboundPolicy,
+) -> ClosableReranker:
+    """The HTTP reranker a tenant registered (GoodMem's ``rerankers.create``), built per request.
+
+    Raises ``NotSupported`` for a provider memhub cannot call, ``InvalidInput`` for an unusable URL.
+    The URL is the tenant's choice, so it is called through ``outbound`` (``pipeline/outbound.py``).
+    """
+    from memhub.pipeline.rerankers import reranker_for
+
+    return reranker_for(
+        provider,
+        endpoint_url,
+        model,
+        api_path=api_path,
+        api_key=api_key,
+        timeout=timeout,
+        max_retries=max_retries,
+        transport=outbound.transport(),
+    )
+
+
+def chat_reply(
+    base_url: str,
+    model: str,
+    api_key: str | None,
+    *,
+    system_prompt: str,
+    prompt: str,
+    timeout: float,
+    max_retries: int,
+    temperature: float,
+    max_tokens: int,
+    outbound: OutboundPolicy,
+) -> str:
+    """One answer of the OpenAI-compatible chat model a tenant registered (GoodMem's ``llms.create``).
+
+    Raises ``Unavailable`` when the model is down or refuses (``OutboundRefused`` when ``outbound``
+    refuses its address), ``ValueError`` for an unusable URL.
+    """
+    from memhub.pipeline.llm import ChatClient, system, user
+
+    with ChatClient(
+        base_url,
+        model,
+        api_key,
+        timeout=timeout,
+        max_retries=max_retries,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        transport=outbound.transport(),
+    ) as chat:
+        return chat.complete([system(system_prompt), user(prompt)]).text
+
+
+def local_model_file() -> str:
+    """The file name of the local embedder's ONNX model, shipped in ``memhub/pipeline/model/``."""
+    from memhub.pipeline.embedders.local_onnx import MODEL_FILE
+
+    return MODEL_FILE
 
 
 def limits_from(settings: Settings) -> Limits:

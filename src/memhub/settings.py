@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         None, ge=1, description="Requests per minute per API key (429 + Retry-After above). Off by default."
     )
 
-    # --- GoMemory protocol adapter (api/compat/gomemory.py) ---------------------------------------
+    # --- GoMemory protocol adapter (api/compat/gomemory/) -----------------------------------------
     gomemory_tenant: str | None = Field(
         None,
         description="Tenant the GoMemory-compatible API serves. Unset = that API is off (it has no auth).",
@@ -147,7 +147,7 @@ class Settings(BaseSettings):
         description="If set, GoMemory requests need 'Authorization: Bearer <key>' (then any host is OK).",
     )
 
-    # --- GUMem protocol adapter (api/compat/gumem.py) ---------------------------------------------
+    # --- GoodMem and GUMem protocol adapters (api/compat/goodmem/, api/compat/gumem/) -------------
     goodmem_prefix: str = Field(
         "/goodmem",
         description="URL prefix of the GoodMem API: the GoodMem SDK uses base_url=http://host:port<prefix>.",
@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         description="URL prefix of the GUMem API: the GUMem SDK uses host=http://host:port<prefix>.",
     )
 
-    # --- Memsy protocol adapter (api/compat/memsy.py) ---------------------------------------------
+    # --- Memsy protocol adapter (api/compat/memsy/) -----------------------------------------------
     memsy_prefix: str = Field(
         "/memsy/v1",
         description="URL prefix of the Memsy API: clients use MemsyClient(base_url=http://host:port<prefix>).",

@@ -11,12 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
 from starlette.testclient import TestClient
 
 from memhub.api import create_app
-from memhub.api.app import ADAPTERS, Adapter, mount_adapters
-from memhub.api.errors import ErrorRenderers
+from memhub.api.app import mount_adapters
+from memhub.api.compat.adapter import ProtocolAdapter, error_route
+from memhub.api.compat.doors import ADAPTERS
+from memhub.api.errors import ApiError, ErrorRenderers
+from memhub.core.errors import NotFound
 from memhub.settings import Settings
 from support.embedders import HashEmbedder
 
@@ -48,8 +53,47 @@ def test_lifespan_owns_the_runtime(tmp_path: Path, caplog: pytest.LogCaptureFixt
     assert "leases released" in caplog.text and "memhub stopped" in caplog.text
 
 
-def test_only_existing_adapter_modules_are_mounted(tmp_path: Path) -> None:
-    app = FastAPI()
-    missing = [Adapter("/nope", "no_such_protocol")]
-    assert mount_adapters(app, Settings(data=tmp_path), ErrorRenderers(), missing) == []
-    assert [a.prefix for a in ADAPTERS] == ["/gumem", "/goodmem", "/memsy/v1", "/gomemory"]
+def test_every_door_is_mounted_at_its_setting_and_gomemory_only_with_a_tenant(tmp_path: Path) -> None:
+    default = Settings(data=tmp_path)
+    assert mount_adapters(FastAPI(), default, ErrorRenderers(), ADAPTERS) == [
+        "/gumem",
+        "/goodmem",
+        "/memsy/v1",
+    ]
+    moved = Settings(data=tmp_path, gomemory_tenant="t", memsy_prefix="/m/", gumem_prefix="g")
+    assert mount_adapters(FastAPI(), moved, ErrorRenderers(), ADAPTERS) == [
+        "/g",
+        "/goodmem",
+        "/m",
+        "/gomemory",
+    ]
+
+
+class _EchoSettings(Settings):
+    echo_prefix: str = "/echo"
+
+
+def _echo_error(error: ApiError) -> Response:
+    return JSONResponse({"echo_error": error.message}, status_code=error.status)
+
+
+def _echo_router(settings: Settings) -> APIRouter:
+    api = APIRouter(route_class=error_route(_echo_error, name="echo"))
+
+    @api.get("/things/{thing_id}")
+    def get_thing(thing_id: str) -> dict[str, str]:
+        raise NotFound(f"no thing {thing_id}")
+
+    return api
+
+
+def test_a_new_door_is_one_adapter_added_to_the_list(tmp_path: Path) -> None:
+    echo = ProtocolAdapter("echo", "echo_prefix", _echo_router, _echo_error)
+    settings = _EchoSettings(data=tmp_path, worker=False)
+    app = create_app(settings, embedder=HashEmbedder(), adapters=[*ADAPTERS, echo], bootstrap_key=False)
+    with TestClient(app) as client:
+        inside = client.get("/echo/things/t1")  # raised in its route: rendered by the route class
+        assert (inside.status_code, inside.json()) == (404, {"echo_error": "no thing t1"})
+        outside = client.get("/echo/nowhere")  # no route: the app's renderer for the prefix
+        assert outside.status_code == 404 and set(outside.json()) == {"echo_error"}
+        assert set(client.get("/nowhere").json()) == {"error"}  # elsewhere the native envelope

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from memhub.core.service import hash_api_key
-from memhub.storage import sqlite_schema
+from memhub.storage.sqlite import schema as sqlite_schema
 from support.server import ServerHandle, StartServer, launch_server
 
 

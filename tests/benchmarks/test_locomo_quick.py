@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from memhub.bench_cli import bench, default_locomo_path
+from memhub.cli.bench import bench, default_locomo_path
 
 DATA = default_locomo_path()
 pytestmark = pytest.mark.skipif(not DATA.is_file(), reason=f"LoCoMo data not found at {DATA}")

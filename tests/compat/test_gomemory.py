@@ -26,7 +26,10 @@ from fastapi.testclient import TestClient
 from gomemory import APIError, FullReqStatus, GoMemoryClient, Memory, Message, Role
 
 from memhub.api import create_app
-from memhub.api.compat import gomemory as adapter
+from memhub.api.compat.gomemory.door import check_exposure
+from memhub.api.compat.gomemory.routes import create_router
+from memhub.api.compat.gomemory.translate import request_id
+from memhub.api.compat.gomemory.wire import contextual_query
 from memhub.core.errors import InvalidInput
 from memhub.core.service import Limits
 from memhub.settings import Settings
@@ -500,7 +503,7 @@ class _BrokenService:
 def test_unexpected_failures_answer_the_protocols_500_texts() -> None:
     app = FastAPI()
     app.state.service = _BrokenService()
-    app.include_router(adapter.create_router(Settings(gomemory_tenant="t")), prefix="/gomemory")
+    app.include_router(create_router(Settings(gomemory_tenant="t")), prefix="/gomemory")
     body = {"userId": "u1", "messages": [{"role": "user", "content": "hi"}]}
     with TestClient(app, base_url="http://127.0.0.1") as http:  # a loopback connection, as in real use
         added = http.post("/gomemory/add_memory", json=body)
@@ -527,7 +530,7 @@ def test_mount_is_off_without_a_tenant(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
 def test_loopback_hosts_need_no_opt_in(host: str) -> None:
-    adapter.check_exposure(Settings(host=host, gomemory_tenant="default"))
+    check_exposure(Settings(host=host, gomemory_tenant="default"))
 
 
 @pytest.mark.parametrize(
@@ -539,13 +542,13 @@ def test_loopback_hosts_need_no_opt_in(host: str) -> None:
     ],
 )
 def test_remote_hosts_are_allowed_with_an_opt_in_or_key_or_when_off(settings: dict[str, Any]) -> None:
-    adapter.check_exposure(Settings(**{"gomemory_tenant": "default", **settings}))
+    check_exposure(Settings(**{"gomemory_tenant": "default", **settings}))
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "memhub.example.com"])
 def test_remote_hosts_are_refused_without_opt_in(host: str) -> None:
     with pytest.raises(InvalidInput, match="refusing to serve the GoMemory API"):
-        adapter.check_exposure(Settings(host=host, gomemory_tenant="default"))
+        check_exposure(Settings(host=host, gomemory_tenant="default"))
 
 
 def test_serve_exits_with_a_clear_message_on_a_public_host(tmp_path: Path) -> None:
@@ -572,8 +575,8 @@ def test_request_id_and_contextual_query_helpers() -> None:
     from memhub.core.models import MessageInput
 
     messages = [MessageInput(role=r, content=c) for r, c in pairs]
-    assert adapter.request_id("u", messages) == spec_req_id("u", pairs)
-    assert adapter.contextual_query(["First. Second!", "", "Third?"]) == "First. Second! Third?"
+    assert request_id("u", messages) == spec_req_id("u", pairs)
+    assert contextual_query(["First. Second!", "", "Third?"]) == "First. Second! Third?"
     long = ["x" * 300 + ".", "Old sentence.", "y" * 300 + "."]
-    assert adapter.contextual_query(long) == "Old sentence. " + "y" * 300 + "."
-    assert len(adapter.contextual_query(["z" * 2000])) == 500
+    assert contextual_query(long) == "Old sentence. " + "y" * 300 + "."
+    assert len(contextual_query(["z" * 2000])) == 500

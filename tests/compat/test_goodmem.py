@@ -14,8 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +28,8 @@ from goodmem import (
     NotFoundError,
 )
 
-from memhub.api.compat.goodmem import mount_prefix
+from memhub.api.compat import goodmem
+from memhub.api.compat.adapter import mount_prefix
 from memhub.core.errors import InvalidInput
 from memhub.settings import Settings
 from support.server import ServerHandle
@@ -500,11 +500,10 @@ def test_wire_level(server: ServerHandle, space: Any, memories: dict[str, Any]) 
 
 
 def test_mount_prefix_is_configurable() -> None:
-    settings: Any = SimpleNamespace(goodmem_prefix="/gm/")
-    assert mount_prefix(settings) == "/gm"
-    assert mount_prefix(cast(Settings, SimpleNamespace())) == "/goodmem"
-    with pytest.raises(InvalidInput):
-        mount_prefix(cast(Settings, SimpleNamespace(goodmem_prefix="/")))
+    assert mount_prefix(goodmem.ADAPTER, Settings(goodmem_prefix="/gm/")) == "/gm"
+    assert mount_prefix(goodmem.ADAPTER, Settings()) == "/goodmem"
+    with pytest.raises(InvalidInput, match="goodmem_prefix must name a path such as /goodmem"):
+        mount_prefix(goodmem.ADAPTER, Settings(goodmem_prefix="/"))
 
 
 def test_path_not_under_v1_is_goodmem_shaped(server: ServerHandle) -> None:

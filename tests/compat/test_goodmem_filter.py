@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from memhub.api.compat.goodmem_filter import parse_expression, to_json
+from memhub.api.compat.goodmem.filters.expression import parse_expression, to_json
 from memhub.core.errors import InvalidInput
 from memhub.core.filters import matches, parse_filter
 

@@ -1,4 +1,4 @@
-"""GoodMem's page-cost memory listing (``goodmem_listing.py``) selects exactly what reading the whole
+"""GoodMem's page-cost memory listing (``goodmem/listing.py``) selects exactly what reading the whole
 collection did: every sort x order x status x metadata filter x offset is compared with that reference.
 
 In-process over a real SQLite store: memories created the way the route creates them (record + queued
@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from memhub.api.compat import goodmem_listing as listing
-from memhub.api.compat.goodmem_filter import parse_expression
-from memhub.api.compat.goodmem_memories import create
-from memhub.api.compat.goodmem_resources import MEMORIES
-from memhub.api.compat.goodmem_wire import MemoryCreate
+from memhub.api.compat.goodmem import listing
+from memhub.api.compat.goodmem.filters.expression import parse_expression
+from memhub.api.compat.goodmem.memories import create
+from memhub.api.compat.goodmem.resources import MEMORIES
+from memhub.api.compat.goodmem.wire import MemoryCreate
 from memhub.core.errors import InvalidInput, NotFound
 from memhub.core.filters import matches
 from memhub.core.models import Job, Record, Tenant

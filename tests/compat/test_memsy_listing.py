@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from memhub.api.compat.memsy_console import _MEMORY_ORDER, _whole_view_page
-from memhub.api.compat.memsy_listing import STORE_ORDER, ListQuery, fast_page
+from memhub.api.compat.memsy.console import _MEMORY_ORDER, _whole_view_page
+from memhub.api.compat.memsy.listing import STORE_ORDER, ListQuery, fast_page
 from memhub.core import ids
 from memhub.core.models import Memory, MemoryKind, MessageInput, SourceRef
 from memhub.core.ports import JobOutcome, StoredMemory

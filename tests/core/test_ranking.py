@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from memhub.core.ranking import Signal, calibrated_similarity, recency_bonus, rrf_fuse, zscore_fuse
+from memhub.core.ranking import Signal, calibrated_similarity, recency_bonus, zscore_fuse
 
 
 def test_zscore_fusion_prefers_candidates_strong_in_both_signals() -> None:
@@ -21,12 +21,6 @@ def test_zscore_fusion_prefers_candidates_strong_in_both_signals() -> None:
 def test_zscore_fusion_ignores_zero_weight_and_constant_signals() -> None:
     fused = zscore_fuse(["a", "b"], [Signal({"a": 1.0, "b": 1.0}, 1.0), Signal({"a": 5.0}, 0.0)])
     assert fused == {"a": 0.0, "b": 0.0}
-
-
-def test_rrf_sums_reciprocal_ranks() -> None:
-    fused = rrf_fuse([["a", "b"], ["b"]], k=60)
-    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
-    assert fused["a"] == pytest.approx(1 / 61)
 
 
 def test_recency_bonus_halves_every_half_life() -> None:

@@ -43,7 +43,7 @@ DELIBERATE_501 = 501
 # Left out of the schema on purpose: the docs, the non-REST surfaces (MCP, the HTML console) and
 # the GoodMem routes memhub only refuses (``goodmem_unsupported``: fixed "not implemented" answers).
 UNDOCUMENTED = ("/openapi.json", "/docs", "/redoc", "/mcp", "/console")
-REFUSED_MODULE = "memhub.api.compat.goodmem_unsupported"
+REFUSED_MODULE = "memhub.api.compat.goodmem.unsupported"
 SERVER_SETTINGS: dict[str, Any] = {"gomemory_tenant": "fuzz-gomemory", "log_level": "warning"}
 
 

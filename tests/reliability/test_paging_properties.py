@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from memhub.core.errors import InvalidInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
-from memhub.storage.cursors import decode_cursor, encode_cursor
+from memhub.storage.sql.cursors import decode_cursor, encode_cursor
 from support.embedders import HashEmbedder
 
 KEY_PART = st.text(max_size=20) | st.integers(-(2**53), 2**53)

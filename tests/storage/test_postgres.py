@@ -11,8 +11,8 @@ import pytest
 from memhub.core.errors import InvalidInput, Unavailable
 from memhub.core.ports import Store
 from memhub.storage import open_store
-from memhub.storage.postgres_db import parse_postgres_url
-from memhub.storage.postgres_schema import MIGRATIONS
+from memhub.storage.postgres.db import parse_postgres_url
+from memhub.storage.postgres.schema import MIGRATIONS
 
 from .contract import StoreContract, Writer, at
 

@@ -13,7 +13,7 @@ from memhub.core.errors import InvalidInput
 from memhub.core.models import JobStatus, MemoryKind
 from memhub.core.ports import Store
 from memhub.storage import open_store
-from memhub.storage.postgres_db import parse_postgres_url
+from memhub.storage.postgres.db import parse_postgres_url
 
 from .contract import MODEL, Writer, at, content_hash
 

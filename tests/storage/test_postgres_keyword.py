@@ -12,8 +12,10 @@ import pytest
 from memhub.core.filters import parse_filter
 from memhub.core.models import Scope
 from memhub.core.ports import Store
-from memhub.storage import open_store, postgres_keyword, postgres_schema
-from memhub.storage.postgres_db import parse_postgres_url
+from memhub.storage import open_store
+from memhub.storage.postgres import keyword as postgres_keyword
+from memhub.storage.postgres import schema as postgres_schema
+from memhub.storage.postgres.db import parse_postgres_url
 
 from .contract import Writer
 

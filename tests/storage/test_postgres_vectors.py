@@ -10,8 +10,9 @@ import pytest
 
 from memhub.core.models import Scope
 from memhub.core.ports import Store
-from memhub.storage import open_store, postgres_vectors
-from memhub.storage.postgres_db import parse_postgres_url
+from memhub.storage import open_store
+from memhub.storage.postgres import vectors as postgres_vectors
+from memhub.storage.postgres.db import parse_postgres_url
 
 from .contract import MODEL, Writer
 

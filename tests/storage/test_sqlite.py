@@ -20,8 +20,10 @@ from memhub.core.errors import InvalidInput, Unavailable
 from memhub.core.filters import parse_filter
 from memhub.core.models import Scope
 from memhub.core.ports import Store
-from memhub.storage import SqliteStore, open_store, sqlite_schema, sqlite_vectors
-from memhub.storage.sqlite_schema import MIGRATIONS
+from memhub.storage import SqliteStore, open_store
+from memhub.storage.sqlite import schema as sqlite_schema
+from memhub.storage.sqlite import vectors as sqlite_vectors
+from memhub.storage.sqlite.schema import MIGRATIONS
 
 from .contract import MODEL, StoreContract, Writer, at
 

@@ -11,7 +11,8 @@ import pytest
 
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit, Store
-from memhub.storage import open_store, sqlite_keyword_rank
+from memhub.storage import open_store
+from memhub.storage.sqlite import keyword_rank as sqlite_keyword_rank
 
 from .contract import Writer
 

@@ -17,7 +17,8 @@ import pytest
 
 from memhub.core.models import MemoryKind, Scope
 from memhub.core.ports import MemoryOrder
-from memhub.storage import open_store, sqlite_memories
+from memhub.storage import open_store
+from memhub.storage.sqlite import memories as sqlite_memories
 
 from .contract import Writer
 

@@ -10,7 +10,8 @@ import pytest
 
 from memhub.core.models import Scope
 from memhub.core.ports import Store
-from memhub.storage import open_store, sqlite_vectors
+from memhub.storage import open_store
+from memhub.storage.sqlite import vectors as sqlite_vectors
 
 from .contract import MODEL, Writer
 

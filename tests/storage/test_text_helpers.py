@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 
 from memhub.core.errors import InvalidInput
-from memhub.storage.cursors import decode_cursor, encode_cursor
-from memhub.storage.fts import MAX_TERMS, match_expression, scope_key, scoped_match
+from memhub.storage.sql.cursors import decode_cursor, encode_cursor
+from memhub.storage.sql.words import MAX_TERMS
+from memhub.storage.sqlite.fts import match_expression, scope_key, scoped_match
 
 from .contract import HOSTILE_TEXTS
 

@@ -9,8 +9,8 @@ import pytest
 
 from memhub.core.filters import parse_filter
 from memhub.core.models import MemoryKind, Scope
-from memhub.storage.vector_index import MemoryRecord, VectorIndex
-from memhub.storage.vector_matrix import EXACT_ROWS, Column, VectorMatrix, top_k
+from memhub.storage.sqlite.vector_index import MemoryRecord, VectorIndex
+from memhub.storage.sqlite.vector_matrix import EXACT_ROWS, Column, VectorMatrix, top_k
 
 
 def units(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:

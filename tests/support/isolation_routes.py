@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from memhub.api.compat.goodmem_unsupported import UNSUPPORTED
+from memhub.api.compat.goodmem.unsupported import UNSUPPORTED
 
 from .isolation import Ids
 

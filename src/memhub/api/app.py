@@ -6,26 +6,17 @@ service), creates the first API key on a fresh store, starts the in-process work
 leases back, so nothing in flight is lost. Routes find the runtime on ``app.state.runtime`` and the
 service on ``app.state.service`` (through ``deps.py``).
 
-Protocol adapters plug in through :data:`ADAPTERS`: a fixed, explicit list of (prefix, module) pairs.
-A module that exists under ``memhub.api.compat`` is imported and mounted; one that does not is skipped.
-An adapter module provides::
-
-    def create_router(settings: Settings) -> fastapi.APIRouter: ...
-    def render_error(error: memhub.api.errors.ApiError) -> starlette.responses.Response: ...  # optional
-    def mount_prefix(settings: Settings) -> str | None: ...  # optional: its prefix from settings; None = off
-
-``render_error`` lets the adapter answer errors under its prefix (validation, 404, 401, 413, 500…) in its
+Protocol adapters ("doors") are the static list ``compat/doors.py`` (:data:`ADAPTERS`); each declares a
+:class:`~memhub.api.compat.adapter.ProtocolAdapter` (its prefix setting, router factory and error
+renderer). The renderer answers errors under the door's prefix (validation, 404, 401, 413, 500…) in its
 product's shape; the status is still the one ``errors.py`` decides.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -39,6 +30,8 @@ from memhub.settings import Settings
 
 from . import mcp_http, native
 from .auth import bootstrap_admin_key
+from .compat.adapter import ProtocolAdapter, mount_prefix
+from .compat.doors import ADAPTERS
 from .console import mount_console
 from .deps import require_tenant
 from .errors import ErrorRenderers, install_error_handlers
@@ -49,30 +42,12 @@ from .schemas import Health
 
 log = logging.getLogger("memhub.api")
 
-COMPAT_PACKAGE = "memhub.api.compat"
-
-
-@dataclass(frozen=True)
-class Adapter:
-    """A protocol adapter: the URL prefix it is mounted under and its module in ``memhub.api.compat``."""
-
-    prefix: str
-    module: str
-
-
-ADAPTERS: tuple[Adapter, ...] = (
-    Adapter("/gumem", "gumem"),
-    Adapter("/goodmem", "goodmem"),
-    Adapter("/memsy/v1", "memsy"),
-    Adapter("/gomemory", "gomemory"),
-)
-
 
 def create_app(
     settings: Settings | None = None,
     *,
     embedder: Embedder | None = None,
-    adapters: Sequence[Adapter] = ADAPTERS,
+    adapters: Sequence[ProtocolAdapter] = ADAPTERS,
     bootstrap_key: bool = True,
 ) -> FastAPI:
     """Build the app. ``embedder`` replaces the configured one (tests); ``adapters`` defaults to all.
@@ -173,26 +148,16 @@ def _add_private_openapi(app: FastAPI) -> None:
 
 
 def mount_adapters(
-    app: FastAPI, settings: Settings, renderers: ErrorRenderers, adapters: Sequence[Adapter]
+    app: FastAPI, settings: Settings, renderers: ErrorRenderers, adapters: Sequence[ProtocolAdapter]
 ) -> list[str]:
-    """Mount each adapter whose module exists; returns the prefixes mounted.
-
-    Only a *missing* module is skipped: an adapter that exists but fails to import is a bug and raises.
-    """
-    if importlib.util.find_spec(COMPAT_PACKAGE) is None:
-        return []
+    """Mount each adapter its settings switch on, with its error renderer; returns the prefixes mounted."""
     mounted = []
     for adapter in adapters:
-        name = f"{COMPAT_PACKAGE}.{adapter.module}"
-        if importlib.util.find_spec(name) is None:
+        prefix = mount_prefix(adapter, settings)
+        if prefix is None:
             continue
-        module = importlib.import_module(name)
-        prefix = module.mount_prefix(settings) if hasattr(module, "mount_prefix") else adapter.prefix
-        if prefix is None:  # switched off by its settings
-            continue
-        app.include_router(module.create_router(settings), prefix=prefix)
-        if hasattr(module, "render_error"):
-            renderers.register(prefix, module.render_error)
+        app.include_router(adapter.create_router(settings), prefix=prefix)
+        renderers.register(prefix, adapter.render_error)
         mounted.append(prefix)
-        log.debug("mounted %s at %s", name, prefix)
+        log.debug("mounted %s at %s", adapter.name, prefix)
     return mounted

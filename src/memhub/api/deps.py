@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from memhub.core.errors import PermissionDenied, Unauthenticated
 from memhub.core.models import Tenant
 from memhub.core.service import MemoryService, hash_api_key
-from memhub.runtime import Runtime
+from memhub.pipeline.outbound import OutboundPolicy
 
 from .ratelimit import RateLimiter
 
@@ -27,19 +27,21 @@ from .ratelimit import RateLimiter
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mh_…`")
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def get_service(request: Request) -> MemoryService:
     service: MemoryService = request.app.state.service
     return service
 
 
+def outbound_policy(request: Request) -> OutboundPolicy:
+    """The policy every call to an endpoint a tenant registered goes through (``pipeline/outbound.py``)."""
+    policy: OutboundPolicy = request.app.state.runtime.outbound
+    return policy
+
+
 async def _service_dependency(request: Request) -> MemoryService:
     """:func:`get_service` as a dependency. ``async`` because FastAPI runs a plain ``def`` dependency on
-    a worker thread, and that hop (~0.1 ms of CPU) costs far more than reading an attribute."""
+    a worker thread, and that hop costs far more than reading an attribute
+    (``docs/decisions/async-service-dependency.md``)."""
     return get_service(request)
 
 

@@ -2,8 +2,8 @@
 
 FastAPI answers a route that returns a model by dumping it to a dict, validating that dict back into
 the response model and serialising the copy. For a page of memories that is most of the route's own
-cost: 0.97 ms of CPU for 20 LoCoMo search results, against 0.17 ms for ``model_dump_json`` (the same
-bytes: no field of these models has an alias or a custom serialiser). The hot routes return
+cost, and ``model_dump_json`` gives the same bytes (no field of these models has an alias or a custom
+serialiser); the figures are in ``docs/decisions/api-json-body.md``. The hot routes return
 :func:`json_body` and declare their model with ``response_model``, so ``/docs`` is unchanged.
 """
 

@@ -218,10 +218,6 @@ class Deadline:
     def remaining(self) -> float | None:
         return None if self._end is None else max(0.0, self._end - time.monotonic())
 
-    def expired(self) -> bool:
-        remaining = self.remaining()
-        return remaining is not None and remaining <= 0.0
-
 
 def poll_delays(first: float = 0.05, factor: float = 1.5, ceiling: float = 1.0) -> Iterator[float]:
     """Delays between job polls: quick at first (most jobs take milliseconds), then every second."""

@@ -3,7 +3,7 @@
 Why z-score fusion by default: each retriever's scores are standardised per query (mean 0, std 1 over
 the candidate pool) and combined with weights. A measured probe on LoCoMo (shared/RETRIEVAL-NOTES.md)
 found this 5–14 points of recall better than reciprocal-rank fusion on the same inputs, because it keeps
-*how much* better a candidate is, not only its rank. RRF stays available as the rank-only alternative.
+*how much* better a candidate is, not only its rank.
 
 The fused number orders results; it is not the score reported to callers. Reported scores are calibrated
 cosine similarities (see :func:`calibrated_similarity`) so that thresholds mean the same everywhere.
@@ -121,15 +121,6 @@ def zscore_fuse(pool: Sequence[str], signals: Sequence[Signal]) -> dict[str, flo
         std = max(math.sqrt(sum((x - mean) ** 2 for x in raw) / len(raw)), signal.min_spread) or 1.0
         for cand, value in zip(pool, raw, strict=True):
             fused[cand] += signal.weight * (value - mean) / std
-    return fused
-
-
-def rrf_fuse(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Reciprocal rank fusion: sum of 1 / (k + rank) over the rankings a candidate appears in."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, cand in enumerate(ranking, start=1):
-            fused[cand] = fused.get(cand, 0.0) + 1.0 / (k + rank)
     return fused
 
 

@@ -57,6 +57,28 @@ class MemoriesMixin(ServiceBase):
         )
         return self._retriever.search(scope, flt, request, reranker)
 
+    def search_merged(
+        self,
+        tenant_id: str,
+        weighted: Sequence[tuple[SearchRequest, float]],
+        *,
+        reranker: Reranker | None = None,
+    ) -> list[tuple[SearchResult, float]]:
+        """Several searches (one per space key, each with its own filters) merged best-first.
+
+        Each result's merge score is its similarity times its search's weight, or with ``reranker``
+        (requests with ``rerank``) the reranker's ``rank_score``: one scale for every search, so their
+        results compare. The sort is stable, so a single search keeps its own order on ties. Callers cut
+        the merged list where they need to (after dropping what they cannot show).
+        """
+        merged = [
+            (result, result.rank_score if reranker is not None else result.score * weight)
+            for request, weight in weighted
+            for result in self.search(tenant_id, request, reranker=reranker)
+        ]
+        merged.sort(key=lambda pair: -pair[1])
+        return merged
+
     # ------------------------------------------------------------------------------------------
     # memories
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from memhub.core.errors import InvalidInput
 from memhub.core.ports import Store
 
-from .sqlite import SqliteStore
-from .sqlite_backup import BackupReport, backup_sqlite, restore_sqlite
+from .sqlite.backup import BackupReport, backup_sqlite, restore_sqlite
+from .sqlite.store import SqliteStore
 
 __all__ = ["BackupReport", "SqliteStore", "backup_store", "open_store", "restore_store"]
 
@@ -34,7 +34,7 @@ def open_store(url: str) -> Store:
 
 def _open_postgres(url: str) -> Store:
     try:
-        from .postgres import PostgresStore
+        from .postgres.store import PostgresStore
     except ImportError as exc:  # the optional extra is not installed
         raise InvalidInput(
             f'PostgreSQL support needs extra packages ({exc.name} is missing): pip install "memhub[postgres]"'

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from memhub.core.errors import NotSupported
 
-from .sqlite_db import parse_sqlite_url
-from .sqlite_schema import MIGRATIONS
+from .sqlite.db import parse_sqlite_url
+from .sqlite.schema import MIGRATIONS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""GoodMem's filter expressions, parsed into ``core.filters`` (``expression.parse_expression``)."""

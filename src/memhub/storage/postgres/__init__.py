@@ -1,0 +1,1 @@
+"""The PostgreSQL + pgvector store; importing it imports psycopg (the ``postgres`` extra)."""

@@ -1,0 +1,1 @@
+"""What both SQL stores share: row codecs, column lists, cursors, word rules; no driver is imported here."""

@@ -1,0 +1,40 @@
+"""Which words of a user's text a keyword search looks for: the rule both stores follow.
+
+Very common words are dropped from the query (not from the index): every chunk containing any query word
+is a candidate, so a question's "what", "did", "the" would make one query rank most of a tenant's chunks
+while adding nothing to BM25's ranking, which weights such words near zero anyway
+(docs/decisions/keyword-stop-words.md has the measurement). A query made only of common words keeps them.
+The word pattern is Unicode ``\\w`` so accents and non-Latin scripts survive.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_TERMS = 64
+"""Longer texts keep their first distinct words: enough for ranking, and bounded work per query."""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not now of off on once only or other our ours ourselves out over
+    own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves s t d ll m re ve
+    """.split()  # noqa: SIM905 -- a word list reads better as text
+)
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct lower-cased words of ``text`` a search looks for: stop words dropped unless that
+    leaves nothing, at most :data:`MAX_TERMS`."""
+    terms: dict[str, None] = {}
+    for word in _WORD.findall(text):
+        terms.setdefault(word.lower(), None)
+        if len(terms) == MAX_TERMS:
+            break
+    return [term for term in terms if term not in STOP_WORDS] or list(terms)

@@ -1,0 +1,219 @@
+"""Vectors in the file, and each process's in-memory indexes of them kept in step with the file.
+
+Storage: ``vectors`` maps ``(model_id, content hash)`` to a float32 BLOB, so a text whose hash is known is
+never embedded again; ``chunk_vectors`` links a chunk to its vector per model. Vectors are a cache that
+outlives the chunks using them (deleting a memory leaves them).
+
+Why an in-memory index at all: this SQLite has no loadable extensions (no sqlite-vec), and scanning
+BLOBs through SQL per query is orders of magnitude too slow; numpy over a resident matrix is exact and
+fast (the choice and its numbers are in ``vector_matrix.py``; ``bench/vector_search.py`` measures).
+It costs memory — about 2 KB per 384-d chunk (float32 + int8 copies) plus ids — and a load on the
+first search of a (tenant, model) in each process (docs/decisions/sqlite-exact-vector-search.md). The hard
+part is keeping the matrix right when *another process* — a worker adding memories, a CLI deleting
+some — writes the same file.
+
+How: the schema's triggers give every change to ``memories`` a new value of the revision counter
+``meta.rev`` (stored in the row's ``rev``), and every deletion a row in ``tombstones`` under its rev.
+Each search reads ``meta.rev`` (one indexed lookup); if it moved since this process's index of the
+tenant last caught up, the index reads — in the same read transaction, so one consistent snapshot —
+the tenant's memories with a newer ``rev`` (new ones bring their chunks' vectors; changed ones update
+superseded / metadata / ...) and the newer tombstones. Chunks are immutable and written with their
+memory, so "memory is new" is exactly "its chunks are new". Tombstones are pruned past
+:data:`TOMBSTONES_KEPT`, raising ``meta.tombstone_floor``; an index older than the floor reloads whole.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from memhub.core.errors import InvalidInput
+from memhub.core.filters import Filter
+from memhub.core.models import Scope
+from memhub.core.ports import ChunkHit, Vector
+
+from ..sql.codec import decode_vector, encode_vector, normalised
+from .db import Database
+from .rows import placeholders
+from .vector_index import MemoryRecord, VectorIndex
+
+TOMBSTONES_KEPT = 100_000
+"""Deletions remembered for catching up; a process that slept through more reloads its index."""
+
+
+def store_vectors(conn: sqlite3.Connection, model_id: str, vectors: Mapping[str, Vector]) -> None:
+    """Insert new vectors (normalised); a hash already stored keeps its vector."""
+    if not vectors:
+        return
+    dim = _model_dim(conn, model_id)
+    rows = []
+    for vector_hash, raw in vectors.items():
+        vector = normalised(raw)
+        if dim is not None and len(vector) != dim:
+            raise InvalidInput(f"model {model_id!r} has {dim}-dim vectors; got {len(vector)} dims")
+        dim = len(vector)
+        rows.append((model_id, vector_hash, dim, encode_vector(vector)))
+    conn.executemany("INSERT OR IGNORE INTO vectors (model_id, hash, dim, vector) VALUES (?, ?, ?, ?)", rows)
+
+
+def _model_dim(conn: sqlite3.Connection, model_id: str) -> int | None:
+    row = conn.execute("SELECT dim FROM vectors WHERE model_id = ? LIMIT 1", (model_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def fetch_vectors(conn: sqlite3.Connection, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
+    found: dict[str, Vector] = {}
+    for batch in _batches(list(dict.fromkeys(hashes))):
+        sql = f"SELECT hash, vector FROM vectors WHERE model_id = ? AND hash IN ({placeholders(len(batch))})"
+        for row in conn.execute(sql, (model_id, *batch)):
+            found[row[0]] = decode_vector(row[1])
+    return found
+
+
+def fetch_chunk_vectors(
+    conn: sqlite3.Connection, model_id: str, chunk_ids: Sequence[str]
+) -> dict[str, Vector]:
+    found: dict[str, Vector] = {}
+    for batch in _batches(list(dict.fromkeys(chunk_ids))):
+        sql = (
+            "SELECT c.id, v.vector FROM chunks c"
+            " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ?"
+            " JOIN vectors v ON v.model_id = cv.model_id AND v.hash = cv.vector_hash"
+            f" WHERE c.id IN ({placeholders(len(batch))})"
+        )
+        for row in conn.execute(sql, (model_id, *batch)):
+            found[row[0]] = decode_vector(row[1])
+    return found
+
+
+def _batches(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def prune_tombstones(conn: sqlite3.Connection) -> None:
+    """Keep the newest :data:`TOMBSTONES_KEPT` tombstones once there are twice as many (cheap check)."""
+    span = conn.execute("SELECT max(rowid) - min(rowid) + 1 FROM tombstones").fetchone()[0]
+    if span is None or span <= 2 * TOMBSTONES_KEPT:
+        return
+    cutoff = conn.execute(
+        "SELECT rev FROM tombstones ORDER BY rev DESC LIMIT 1 OFFSET ?", (TOMBSTONES_KEPT,)
+    ).fetchone()
+    if cutoff is not None:
+        conn.execute("DELETE FROM tombstones WHERE rev <= ?", (cutoff[0],))
+        conn.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'tombstone_floor'", (cutoff[0],))
+
+
+@dataclass
+class _Entry:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    index: VectorIndex | None = None
+    rev: int = -1
+
+
+class VectorIndexes:
+    """This process's indexes, one per (tenant, model), each caught up before it is searched."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._lock = threading.Lock()
+
+    def search(
+        self, db: Database, scope: Scope, flt: Filter | None, model_id: str, vector: Vector, limit: int
+    ) -> list[ChunkHit]:
+        if limit <= 0:
+            return []
+        index = self.current(db, scope.tenant_id, model_id)
+        return index.search(scope, flt, normalised(vector), limit)
+
+    def current(self, db: Database, tenant_id: str, model_id: str) -> VectorIndex:
+        """The index of ``(tenant_id, model_id)`` as of the file's latest committed revision."""
+        with self._lock:
+            entry = self._entries.setdefault((tenant_id, model_id), _Entry())
+        with entry.lock, db.read() as conn:
+            rev, floor = _revision(conn)
+            if entry.index is None or entry.rev < floor:
+                entry.index = VectorIndex()
+                _catch_up(conn, entry.index, tenant_id, model_id, since=None)
+            elif rev != entry.rev:
+                _catch_up(conn, entry.index, tenant_id, model_id, since=entry.rev)
+            entry.rev = rev
+            return entry.index
+
+
+def _revision(conn: sqlite3.Connection) -> tuple[int, int]:
+    values = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('rev', 'tombstone_floor')"))
+    return int(values["rev"]), int(values["tombstone_floor"])
+
+
+def _catch_up(
+    conn: sqlite3.Connection, index: VectorIndex, tenant_id: str, model_id: str, since: int | None
+) -> None:
+    """Apply the tenant's memories changed after ``since`` (all when None), their chunks, and deletions.
+
+    Rows are streamed in batches of :data:`LOAD_BATCH`: holding a full load's rows at once (a bytes object
+    per vector, then their concatenation, then a float32 copy) tripled the matrix's size at its peak.
+    """
+    where = "m.tenant_id = ?"
+    params: list[str | int] = [tenant_id]
+    if since is not None:
+        where += " AND m.rev > ?"
+        params.append(since)
+    known: set[int] = set()
+    memories = conn.execute(_MEMORIES_SQL + where, params)
+    while batch := memories.fetchmany(LOAD_BATCH):
+        records = [_memory_record(row) for row in batch]
+        known.update(record.rid for record in records if index.has_memory(record.rid))
+        index.apply_memories(records)
+    if since is None:
+        index.reserve(conn.execute(_COUNT_SQL + where, [model_id, *params]).fetchone()[0])
+    # No ORDER BY: sorting would spill every vector through a temporary b-tree. The plan walks the
+    # tenant's memories by rev (then each one's chunks by rid), an order a reload reproduces.
+    chunks = conn.execute(_CHUNKS_SQL + where, [model_id, *params])
+    while rows := chunks.fetchmany(LOAD_BATCH):
+        if known:  # changed memories already have their (immutable) chunks in the index
+            rows = [row for row in rows if row[1] not in known]
+        if rows:
+            chunk_ids, memory_rids, blobs = zip(*rows, strict=True)
+            vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
+            index.apply_chunks(chunk_ids, memory_rids, vectors.astype(np.float32))
+    if since is not None:
+        sql = "SELECT memory_rid FROM tombstones WHERE tenant_id = ? AND rev > ?"
+        index.apply_deletes(row[0] for row in conn.execute(sql, (tenant_id, since)))
+
+
+LOAD_BATCH = 4096
+"""Rows read per step of a catch-up."""
+
+_MEMORIES_SQL = (
+    "SELECT m.rid, m.id, m.space_id, m.user_id, m.session_id, m.kind, m.core,"
+    " m.superseded_by IS NOT NULL AS superseded, m.metadata FROM memories m WHERE "
+)
+_COUNT_SQL = (
+    "SELECT count(*) FROM memories m JOIN chunks c ON c.memory_rid = m.rid"
+    " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ? WHERE "
+)
+_CHUNKS_SQL = (
+    "SELECT c.id, c.memory_rid, v.vector FROM memories m"
+    " JOIN chunks c ON c.memory_rid = m.rid"
+    " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ?"
+    " JOIN vectors v ON v.model_id = cv.model_id AND v.hash = cv.vector_hash WHERE "
+)
+
+
+def _memory_record(row: sqlite3.Row) -> MemoryRecord:
+    rid, memory_id, space_id, user_id, session_id, kind, core, superseded, metadata = row
+    return MemoryRecord(
+        rid=rid,
+        id=memory_id,
+        space_id=space_id,
+        user_id=user_id,
+        session_id=session_id,
+        kind=kind,
+        core=bool(core),
+        superseded=bool(superseded),
+        metadata="{}" if metadata == "{}" else metadata,  # one shared empty object
+    )
