@@ -126,9 +126,13 @@ class OutboundPolicy:
             raise OutboundRefused(NOT_ALLOWED)
         return str(addresses[0])
 
-    def transport(self, **options: object) -> PinnedTransport:
-        """A transport for an httpx client that calls a tenant-chosen URL (``options`` go to httpx's)."""
-        return PinnedTransport(self, httpx.HTTPTransport(**options))  # type: ignore[arg-type]
+    def transport(self) -> PinnedTransport:
+        """A transport for an httpx client that calls a tenant-chosen URL.
+
+        Passing it also keeps httpx from using a proxy from the environment, which would connect to the
+        name itself and so undo the check.
+        """
+        return PinnedTransport(self, httpx.HTTPTransport())
 
     def _allowed(self, address: IPAddress) -> bool:
         return is_public(address) or any(address in network for network in self._networks)
