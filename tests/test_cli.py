@@ -25,6 +25,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.e2e  # runs `memhub` as a process
 def test_version() -> None:
     code, out, _ = invoke("--version")
     assert code == 0 and out.strip() == f"memhub, version {__version__}"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from tests.support.server import run_memhub
+
+pytestmark = pytest.mark.e2e  # every test runs `memhub` as a process
 
 
 def doctor(data: Path, *args: str) -> tuple[int, str]:

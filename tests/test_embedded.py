@@ -87,7 +87,7 @@ def exercise(client: memhub.Client) -> None:
     assert client.memories.search("Lisbon", user_id=user) == []
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.e2e)])
 def any_client(
     request: pytest.FixtureRequest, tmp_path: Path, local_embedder: Embedder
 ) -> Iterator[memhub.Client]:

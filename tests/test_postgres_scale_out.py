@@ -9,11 +9,8 @@ lock; ids derive from the job, so a re-run rewrites nothing).
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,8 +19,9 @@ import pytest
 
 from memhub.core.models import MemoryKind, Scope
 from memhub.storage import open_store
+from support.polling import poll_until
 from support.postgres import PostgresServer
-from support.server import ServerHandle, launch_server
+from support.server import ServerHandle, launch_server, start_worker
 
 REQUESTS = 200
 PER_REQUEST = 10  # 2,000 messages
@@ -31,20 +29,9 @@ USERS = 8
 
 
 def _start_worker(data: Path, url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
-    env.update(
-        MEMHUB_DATABASE_URL=url,
-        MEMHUB_LEASE_SECONDS="3",
-        MEMHUB_WORKER_BATCH_SIZE="8",
-        MEMHUB_LOG_LEVEL="warning",
+    return start_worker(
+        data, log, database_url=url, lease_seconds=3, worker_batch_size=8, log_level="warning"
     )
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "memhub", "worker", "--data", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
 
 
 def _submit(api: ServerHandle, key: str, n: int) -> str:
@@ -65,16 +52,8 @@ def _pending(api: ServerHandle, key: str) -> tuple[int, int]:
     return counts["jobs_pending"], counts["jobs_failed"]
 
 
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not reached in {timeout}s")
-
-
 @pytest.mark.slow
+@pytest.mark.timeout(960)  # its own waits allow 300 s + 600 s; the suite-wide 300 s cut it short under load
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_two_apis_two_workers_one_killed_every_message_once(
     postgres_server: PostgresServer, tmp_path: Path
@@ -89,11 +68,13 @@ def test_two_apis_two_workers_one_killed_every_message_once(
         assert len(set(job_ids)) == REQUESTS
         log = tmp_path / "workers.log"
         workers = [_start_worker(tmp_path / f"worker{i}", url, log) for i in range(2)]
-        _wait(lambda: _pending(apis[0], key)[0] < REQUESTS * 0.8, 300, "first jobs done")
+        poll_until(lambda: _pending(apis[0], key)[0] < REQUESTS * 0.8, timeout=300, message="first jobs done")
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         assert _pending(apis[1], key)[0] > 0, "everything finished before the kill"
-        _wait(lambda: _pending(apis[1], key) == (0, 0), 600, f"queue drained\n{log.read_text()[-3000:]}")
+        poll_until(
+            lambda: _pending(apis[1], key) == (0, 0), timeout=600, interval=0.2, message="queue drained"
+        )
         workers[1].send_signal(signal.SIGTERM)
         assert workers[1].wait(timeout=60) == 0, log.read_text()[-3000:]
     finally:

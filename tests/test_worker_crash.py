@@ -7,12 +7,9 @@ the same memories, never a second copy.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,34 +18,21 @@ import pytest
 from memhub.core.models import JobStatus, MemoryKind, MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
+from support.polling import poll_until
+from support.server import start_worker
+
+pytestmark = pytest.mark.e2e  # runs `memhub worker` processes
 
 JOBS = 40
 PER_JOB = 10
 
 
 def _start_worker(data: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
-    env.update(MEMHUB_LEASE_SECONDS="2", MEMHUB_WORKER_BATCH_SIZE="2", MEMHUB_LOG_LEVEL="warning")
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "memhub", "worker", "--data", str(data)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
+    return start_worker(data, log, lease_seconds=2, worker_batch_size=2, log_level="warning")
 
 
 def _statuses(runtime: Runtime, tenant_id: str, job_ids: list[str]) -> Counter[JobStatus]:
     return Counter(runtime.service.get_job(tenant_id, j).status for j in job_ids)
-
-
-def _wait(predicate: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -66,7 +50,7 @@ def test_worker_killed_mid_job_loses_and_duplicates_nothing(tmp_path: Path) -> N
     log = tmp_path / "worker.log"
     first = _start_worker(tmp_path, log)
     try:
-        _wait(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] >= 2, timeout=120)
+        poll_until(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] >= 2, timeout=120)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -75,7 +59,7 @@ def test_worker_killed_mid_job_loses_and_duplicates_nothing(tmp_path: Path) -> N
 
     second = _start_worker(tmp_path, log)
     try:
-        _wait(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] == JOBS, timeout=180)
+        poll_until(lambda: _statuses(runtime, tenant.id, job_ids)[JobStatus.SUCCEEDED] == JOBS, timeout=180)
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0, log.read_text()

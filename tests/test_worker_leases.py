@@ -8,8 +8,7 @@ second worker finds nothing to take over and the LLM sees each job exactly once.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from memhub.core.models import JobStatus, MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
 from support.embedders import HashEmbedder
+from support.polling import poll_until
 
 JOBS = 3
 SECONDS_PER_JOB = 0.6
@@ -30,15 +30,6 @@ LEASE_SECONDS = 1.0
 def fake() -> Iterator[FakeOpenAIServer]:
     with start_fake_openai_server() as server:
         yield server
-
-
-def _wait(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 def test_a_batch_outlasting_its_lease_is_extracted_once(tmp_path: Path, fake: FakeOpenAIServer) -> None:
@@ -68,9 +59,9 @@ def test_a_batch_outlasting_its_lease_is_extracted_once(tmp_path: Path, fake: Fa
             return {first.service.get_job(tenant, job_id).status for job_id in job_ids}
 
         first.start_worker()
-        _wait(lambda: statuses() == {JobStatus.PROCESSING}, timeout=10)  # the first worker has all three
+        poll_until(lambda: statuses() == {JobStatus.PROCESSING}, interval=0.02)  # the first worker has all
         second.start_worker()
-        _wait(lambda: statuses() == {JobStatus.SUCCEEDED}, timeout=30)
+        poll_until(lambda: statuses() == {JobStatus.SUCCEEDED}, interval=0.02)
         jobs = [first.service.get_job(tenant, job_id) for job_id in job_ids]
     finally:
         second.close()

@@ -21,7 +21,7 @@ import pytest
 from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from fakes.rerank_server import RerankRoute
 from memhub.client import Client, ServiceUnavailableError, UnprocessableEntityError
-from support.api import add_messages, assert_envelope
+from support.api import add_messages, assert_envelope, search_episodes
 from support.server import ServerHandle, launch_server
 
 MODEL = "fake-reranker"
@@ -68,11 +68,7 @@ def user(reranking_server: ServerHandle) -> str:
 
 
 def search(client: httpx.Client, user: str, **options: Any) -> list[dict[str, Any]]:
-    body = {"query": "which pet does the cat live with?", "user_id": user, "kinds": ["episode"], **options}
-    response = client.post("/v1/memories/search", json=body)
-    assert response.status_code == 200, response.text
-    results: list[dict[str, Any]] = response.json()["results"]
-    return results
+    return search_episodes(client, user, "which pet does the cat live with?", **options)
 
 
 def test_rerank_orders_results_by_the_rerankers_scores(

@@ -14,7 +14,7 @@ import pytest
 
 from fakes.chat_server import ChatScript
 from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
-from support.api import add_messages
+from support.api import add_messages, search_episodes
 from support.server import ServerHandle, launch_server
 
 TEXTS = (
@@ -64,11 +64,7 @@ def user(llm_server: ServerHandle) -> str:
 
 
 def search(client: httpx.Client, user: str, **options: Any) -> list[dict[str, Any]]:
-    body = {"query": "which pet lives with a cat?", "user_id": user, "kinds": ["episode"], **options}
-    response = client.post("/v1/memories/search", json=body)
-    assert response.status_code == 200, response.text
-    results: list[dict[str, Any]] = response.json()["results"]
-    return results
+    return search_episodes(client, user, "which pet lives with a cat?", **options)
 
 
 def test_the_models_grades_reorder_the_results(client: httpx.Client, script: ChatScript, user: str) -> None:

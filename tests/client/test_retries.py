@@ -7,7 +7,6 @@ and that every documented status raises its own class with the server's code, me
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -43,15 +42,22 @@ def make_client(script: Script, **kw: Any) -> Client:
     return client
 
 
-def test_429_retry_after_is_honoured_then_succeeds(script: Script) -> None:
+def test_429_retry_after_is_honoured_then_succeeds(script: Script, monkeypatch: pytest.MonkeyPatch) -> None:
     script.error(429, "rate_limited", headers={"Retry-After": "1"}).reply(200, HEALTH)
     with make_client(script) as client:
-        started = time.monotonic()
+        waits: list[float | None] = []
+        decide = client.retry_policy.delay
+
+        def recorded(*args: Any, **kwargs: Any) -> float | None:
+            waits.append(decide(*args, **kwargs))
+            return waits[-1]
+
+        monkeypatch.setattr(client.retry_policy, "delay", recorded)
         assert client.health().status == "ok"
-        elapsed = time.monotonic() - started
     assert script.count == 2
-    assert script.gaps()[0] >= 0.95  # slept the full second the server asked for, not the short backoff
-    assert elapsed < 3.0
+    assert len(waits) == 1 and waits[0] is not None
+    assert 1.0 <= waits[0] <= 1.1  # the second the server asked for, plus jitter upward: not the backoff
+    assert script.gaps()[0] >= 0.95  # and the client really waited it
 
 
 def test_503_is_retried_with_growing_backoff_until_success(script: Script) -> None:

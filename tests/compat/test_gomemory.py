@@ -1,6 +1,6 @@
 """The real ``gomemory==0.1.0`` SDK from PyPI, unmodified, against a real ``memhub serve`` process.
 
-Follows the test recipe of ``shared/compat/gomemory.md`` §5 step by step (the ``test_sN_…`` names give
+Follows the test recipe of ``docs/compat/gomemory.md`` §5 step by step (the ``test_sN_…`` names give
 the step), then checks what the recipe leaves to memhub: native-API visibility of GoMemory data, the
 settings that switch the mount on, move it and protect it, and the refusal to expose it unauthenticated.
 
@@ -12,7 +12,7 @@ job is made to fail without any test hook in the product.
 from __future__ import annotations
 
 import json
-import time
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +33,8 @@ from memhub.api.compat.gomemory.wire import contextual_query
 from memhub.core.errors import InvalidInput
 from memhub.core.service import Limits
 from memhub.settings import Settings
+from support.api import wait_for_job
+from support.polling import poll_until
 from support.server import ServerHandle, free_port, launch_server, run_memhub
 
 QUEUED = "Memory Insertion Job has been queued for insertion!"
@@ -52,13 +54,13 @@ KEY_SETS = (
 
 def wait_done(client: GoMemoryClient, req_id: str, timeout: float = 30.0) -> FullReqStatus:
     """Poll ``get_status`` until the job ends (success or failure)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ended() -> FullReqStatus | None:
         status = client.get_status(req_id)
         assert status.status in STATUSES
-        if status.status in ("success", "failure") or time.monotonic() > deadline:
-            return status
-        time.sleep(0.05)
+        return status if status.status in ("success", "failure") else None
+
+    return poll_until(ended, timeout=timeout, message=f"request {req_id} still running")
 
 
 def add_and_wait(client: GoMemoryClient, user_id: str, messages: list[Message]) -> str:
@@ -142,11 +144,28 @@ def test_s2_create_user_mints_distinct_uuids(client: GoMemoryClient) -> None:
     assert first.user_id != second.user_id
 
 
-def test_s3_add_memory_answers_at_once_with_the_spec_req_id(client: GoMemoryClient) -> None:
+def test_s3_add_memory_answers_at_once_with_the_spec_req_id(
+    keyed_client: GoMemoryClient, failing_embeddings: Any
+) -> None:
+    """The answer does not wait for the work: it comes while the embedder is held, the job unfinished."""
+    from fakes.openai_server import embeddings_handler
+
+    client = keyed_client
     user_id = client.create_user().user_id
-    started = time.monotonic()
-    response = client.add_memory(user_id=user_id, messages=MARIO)
-    assert time.monotonic() - started < 1.0
+    release = threading.Event()
+
+    def held(fake: Any, request: Any) -> Any:
+        release.wait(60)
+        return embeddings_handler(fake, request)
+
+    failing_embeddings.route("/v1/embeddings", held)
+    try:
+        response = client.add_memory(user_id=user_id, messages=MARIO)
+        assert client.get_status(response.req_id).status not in ("success", "failure")
+    finally:
+        release.set()
+        failing_embeddings.route("/v1/embeddings", embeddings_handler)
+    assert wait_done(client, response.req_id).status == "success"
     uuid.UUID(response.req_id)
     assert response.msg == QUEUED
     assert response.req_id == spec_req_id(user_id, [(m.role.value, m.content) for m in MARIO])
@@ -380,11 +399,7 @@ def test_native_data_is_visible_through_gomemory(gm_server: ServerHandle, client
     with gm_server.client() as native:
         body = {"user_id": user_id, "messages": [{"role": "user", "content": "I live in Lisbon."}]}
         job_id = native.post("/v1/memories", json=body).json()["job_id"]
-        deadline = time.monotonic() + 30
-        while (
-            native.get(f"/v1/jobs/{job_id}").json()["status"] != "succeeded" and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
+        wait_for_job(native, job_id)
     memories = client.get_memory(user_id=user_id, query="Where do I live?")
     assert "User lives in Lisbon" in {m.memory_text for m in memories if m.type == "core"}
 
@@ -551,6 +566,7 @@ def test_remote_hosts_are_refused_without_opt_in(host: str) -> None:
         check_exposure(Settings(host=host, gomemory_tenant="default"))
 
 
+@pytest.mark.e2e  # runs `memhub serve` as a process
 def test_serve_exits_with_a_clear_message_on_a_public_host(tmp_path: Path) -> None:
     result = run_memhub(
         "serve",

@@ -1,6 +1,6 @@
 """The real GoodMem SDK (``goodmem`` 0.1.43 from PyPI) against a real ``memhub serve``.
 
-This is the P0 part of the test recipe of ``shared/compat/goodmem.md`` §12, split into steps that share
+This is the P0 part of the test recipe of ``docs/compat/goodmem.md`` §12, split into steps that share
 one space (module-scoped fixtures), plus the error cases the spec pins (bad UUID 400, 401, 404, 409) and
 a wire-level companion test with plain httpx (snake_case query names, ``+`` decoding, ``label[k]=v``,
 foreign tokens, NDJSON framing).
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +31,7 @@ from memhub.api.compat import goodmem
 from memhub.api.compat.adapter import mount_prefix
 from memhub.core.errors import InvalidInput
 from memhub.settings import Settings
+from support.goodmem import wait_completed
 from support.server import ServerHandle
 
 PREFIX = "/goodmem"
@@ -41,15 +41,6 @@ SOURCE_IS_B64 = "CAST(val('$.source') AS TEXT) = 'b64'"
 
 def _base(server: ServerHandle) -> str:
     return f"{server.base_url}{PREFIX}"
-
-
-def wait_completed(c: Any, mid: str, timeout: float = 60) -> Any:
-    t0 = time.time()
-    while True:
-        m = c.memories.get(id=mid)
-        if m.processing_status in ("COMPLETED", "FAILED") or time.time() - t0 > timeout:
-            return m
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ several of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from itertools import product
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,21 +24,9 @@ from memhub.core.errors import InvalidInput, NotFound
 from memhub.core.filters import matches
 from memhub.core.models import Job, Record, Tenant
 from memhub.core.service import MemoryService
-from memhub.runtime import Runtime
-from memhub.settings import Settings
-from support.embedders import HashEmbedder
 
 TIED = datetime(2026, 1, 1, tzinfo=timezone.utc)
 EVEN = "CAST(val('$.source') AS TEXT) = 'even'"
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[MemoryService]:
-    runtime = Runtime.open(Settings(data=tmp_path, worker=False), embedder=HashEmbedder())
-    try:
-        yield runtime.service
-    finally:
-        runtime.close()
 
 
 def populate(service: MemoryService, tenant: Tenant) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """The real GUMem SDK (``steamory-agent-kit-gum`` 0.1.0 from PyPI) against a real ``memhub serve``.
 
-This is the test recipe of ``shared/compat/gumem.md`` §7, numbered as there, run through the doc's names
+This is the test recipe of ``docs/compat/gumem.md`` §7, numbered as there, run through the doc's names
 (``from gumem import GUMemClient``: ``gumem_alias/gumem.py`` maps them onto the real ``gum`` module), so
 the doc's snippets run as written. Every failure is checked to be a ``GUMemApiError`` with the status the
 spec names and a string ``detail`` that is also the exception's message (§7.12).
@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import socket
 import sys
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.polling import apoll_until, poll_until
 from support.server import ServerHandle
 
 # The doc's module name (``gumem``), mapped onto the real SDK by a test-only shim.
@@ -93,17 +93,21 @@ def _all_processed(memory: dict[str, Any]) -> bool:
 
 def _wait_processed(session: Session) -> None:
     """§7.7: poll ``get_memory(details=True)`` until every message is ``processed`` (bounded)."""
-    deadline = time.monotonic() + PROCESSING_BUDGET
-    while not _all_processed(session.get_memory({"details": True})):
-        assert time.monotonic() < deadline, "messages not processed in time"
-        time.sleep(0.1)
+    poll_until(
+        lambda: _all_processed(session.get_memory({"details": True})),
+        timeout=PROCESSING_BUDGET,
+        interval=0.1,
+        message="messages not processed",
+    )
 
 
 async def _await_processed(session: AsyncSession) -> None:
-    deadline = time.monotonic() + PROCESSING_BUDGET
-    while not _all_processed(await session.get_memory({"details": True})):
-        assert time.monotonic() < deadline, "messages not processed in time"
-        time.sleep(0.1)
+    """:func:`_wait_processed` on the event loop: it waits with ``asyncio.sleep``, never blocking the loop."""
+
+    async def processed() -> bool:
+        return _all_processed(await session.get_memory({"details": True}))
+
+    await apoll_until(processed, timeout=PROCESSING_BUDGET, interval=0.1, message="messages not processed")
 
 
 def _contents(data: dict[str, Any], *parts: str) -> list[str]:
@@ -384,16 +388,15 @@ def test_user_actions_are_stored_and_become_searchable(gumem: GUMemClient) -> No
     _fails(403, lambda: gumem.user_actions.create({**action, "user_id": _user("intruder")}))
 
     # The action is a memory of the session it names: recall finds it among the observations.
-    deadline = time.monotonic() + PROCESSING_BUDGET
-    while True:
+    def recalled() -> list[dict[str, Any]]:
         data = session.get_memory({"query": "Europe team scheduling page", "details": True})["data"]
-        found = [
+        return [
             o for o in data["observations"] if "User opened the Europe team scheduling page" in o["content"]
         ]
-        if found:
-            break
-        assert time.monotonic() < deadline, "the action never became a memory"
-        time.sleep(0.1)
+
+    found = poll_until(
+        recalled, timeout=PROCESSING_BUDGET, interval=0.1, message="the action never became a memory"
+    )
     stored = found[0]["metadata"]
     assert stored["source"] == "assistant-api"
     assert stored["gumem"]["anchors"] == {"region": "Europe", "city": "Berlin"}

@@ -1,6 +1,6 @@
 """The real ``memsy==0.3.5`` SDK from PyPI, unmodified, against a real ``memhub serve`` process.
 
-Follows the test recipe of ``shared/compat/memsy.md`` §6 (the ``test_sN_…`` names give the step), with
+Follows the test recipe of ``docs/compat/memsy.md`` §6 (the ``test_sN_…`` names give the step), with
 the SDK's own classes deciding what an error is. Each group of tests works in its own tenant (= Memsy
 org) on the shared server, so the counts it checks are its own: ``my-org`` for the recipe, one more for
 paging, one for the async client. The settings (rate limit, stub ``clear``, a moved mount) get servers
@@ -9,7 +9,6 @@ of their own. Only the 60-second dedup window is checked in-process, where a tes
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -35,6 +34,7 @@ from memsy.models import StatusResponse
 from memhub.api import create_app
 from memhub.settings import Settings
 from support.embedders import HashEmbedder
+from support.polling import apoll_until, poll_until
 from support.server import ServerHandle, launch_server
 
 PREFIX = Settings().memsy_prefix
@@ -53,13 +53,14 @@ def client_for(server: ServerHandle, key: str, **kwargs: Any) -> MemsyClient:
 
 def wait_processed(client: MemsyClient, event_ids: list[str], timeout: float = 30.0) -> StatusResponse:
     """Poll ``status`` the way Memsy's docs do, until nothing is pending."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def nothing_pending() -> StatusResponse | None:
         status = client.status(event_ids)
-        if not status.pending_ids:
-            return status
-        assert time.monotonic() < deadline, f"still pending after {timeout}s: {status.pending_ids}"
-        time.sleep(0.1)
+        return None if status.pending_ids else status
+
+    return poll_until(
+        nothing_pending, timeout=timeout, interval=0.1, message=f"events still pending: {event_ids}"
+    )
 
 
 @dataclass
@@ -722,10 +723,12 @@ async def test_s14_async_client_end_to_end(ac: AsyncMemsyClient) -> None:
     events = recipe_events()
     ids = (await ac.ingest(events)).event_ids
     assert len(set(ids)) == 3 and (await ac.ingest(events[:1])).event_ids == ids[:1]
-    deadline = time.monotonic() + 30
-    while (status := await ac.status(ids)).pending_ids:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.05)
+
+    async def nothing_pending() -> StatusResponse | None:
+        status = await ac.status(ids)
+        return None if status.pending_ids else status
+
+    status = await apoll_until(nothing_pending, message=f"events still pending: {ids}")
     assert status.completed_ids == ids
     results = (
         await ac.search("what does the user drink?", actor_id="u1", include_source_events=True)

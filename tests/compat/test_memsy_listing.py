@@ -7,12 +7,8 @@ whole-view path the console uses for everything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from itertools import product
-from pathlib import Path
-
-import pytest
 
 from memhub.api.compat.memsy.console import _MEMORY_ORDER, _whole_view_page
 from memhub.api.compat.memsy.listing import STORE_ORDER, ListQuery, fast_page
@@ -20,20 +16,8 @@ from memhub.core import ids
 from memhub.core.models import Memory, MemoryKind, MessageInput, SourceRef
 from memhub.core.ports import JobOutcome, StoredMemory
 from memhub.core.service import MemoryService
-from memhub.runtime import Runtime
-from memhub.settings import Settings
-from support.embedders import HashEmbedder
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[MemoryService]:
-    runtime = Runtime.open(Settings(data=tmp_path, worker=False), embedder=HashEmbedder())
-    try:
-        yield runtime.service
-    finally:
-        runtime.close()
 
 
 def remember(service: MemoryService, tenant_id: str, n: int, supersede: list[str]) -> list[str]:

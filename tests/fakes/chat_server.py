@@ -8,6 +8,7 @@ chat request with the next scripted step, in order, then with ``default`` once t
         chat.reply('```json\\n{"facts": []}\\n```')   # content of the assistant message, verbatim
         chat.status(500)                               # an HTTP error in OpenAI's error shape
         chat.slow(3.0, '{"facts": []}')                # answers after 3 s (beyond a client's timeout)
+        release = chat.held('{"facts": []}')           # answers once the test sets ``release``
 
 Replies are real chat-completion objects (``choices[0].message.content``), so a client sees exactly what
 OpenAI, vLLM or Ollama would send; what is *in* the content is up to the test: valid JSON, JSON in a
@@ -85,6 +86,18 @@ class ChatScript:
 
         self._steps.append(step)
         return self
+
+    def held(self, content: str, safety_timeout: float = 60.0) -> threading.Event:
+        """The next request is answered only once the returned event is set (by the test, when it has
+        seen what a client does meanwhile, e.g. give up at its timeout)."""
+        release = threading.Event()
+
+        def step(request: RecordedRequest) -> Reply:
+            release.wait(safety_timeout)
+            return completion(content)
+
+        self._steps.append(step)
+        return release
 
     def pending(self) -> int:
         """Scripted steps not used yet."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from tests.support.mcp_client import TOOLS, call, call_error
 from tests.support.server import hermetic_env
+
+pytestmark = pytest.mark.e2e  # every test runs `memhub mcp` as a process
 
 
 def memhub_mcp(data: Path, *args: str) -> Client:

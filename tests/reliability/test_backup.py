@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import httpx
 
+from support.polling import poll_until
 from support.server import StartServer, run_memhub
+
+PILED_UP = 20  # messages acknowledged before the backup starts, and again after it has finished
 
 WRITERS = 4
 
@@ -51,10 +53,15 @@ def test_backup_under_concurrent_writes_holds_every_acknowledged_message(
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1.0)  # let writes pile up
+
+        def acked_count() -> int:
+            return sum(len(texts) for texts in acked.values())
+
+        poll_until(lambda: acked_count() >= PILED_UP, message="writes piling up")
         before = {text for texts in acked.values() for text in list(texts)}
         result = server.memhub("backup", str(tmp_path / "copy.db"))
-        time.sleep(0.5)  # writes go on after the backup, too
+        after_backup = acked_count()
+        poll_until(lambda: acked_count() >= after_backup + PILED_UP, message="writes after the backup")
     finally:
         stop.set()
         for thread in threads:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import signal
 import sqlite3
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 
+from support.polling import poll_until
 from support.server import ServerHandle, StartServer
 
 MESSAGES = 1000
@@ -80,13 +80,13 @@ def _run_clients(server: ServerHandle, ingest: Ingest) -> list[threading.Thread]
 
 
 def _wait_jobs_done(server: ServerHandle, job_ids: set[str], timeout: float) -> Counter[str]:
-    deadline = time.monotonic() + timeout
     with server.client() as http:
-        while True:
+
+        def all_succeeded() -> Counter[str] | None:
             statuses = Counter(http.get(f"/v1/jobs/{job}").json()["status"] for job in job_ids)
-            if statuses["succeeded"] == len(job_ids) or time.monotonic() > deadline:
-                return statuses
-            time.sleep(0.5)
+            return statuses if statuses["succeeded"] == len(job_ids) else None
+
+        return poll_until(all_succeeded, timeout=timeout, interval=0.5, message="jobs not all succeeded")
 
 
 @pytest.mark.slow
@@ -97,8 +97,11 @@ def test_server_killed_during_concurrent_ingest_loses_and_duplicates_nothing(
     server = start_server(**SETTINGS)
     ingest = Ingest()
     threads = _run_clients(server, ingest)
-    while ingest.acked() < KILL_AFTER_ACKS and any(t.is_alive() for t in threads):
-        time.sleep(0.005)
+    poll_until(
+        lambda: ingest.acked() >= KILL_AFTER_ACKS or not any(t.is_alive() for t in threads),
+        interval=0.005,
+        message="clients' first acknowledgements",
+    )
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
     for thread in threads:

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from memhub.core.keycache import AUTH_CACHE_SECONDS
 
+from .polling import poll_until
+
 
 def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll ``GET /v1/jobs/{id}`` until the job has finished; fail on ``failed`` or timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> dict[str, Any] | None:
         response = client.get(f"/v1/jobs/{job_id}")
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
-        if job["status"] == "succeeded":
-            return job
         assert job["status"] != "failed", job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} not finished after {timeout}s")
+        return job if job["status"] == "succeeded" else None
+
+    return poll_until(finished, timeout=timeout, message=f"job {job_id} not finished")
 
 
 def add_messages(client: httpx.Client, user_id: str, *texts: str, **body: Any) -> dict[str, Any]:
@@ -30,6 +30,15 @@ def add_messages(client: httpx.Client, user_id: str, *texts: str, **body: Any) -
     response = client.post("/v1/memories", json={"messages": messages, "user_id": user_id, **body})
     assert response.status_code == 202, response.text
     return wait_for_job(client, response.json()["job_id"])
+
+
+def search_episodes(client: httpx.Client, user_id: str, query: str, **options: Any) -> list[dict[str, Any]]:
+    """``POST /v1/memories/search`` over ``user_id``'s episodes; the results, after a 200."""
+    body = {"query": query, "user_id": user_id, "kinds": ["episode"], **options}
+    response = client.post("/v1/memories/search", json=body)
+    assert response.status_code == 200, response.text
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
@@ -51,9 +60,14 @@ def wait_until_refused(client: httpx.Client, path: str = "/v1/info") -> httpx.Re
     A server trusts a key it checked for up to ``AUTH_CACHE_SECONDS`` (see ``core/keycache.py``), so the
     revocation must land within that bound: asked again until then, and failed after it.
     """
-    deadline = time.monotonic() + AUTH_CACHE_SECONDS + 1.0
-    while True:
+
+    def refused() -> httpx.Response | None:
         response = client.get(path)
-        if response.status_code == 401 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.1)
+        return response if response.status_code == 401 else None
+
+    return poll_until(
+        refused,
+        timeout=AUTH_CACHE_SECONDS + 1.0,
+        interval=0.1,
+        message=f"a revoked key still opens {path} after the auth cache's {AUTH_CACHE_SECONDS}s",
+    )

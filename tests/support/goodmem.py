@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .polling import poll_until
 from .server import ServerHandle
 
 
@@ -16,13 +16,13 @@ def base_url(server: ServerHandle) -> str:
 
 
 def wait_completed(c: Any, memory_id: str, timeout: float = 60) -> Any:
-    """The memory once processing has ended (or the timeout passed)."""
-    t0 = time.time()
-    while True:
+    """The memory once processing has ended (``COMPLETED`` or ``FAILED``: the caller asserts which)."""
+
+    def ended() -> Any:
         m = c.memories.get(id=memory_id)
-        if m.processing_status in ("COMPLETED", "FAILED") or time.time() - t0 > timeout:
-            return m
-        time.sleep(0.2)
+        return m if m.processing_status in ("COMPLETED", "FAILED") else None
+
+    return poll_until(ended, timeout=timeout, interval=0.2, message=f"memory {memory_id} still processing")
 
 
 @contextmanager

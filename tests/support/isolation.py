@@ -12,13 +12,13 @@ Raw ``httpx`` on purpose: each request is spelled out, so what was sent is what 
 from __future__ import annotations
 
 import dataclasses
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from support.polling import poll_until
 from support.server import ServerHandle
 
 GOMEMORY_DOOR_KEY = "gomemory-door-key-for-isolation"
@@ -108,14 +108,13 @@ def ok(response: httpx.Response) -> Any:
 
 def wait_job(http: httpx.Client, headers: dict[str, str], job_id: str) -> dict[str, Any]:
     """The native job once it succeeded (it must, within :data:`WAIT_SECONDS`)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
+
+    def succeeded() -> dict[str, Any] | None:
         job: dict[str, Any] = ok(http.get(f"/v1/jobs/{job_id}", headers=headers))
         assert job["status"] != "failed", job
-        if job["status"] == "succeeded":
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish in {WAIT_SECONDS}s")
+        return job if job["status"] == "succeeded" else None
+
+    return poll_until(succeeded, timeout=WAIT_SECONDS, message=f"job {job_id} did not finish")
 
 
 def mcp_call(http: httpx.Client, headers: dict[str, str], tool: str, **arguments: Any) -> httpx.Response:
@@ -215,14 +214,13 @@ def _seed_goodmem(http: httpx.Client, h: dict[str, dict[str, str]], marker: str)
 
 
 def _wait_goodmem(http: httpx.Client, headers: dict[str, str], memory_id: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
+
+    def completed() -> bool:
         status = ok(http.get(f"/goodmem/v1/memories/{memory_id}", headers=headers))["processingStatus"]
         assert status != "FAILED"
-        if status == "COMPLETED":
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"GoodMem memory {memory_id} not processed in {WAIT_SECONDS}s")
+        return bool(status == "COMPLETED")
+
+    poll_until(completed, timeout=WAIT_SECONDS, message=f"GoodMem memory {memory_id} not processed")
 
 
 def _seed_memsy(

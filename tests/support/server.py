@@ -15,13 +15,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from .polling import poll_until
 
 START_TIMEOUT = 60.0  # generous: a cold model load on a busy CI machine
 STOP_TIMEOUT = 60.0  # the worker finishes its batch in hand first
@@ -139,6 +140,17 @@ def run_memhub(
     return result
 
 
+def start_worker(data_dir: Path, log_path: Path, **settings: Any) -> subprocess.Popen[bytes]:
+    """``memhub worker --data DATA_DIR`` with ``settings`` as ``MEMHUB_*``; stderr goes to ``log_path``."""
+    with log_path.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "memhub", "worker", "--data", str(data_dir)],
+            env=hermetic_env(settings_env(settings)),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
+
+
 def launch_server(
     data_dir: Path,
     *,
@@ -173,19 +185,22 @@ def _spawn(data_dir: Path, port: int, args: Sequence[str], env: dict[str, str]) 
 
 
 def _wait_healthy(handle: ServerHandle, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
+    """True once ``/health`` answers 200; False if the process exited first (e.g. its port was taken)."""
     with httpx.Client(base_url=handle.base_url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
+
+        def up_or_exited() -> str | None:
             if handle.process.poll() is not None:
-                return False
+                return "exited"
             try:
-                if client.get("/health").status_code == 200:
-                    return True
+                return "up" if client.get("/health").status_code == 200 else None
             except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-    handle.stop()
-    raise AssertionError(f"memhub serve not healthy after {timeout}s:\n{handle.log()[-6000:]}")
+                return None
+
+        try:
+            return poll_until(up_or_exited, timeout=timeout, message="memhub serve not healthy") == "up"
+        except AssertionError as exc:
+            handle.stop()
+            raise AssertionError(f"{exc}:\n{handle.log()[-6000:]}") from None
 
 
 def _read_admin_key(data_dir: Path) -> str:

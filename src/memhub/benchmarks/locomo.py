@@ -1,6 +1,6 @@
 """``memhub bench locomo``: turn-level evidence recall of memhub's search on LoCoMo.
 
-Protocol (``shared/data/README.md`` §2):
+Protocol (``docs/benchmarks/locomo-scoring.md``):
 
 * one memhub user per conversation, never searched across conversations;
 * every session is ingested in order as **one** ``memories.add`` call through the public client: each

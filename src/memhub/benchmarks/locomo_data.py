@@ -1,7 +1,7 @@
 """Loading LoCoMo (Maharana et al., ACL 2024) into plain objects, with the evidence cleaned up.
 
 The data file is never shipped with memhub (it is licensed CC BY-NC 4.0): callers pass its path.
-What this module takes care of, following ``shared/data/README.md``:
+What this module takes care of, following ``docs/benchmarks/locomo-scoring.md``:
 
 * **Category names.** The integer ``category`` of the file is *not* in the paper's order; the mapping
   below (1 = multi-hop, 2 = temporal, 3 = open-domain, 4 = single-hop, 5 = adversarial) is the one the

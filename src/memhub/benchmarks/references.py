@@ -1,7 +1,7 @@
 """Reference retrievers over LoCoMo dialog units, outside memhub: they check the harness, not memhub.
 
-``shared/data/README.md`` §2 gives recall numbers measured with a plain BM25 (rank_bm25 ``BM25Okapi``,
-lowercase ``\\w+`` tokens) and with all-MiniLM-L6-v2 over dialog units
+``docs/benchmarks/locomo-scoring.md`` gives recall numbers measured with a plain BM25 (rank_bm25
+``BM25Okapi``, lowercase ``\\w+`` tokens) and with all-MiniLM-L6-v2 over dialog units
 ``{speaker} said, "{text}" and shared {caption}``, one index per conversation, ties broken by corpus
 order. A harness that reproduces those within about a point scores correctly, so memhub's numbers from
 the same harness can be trusted. rank_bm25 is a bench-only dependency (the ``bench`` extra).

@@ -1,4 +1,6 @@
-"""Evidence-recall metrics at the turn level, scored through provenance (``shared/data/README.md`` §2).
+"""Evidence-recall metrics at the turn level, scored through provenance.
+
+The definitions: ``docs/benchmarks/locomo-scoring.md``.
 
 A retriever returns a ranked list of memories; each memory carries the set of source turn ids it came
 from (its provenance). A raw turn's provenance is its own id; an extracted fact's is the turn(s) it was

@@ -1,4 +1,4 @@
-"""The nouns of memhub (see ARCHITECTURE.md §1 for how each protocol's words map onto them).
+"""The nouns of memhub (each door's reference in docs/compat/ maps its protocol's words onto them).
 
 Every stored object belongs to exactly one tenant; the store never returns an object to a caller of
 another tenant. Ids are opaque strings: memhub mints UUIDs, and derives them deterministically from

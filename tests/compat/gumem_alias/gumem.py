@@ -1,7 +1,7 @@
 """The GUMem doc's names for the real SDK, so its snippets (``from gumem import GUMemClient``) run as written.
 
 The doc calls the package ``steamory-agent-kit-gumem`` / module ``gumem``; what PyPI publishes is
-``steamory-agent-kit-gum`` / module ``gum`` with ``Gum*`` class names (shared/compat/gumem.md §0). Test only:
+``steamory-agent-kit-gum`` / module ``gum`` with ``Gum*`` class names (docs/compat/gumem.md §0). Test only:
 memhub does not ship this module.
 """
 

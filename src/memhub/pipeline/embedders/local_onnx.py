@@ -2,56 +2,31 @@
 
 The model ships inside the package (``memhub/pipeline/model/``, built by ``scripts/build_model.py``)
 and is found with ``importlib.resources``, so it works from any working directory and never touches
-the network.
+the network. The measurements behind the choices below: ``docs/decisions/local-embedder.md``.
 
-Design choices:
-
-* **int8 storage, float32 compute.** The shipped file keeps its weights as int8 with float32 scales
-  (~24 MB instead of ~90 MB). onnxruntime folds the ``DequantizeLinear`` nodes into float32 weights when
-  it loads the session, which only happens with ``session.disable_quant_qdq`` set (otherwise the nodes
-  run on every call, ~3x slower for one sentence). The word embedding table stays int8 in memory.
+* **int8 storage, float32 compute.** The shipped file keeps its weights as int8 with float32 scales (a
+  quarter of the size). onnxruntime folds the ``DequantizeLinear`` nodes into float32 weights when it
+  loads the session, which only happens with ``session.disable_quant_qdq`` set (otherwise the nodes run
+  on every call). Integer *compute* was tried and not shipped: too far from the reference vectors, or
+  slower on a CPU without VNNI.
 * **Sort by length inside a call.** Texts are tokenised once, sorted by token count and cut into
   batches, so each batch is padded only to its own longest text instead of the call's longest; rows
   are written back in input order. The result does not depend on how texts are batched (padding is
   masked out), which the tests check.
 * **A token budget per batch.** A batch holds at most ``batch_size`` texts *and* at most
-  ``max_batch_tokens`` padded tokens (default 512: ~16 chat turns, or 2 texts of 256 tokens).
-  Attention memory grows with batch x length², and onnxruntime's arena keeps the largest batch's
-  memory for reuse: 32 texts of 256 tokens would add ~470 MB for good, 512 tokens add ~35 MB. It
-  also costs nothing: on CPU, throughput is flat from a few hundred tokens per batch, and smaller
-  batches of sorted texts carry less padding (measured on LoCoMo chat turns: 512 tokens gave more
-  sentences per CPU second than 1024 or 4096).
+  ``max_batch_tokens`` padded tokens. Attention memory grows with batch x length², and onnxruntime's
+  arena keeps the largest batch's memory for good; on CPU, throughput is flat from a few hundred tokens
+  per batch, and smaller batches of sorted texts carry less padding.
 * **One thread per model run; parallel across batches.** The session computes each batch on one
   thread (``intra_op_num_threads=1``), and a call with several batches runs them on ``threads``
-  threads at once. A search embeds one short query (~12 tokens) beside its keyword search on the other
-  core: onnxruntime's intra-op split costs more than it saves there (measured on LoCoMo questions,
-  one idle 2-core machine: 1 thread 9.0 ms of CPU and 8.9 ms wall per query, 2 threads 12.2 ms of CPU
-  for 7.2 ms wall, which the keyword search running at the same time then stretched to ~9.5 ms). Bulk
-  embedding gets more texts per CPU second from two independent runs than from one split run
-  (LoCoMo dense keys in batches of 64: 51.8-57.0 vs 48.8-49.4 per CPU second, two runs each, under
-  load 5), and concurrent searches each keep to one core instead of fighting over both.
-* **Lazy load.** Importing onnxruntime and building the session (~0.3 s, ~110 MB of RSS) happens on
-  the first ``embed`` (or an explicit :meth:`LocalEmbedder.load`), so processes that never embed stay
-  light.
+  threads at once. A search embeds one short query beside its keyword search on the other core, where
+  onnxruntime's intra-op split costs more CPU than it saves; bulk embedding gets more texts per CPU
+  second from independent runs than from one split run, and concurrent searches each keep to one core
+  instead of fighting over both.
+* **Lazy load.** Importing onnxruntime and building the session happens on the first ``embed`` (or an
+  explicit :meth:`LocalEmbedder.load`), so processes that never embed stay light.
 * **Thread safety.** Loading is guarded by a lock; afterwards ``embed`` shares one session and one
   tokenizer, both safe for concurrent use.
-
-Where ingestion time goes, and what did not help (measured on the 2-core AVX2 machine without
-VNNI, CPU seconds of the process, LoCoMo dense keys of ~72 tokens; see ``bench/embed.py`` and
-``bench/ingest.py``): ``session.run`` is ~95% of the worker's time; tokenising, padding, pooling,
-extraction and the SQLite writes are the rest. At ~30-40 keys per CPU second the float32 matmuls already run
-at ~50-60 GFLOP per CPU second (~1.6 GFLOP per key), near this CPU's float32 peak, so session options
-cannot buy much: onnxruntime's BERT fusions (``onnxruntime.transformers.optimizer``: fused Attention,
-SkipLayerNorm, BiasGelu) were no faster. Integer compute was tried against the torch output on 1,028
-texts (check sentences, LoCoMo keys and turns):
-
-* ``quantize_dynamic`` (int8 activations, per-channel int8 weights, MatMulInteger): ~1.65x more keys
-  per CPU second, but cosine to torch min 0.968 / mean 0.991 (per-tensor activation scales cannot
-  cover MiniLM's outlier channels; every layer and every matmul group contributes, none is a single
-  culprit; ``reduce_range`` changes nothing). LoCoMo conv 0-1 hybrid recall stayed within noise
-  (R@5 72.8 vs 73.7, R@10 78.9 vs 78.8), but it misses the 0.99 minimum-cosine bar: not shipped.
-* ``MatMulNBits`` 8-bit with int8 compute (``accuracy_level=4``, blocks of 32): cosine min 0.998, but
-  ~1.5x *slower* than float32 here (no VNNI); 4-bit: slower and cosine min 0.88.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The GoMemory wire protocol (``gomemory`` 0.1.0 on PyPI), served at ``settings.gomemory_prefix``.
 
-Spec: ``shared/compat/gomemory.md``. Five endpoints, no auth, camelCase requests, PascalCase answers,
+Spec: ``docs/compat/gomemory.md``. Five endpoints, no auth, camelCase requests, PascalCase answers,
 errors as ``{"Error", "Status", "Message"}``. Everything here is translation; the use cases are
 ``MemoryService.add_messages`` / ``get_job_by_key`` / ``search`` / ``list_memories``.
 

@@ -1,6 +1,6 @@
 """The GoodMem wire protocol (``goodmem`` 0.1.43 on PyPI), served at ``settings.goodmem_prefix``.
 
-Spec: ``shared/compat/goodmem.md``. Clients use ``Goodmem(base_url="http://host:port/goodmem",
+Spec: ``docs/compat/goodmem.md``. Clients use ``Goodmem(base_url="http://host:port/goodmem",
 api_key=KEY)``; the SDK appends ``/v1/...``. The rooms:
 
 * ``door`` — what every route shares: the error shape, the ``x-api-key`` check, query-string helpers;

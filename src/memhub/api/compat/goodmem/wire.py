@@ -1,6 +1,6 @@
 """GoodMem wire shapes: request bodies (camelCase in, snake_case attributes) and response builders.
 
-Why it is written this way (spec ``shared/compat/goodmem.md`` §1.3, §5, §7, §8):
+Why it is written this way (spec ``docs/compat/goodmem.md`` §1.3, §5, §7, §8):
 
 * Bodies are camelCase; the SDK omits unset fields and never sends ``null`` for them, and free-form
   dicts (``metadata``, ``labels``, ``postProcessor.config``) arrive verbatim. Unknown keys are ignored

@@ -1,6 +1,6 @@
 """The GUMem wire protocol (``steamory-agent-kit-gum`` 0.1.0 on PyPI), served at ``settings.gumem_prefix``.
 
-Spec: ``shared/compat/gumem.md``. Six routes, ``Authorization: Api-Key <key>``, snake_case bodies, every
+Spec: ``docs/compat/gumem.md``. Six routes, ``Authorization: Api-Key <key>``, snake_case bodies, every
 2xx answer an envelope ``{"success": true, "message": ..., "data": {...}}``, every error
 ``{"detail": "<string>"}``. Everything here is translation; the use cases are ``MemoryService``'s
 ``create_session`` / ``add_messages`` / ``recent_messages`` / ``search`` / ``list_memories`` /

@@ -1,4 +1,4 @@
-"""The Memsy protocol (``memsy`` 0.3.5 SDK, unmodified) over memhub; spec: shared/compat/memsy.md.
+"""The Memsy protocol (``memsy`` 0.3.5 SDK, unmodified) over memhub; spec: docs/compat/memsy.md.
 
 Users point the SDK at the mount (``MemsyClient(base_url="http://host:8420/memsy/v1", api_key=KEY)``)
 with a memhub API key; the key's tenant is the Memsy org. This module holds the ingest/search/status

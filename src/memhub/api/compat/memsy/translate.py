@@ -1,6 +1,6 @@
 """memhub objects in Memsy's words: memories as Memsy memory items and search results, jobs as statuses.
 
-How the nouns map (ARCHITECTURE.md §1):
+How the nouns map:
 
 * A Memsy **event** is one memhub submission of one event, so its ``event_id`` is that submission's
   **job id**: ``/status`` is then one ``get_job`` per id, and a memory's ``source_event_ids`` are the

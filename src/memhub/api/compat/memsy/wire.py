@@ -1,4 +1,4 @@
-"""Memsy request bodies and their validation (spec: shared/compat/memsy.md §4).
+"""Memsy request bodies and their validation (spec: docs/compat/memsy.md §4).
 
 The SDK validates nothing client-side, so every rule Memsy's hosted API enforces is enforced here and
 answered with a 422 that the SDK turns into ``MemsyAPIError`` (a str ``detail``). The limits are Memsy's,
