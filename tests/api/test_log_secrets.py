@@ -8,11 +8,11 @@ verbose). httpx logs every request's full URL at INFO; the server's log must hol
 from __future__ import annotations
 
 import logging
-import time
 
 from fakes.openai_server import start_fake_openai_server
 from memhub.logging_setup import RedactingFormatter
 from memhub.settings import Settings
+from support.api import add_messages
 from support.server import StartServer
 
 PASSWORD = "tiger-pw-2231"
@@ -33,15 +33,7 @@ def test_configured_secrets_never_reach_the_log(start_server: StartServer) -> No
             log_level="debug",
         )
         with handle.client() as client:
-            body = {
-                "messages": [{"role": "user", "content": "I water the ferns on Sundays."}],
-                "user_id": "u",
-            }
-            job_id = client.post("/v1/memories", json=body).json()["job_id"]
-            deadline = time.monotonic() + 60
-            while client.get(f"/v1/jobs/{job_id}").json()["status"] not in ("succeeded", "failed"):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            add_messages(client, "u", "I water the ferns on Sundays.")  # embedded through the fake
         assert any(r.path == "/v1/embeddings" for r in fake.requests)  # the endpoint was really called
     handle.stop()
     log = handle.log()

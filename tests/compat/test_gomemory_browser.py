@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.polling import poll_until
 from support.server import ServerHandle, free_port, hermetic_env, launch_server
 
 TENANT = "browser-gomemory"
@@ -135,6 +135,7 @@ SERVE_BY_HAND = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e  # it starts a uvicorn process itself
 def test_an_app_served_on_all_interfaces_keeps_keyless_doors_to_loopback(tmp_path: Path) -> None:
     address = other_local_address()
     if address is None:
@@ -149,17 +150,15 @@ def test_an_app_served_on_all_interfaces_keeps_keyless_doors_to_loopback(tmp_pat
     )
     try:
         local = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def up() -> bool:
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
             try:
-                if httpx.get(f"{local}/health", timeout=5).status_code == 200:
-                    break
+                return httpx.get(f"{local}/health", timeout=5).status_code == 200
             except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "server.log"
-            ).read_text()
-            time.sleep(0.1)
+                return False
+
+        poll_until(up, message="the hand-served app did not come up")
         remote = f"http://{address}:{port}"
         refused = httpx.get(f"{remote}/gomemory/health", timeout=10)
         assert refused.status_code == 403 and "only answers on loopback" in refused.json()["Message"]

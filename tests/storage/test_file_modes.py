@@ -29,6 +29,7 @@ def permissive_umask() -> Iterator[None]:
     os.umask(previous)
 
 
+@pytest.mark.e2e  # it runs the memhub CLI itself
 @pytest.mark.usefixtures("permissive_umask")
 def test_a_new_data_folder_and_its_store_are_owner_only(tmp_path: Path) -> None:
     data = tmp_path / "new" / "data"
