@@ -70,3 +70,40 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
     print(f"wrote {path}")
+
+
+def locomo_sessions(conv: dict[str, Any]) -> list[list[Any]]:
+    """One LoCoMo conversation as memhub events, session by session (``Event.id`` = the turn's dia_id).
+
+    Every turn is a ``user`` message named after its speaker (both speakers are people), timestamped
+    with its session's date.
+    """
+    from datetime import datetime, timezone
+
+    from memhub.core.models import Event, EventKind
+
+    c = conv["conversation"]
+    sessions: list[list[Any]] = []
+    for key in sorted((k for k in c if isinstance(c[k], list)), key=lambda k: int(k.split("_")[1])):
+        when = datetime.strptime(c[key + "_date_time"], "%I:%M %p on %d %B, %Y").replace(tzinfo=timezone.utc)
+        sessions.append(
+            [
+                Event(
+                    id=t["dia_id"],
+                    tenant_id="t",
+                    space_id="s",
+                    user_id="u",
+                    session_id=key,
+                    kind=EventKind.MESSAGE,
+                    role="user",
+                    name=t["speaker"],
+                    content=t["text"],
+                    occurred_at=when,
+                    created_at=when,
+                    job_id="j",
+                    position=i,
+                )
+                for i, t in enumerate(c[key])
+            ]
+        )
+    return sessions

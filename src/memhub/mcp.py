@@ -75,6 +75,8 @@ def _tool_errors() -> Iterator[None]:
         yield
     except MemhubError as exc:
         raise ToolError(exc.message) from None
+    except UnicodeEncodeError:  # over stdio no input guard runs first (``api/input_guard.py`` does over HTTP)
+        raise ToolError("text must be valid Unicode: it contains an unpaired surrogate") from None
 
 
 class _Tools:
@@ -122,9 +124,14 @@ class _Tools:
         session_id: Annotated[str | None, Field(description="Only this conversation.")] = None,
         space: Space = None,
         limit: Annotated[int, Field(description="Most results to return.")] = 10,
-        threshold: Annotated[float | None, Field(description="Minimum similarity in [0, 1].")] = None,
+        threshold: Annotated[
+            float | None,
+            Field(
+                description="Minimum relevance probability in [0, 1] (0.5: more likely relevant than not)."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        """Find the memories most relevant to a query; each has a similarity score in [0, 1]."""
+        """Find the memories most relevant to a query; each has a relevance probability in [0, 1]."""
         tenant_id = self._tenant(ctx)
         with _tool_errors():
             request = SearchRequest(

@@ -188,6 +188,12 @@ def limits_from(settings: Settings) -> Limits:
         max_content_chars=settings.max_content_chars,
         max_document_chars=settings.max_document_chars,
         max_pdf_pages=settings.max_pdf_pages,
+        max_pdf_inflated_bytes=settings.max_pdf_inflated_bytes,
+        max_pdf_pixels=settings.max_pdf_pixels,
+        pdf_memory_mb=settings.pdf_memory_mb,
+        pdf_cpu_seconds=settings.pdf_cpu_seconds,
+        pdf_tenant_concurrency=settings.pdf_tenant_concurrency,
+        pdf_processes=settings.pdf_processes,
         max_page_size=settings.max_page_size,
         max_search_limit=settings.max_search_limit,
     )

@@ -124,8 +124,37 @@ class Settings(BaseSettings):
     max_content_chars: int = Field(100_000, ge=1, description="Characters in one message or query.")
     max_document_chars: int = Field(5_000_000, ge=1, description="Characters in one document.")
     max_pdf_pages: int = Field(1000, ge=1, description="Pages in one PDF document (413 above).")
+    max_pdf_inflated_bytes: int = Field(
+        256_000_000,
+        ge=1,
+        description="Bytes a PDF's compressed streams may inflate to, in total (413 above).",
+    )
+    max_pdf_pixels: int = Field(
+        500_000_000, ge=1, description="Pixels of all page images of one PDF at 150 dpi (413 above)."
+    )
+    pdf_memory_mb: int = Field(
+        1024, ge=256, description="Address space of the process that reads one PDF (413 when exceeded)."
+    )
+    pdf_cpu_seconds: int = Field(
+        60, ge=1, description="CPU seconds the process reading one PDF may use (killed at twice that, wall)."
+    )
+    pdf_tenant_concurrency: int = Field(
+        1, ge=1, description="PDFs one tenant may have read at once (429 + Retry-After above)."
+    )
+    pdf_processes: int = Field(
+        2, ge=1, description="PDF-reading processes at once, all tenants (others wait, then 503)."
+    )
     max_page_size: int = Field(1000, ge=1, description="Largest page of a listing.")
     max_search_limit: int = Field(200, ge=1, description="Largest number of search results per request.")
+    body_timeout: float = Field(
+        60.0, gt=0, description="Seconds a request's body may take to arrive, from its headers (408 above)."
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers (then closed)."
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="Open connections and requests at once; new requests get 503 above it."
+    )
     rate_limit_per_minute: int | None = Field(
         None, ge=1, description="Requests per minute per API key (429 + Retry-After above). Off by default."
     )

@@ -90,7 +90,7 @@ def test_memory_lifecycle_add_search_get_list_patch_delete(client: httpx.Client)
     found = client.post("/v1/memories/search", json={"query": "what is the name of my dog?", "user_id": user})
     assert found.status_code == 200, found.text
     results = found.json()["results"]
-    assert results and set(results[0]) == {"memory", "score", "rank_score", "sources", "chunk"}
+    assert results and set(results[0]) == {"memory", "score", "similarity", "rank_score", "sources", "chunk"}
     assert all(0.0 <= r["score"] <= 1.0 for r in results)
     top = next(r for r in results if "Biscuit" in r["memory"]["text"])
     assert top["memory"]["user_id"] == user

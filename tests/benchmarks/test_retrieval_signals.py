@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from memhub.core.clock import SystemClock
-from memhub.core.models import Event, EventKind, MessageInput, Scope, SearchRequest
+from memhub.core.models import Event, EventKind, MessageInput, Scope, SearchMode, SearchRequest
 from memhub.core.ports import Embedder
 from memhub.core.ranking import date_range, names_in
-from memhub.core.retrieval import FusionWeights, Retriever
+from memhub.core.relevance import RelevanceModel
+from memhub.core.retrieval import Retriever
 from memhub.pipeline import keys
 from memhub.runtime import Runtime, build_embedder
 from memhub.settings import Settings
@@ -102,8 +103,15 @@ def _ingest(runtime: Runtime, sessions: list[tuple[datetime, list[tuple[str, str
     return tenant.id
 
 
-def _top(runtime: Runtime, tenant_id: str, query: str, weights: FusionWeights) -> list[str]:
-    retriever = Retriever(runtime.store, runtime.embedder, SystemClock(), weights=weights)
+def _only(signal: str) -> dict[SearchMode, RelevanceModel]:
+    """A hybrid relevance model that hears one signal and nothing else."""
+    return {SearchMode.HYBRID: RelevanceModel(intercept=0.0, weights={signal: 1.0})}
+
+
+def _top(
+    runtime: Runtime, tenant_id: str, query: str, models: dict[SearchMode, RelevanceModel] | None = None
+) -> list[str]:
+    retriever = Retriever(runtime.store, runtime.embedder, SystemClock(), models=models)
     space = runtime.service.resolve_space(tenant_id, None)
     scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
     results = retriever.search(scope, None, SearchRequest(query=query, user_id="u", limit=3))
@@ -115,7 +123,7 @@ def test_a_query_naming_a_speaker_lifts_that_speakers_turns(runtime: Runtime) ->
         runtime,
         [(MAY_8, [("Alice", "I went hiking yesterday."), ("Bob", "I went hiking yesterday.")])],
     )
-    only_speaker = FusionWeights(dense=0.0, keyword=0.0, speaker=1.0, date=0.0)
+    only_speaker = _only("speaker")
     assert _top(runtime, tenant_id, "Where did Bob go hiking?", only_speaker)[0] == "D0:1"
     assert _top(runtime, tenant_id, "Where did alice go hiking?", only_speaker)[0] == "D0:0"
 
@@ -128,7 +136,7 @@ def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> Non
             (OCT_13, [("Alice", "We painted the fence.")]),
         ],
     )
-    only_date = FusionWeights(dense=0.0, keyword=0.0, speaker=0.0, date=1.0)
+    only_date = _only("date")
     assert _top(runtime, tenant_id, "What did they paint on October 12, 2023?", only_date)[0] == "D1:0"
     assert _top(runtime, tenant_id, "What did they paint in May 2023?", only_date)[0] == "D0:0"
 
@@ -138,4 +146,25 @@ def test_default_hybrid_still_ranks_by_content_when_the_query_names_no_one(runti
         runtime,
         [(MAY_8, [("Alice", "My sister plays the cello."), ("Bob", "I adopted a greyhound named Rex.")])],
     )
-    assert _top(runtime, tenant_id, "Which dog was adopted?", FusionWeights())[0] == "D0:1"
+    assert _top(runtime, tenant_id, "Which dog was adopted?")[0] == "D0:1"
+
+
+def test_a_turn_is_found_once_with_its_raw_cosine_as_similarity(runtime: Runtime) -> None:
+    long_turn = (
+        "Hey Evan, long time no talk! The weather has been lovely and the garden is blooming. "
+        "Last weekend I ended up in the ER with a severe stomachache."
+    )
+    tenant_id = _ingest(
+        runtime, [(MAY_8, [("Sam", long_turn), ("Evan", "I repainted my kitchen a pale yellow.")])]
+    )
+    query = "What digestive problem did Sam have?"
+    retriever = Retriever(runtime.store, runtime.embedder, SystemClock())
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    results = retriever.search(scope, None, SearchRequest(query=query, user_id="u", limit=5))
+    assert results[0].sources == ["D0:0"]
+    assert len({r.memory.id for r in results}) == len(results)
+    chunks = runtime.store.memory_chunks(tenant_id, results[0].memory.id)
+    vectors = runtime.embedder.embed([c.dense_key for c in chunks])
+    cosines = vectors @ runtime.embedder.embed([query])[0]
+    assert results[0].similarity == pytest.approx(float(cosines.max()), abs=1e-4)

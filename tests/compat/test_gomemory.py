@@ -596,3 +596,118 @@ def test_request_id_and_contextual_query_helpers() -> None:
     long = ["x" * 300 + ".", "Old sentence.", "y" * 300 + "."]
     assert contextual_query(long) == "Old sentence. " + "y" * 300 + "."
     assert len(contextual_query(["z" * 2000])) == 500
+
+
+# ---------------------------------------------------------------------------------------------------
+# behaving like the product under its defaults: one everyday conversation, ten everyday questions
+
+LIFE = [
+    (
+        "Hi! I'm setting up this assistant, so here is a bit about me. My name is Dana Whitfield.",
+        "Nice to meet you, Dana!",
+    ),
+    (
+        "I live in Leeds with my wife Elena, who is a secondary school teacher.",
+        "Lovely, I'll keep that in mind.",
+    ),
+    ("We have two kids, Sofia who is 9 and Leo who is 6.", "Got it: Sofia and Leo."),
+    ("I work as a software engineer at a logistics company.", "Thanks, that helps me tailor suggestions."),
+    (
+        "My manager is called Priya and we have a one-to-one every Monday.",
+        "Noted, Monday one-to-ones with Priya.",
+    ),
+    (
+        "I'm vegetarian and I'm allergic to cashews, so please keep that in mind for recipes.",
+        "I will avoid cashews.",
+    ),
+    ("We adopted a beagle named Pickle last spring and he is very naughty.", "Pickle sounds like fun!"),
+    ("I drive a blue 2018 Honda Civic but it's getting old.", "Civics last a long time."),
+    (
+        "I've been playing the cello for twenty years, I practise on Tuesday evenings.",
+        "That's a lovely instrument.",
+    ),
+    ("I'm training for the Leeds half marathon in October.", "Good luck with the training!"),
+    ("Every Saturday morning I swim at the leisure centre with Sofia.", "A great family routine."),
+    (
+        "We're flying to Lisbon for a week in June to celebrate our anniversary.",
+        "Lisbon in June is beautiful.",
+    ),
+    (
+        "My mother lives in Dublin and she is coming to stay with us in August.",
+        "How nice that she's visiting.",
+    ),
+    ("I plan to buy a new road bike before the summer.", "I can help you compare bikes."),
+    ("I prefer short answers with bullet points.", "I will answer briefly with bullet points."),
+]
+QUESTIONS = [
+    ("What instrument do I play?", "cello"),
+    ("Where are we going on holiday in June?", "Lisbon"),
+    ("What car do I drive?", "Civic"),
+    ("What is my dog called?", "Pickle"),
+    ("Which race am I training for?", "marathon"),
+    ("When do I go swimming?", "swim"),
+    ("Who is my manager?", "Priya"),
+    ("When is my mother visiting?", "Dublin"),
+    ("What kind of bike do I want to buy?", "bike"),
+    ("What am I allergic to?", "cashews"),
+]
+NEVER_MENTIONED = "Which cryptocurrencies do I hold in my portfolio?"
+
+
+@pytest.fixture(scope="module")
+def dana(base: str) -> str:
+    sdk = GoMemoryClient(base_url=base)
+    with sdk.session:
+        user_id = sdk.create_user().user_id
+        messages = [
+            Message(role=role, content=text)
+            for said, answered in LIFE
+            for role, text in ((Role.USER, said), (Role.ASSISTANT, answered))
+        ]
+        add_and_wait(sdk, user_id, messages)
+    return user_id
+
+
+def test_default_threshold_returns_the_right_general_memory_in_the_top_three(
+    client: GoMemoryClient, dana: str
+) -> None:
+    found = 0
+    for question, needle in QUESTIONS:
+        general = [
+            m.memory_text for m in client.get_memory(user_id=dana, query=question) if m.type == "general"
+        ]
+        found += any(needle.lower() in text.lower() for text in general[:3])
+    assert found >= 8, f"right general memory in the top 3 for {found} of {len(QUESTIONS)} questions"
+
+
+def test_nothing_passes_the_default_threshold_for_a_topic_never_mentioned(
+    client: GoMemoryClient, dana: str
+) -> None:
+    memories = client.get_memory(user_id=dana, query=NEVER_MENTIONED)
+    assert [m.memory_text for m in memories if m.type == "general"] == []
+    assert any(m.type == "core" for m in memories)  # the profile is still "always provided"
+
+
+def test_assistant_turns_are_not_returned_as_the_users_memories(base: str, dana: str) -> None:
+    said_by_assistant = {answered for _, answered in LIFE}
+    for question, _ in QUESTIONS:
+        items = raw_get(base, {"userId": dana, "query": question, "threshold": 0}).json()
+        assert not {m["memory_text"] for m in items} & said_by_assistant
+
+
+def test_core_is_the_stable_profile_and_plans_trips_and_events_are_general(base: str, dana: str) -> None:
+    items = raw_get(base, {"userId": dana, "query": "tell me about myself", "threshold": 0}).json()
+    core = [m["memory_text"] for m in items if m["type"] == "core"]
+    for stable in ("Leeds", "Sofia", "software engineer", "Priya", "vegetarian", "cashews", "Pickle"):
+        assert any(stable in text for text in core), f"no core fact about {stable}: {core}"
+    for passing in ("Lisbon", "road bike", "marathon", "Saturday", "Civic"):
+        assert not any(passing in text for text in core), f"{passing} is not a stable profile fact: {core}"
+    bike = raw_get(base, {"userId": dana, "query": "buying a bike", "threshold": 0}).json()
+    assert "User plans to buy a new road bike before the summer" in {
+        m["memory_text"] for m in bike if m["type"] == "general"
+    }
+
+
+def test_empty_query_together_with_messages_is_rejected(base: str, dana: str) -> None:
+    body = {"userId": dana, "query": "", "messages": [{"role": "user", "content": "hi"}]}
+    assert_error_shape(raw_get(base, body), 400, "Provide exactly one of query or messages")

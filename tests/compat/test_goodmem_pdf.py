@@ -16,7 +16,7 @@ from goodmem import APIError, AsyncGoodmem, BadRequestError, Goodmem, NotFoundEr
 from memhub.core.errors import NotSupported
 from memhub.pipeline import pdf
 from support.goodmem import base_url as _base
-from support.goodmem import temporary_space, wait_completed
+from support.goodmem import temporary_space, wait_completed, wait_pages
 from support.pdfs import make_pdf
 from support.server import ServerHandle
 
@@ -64,7 +64,9 @@ def test_extract_page_images_renders_every_page(
     server: ServerHandle, client: Any, space_id: str, document: Path
 ) -> None:
     created = client.memories.create(space_id=space_id, file_path=str(document), extract_page_images=True)
-    assert created.page_image_status == "COMPLETED" and created.page_image_count == 2
+    assert created.page_image_status == "PENDING"  # rendered in the background, not in the request
+    rendered = wait_pages(client, created.memory_id)
+    assert rendered.page_image_status == "COMPLETED" and rendered.page_image_count == 2
     pages = list(client.memories.pages(id=created.memory_id))
     assert [p.page_index for p in pages] == [0, 1]
     assert all(p.content_type == "image/png" and p.dpi == 150 for p in pages)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from goodmem import Goodmem
 
@@ -86,7 +87,11 @@ def test_the_registered_reranker_orders_the_rerank_set(
 ) -> None:
     client, sid, reranker_id = setup
     events = client.memories.retrieve(
-        message="capital of France", space_ids=[sid], reranker_id=reranker_id, stream=False
+        message="capital of France",
+        space_ids=[sid],
+        reranker_id=reranker_id,
+        chronological_resort=False,
+        stream=False,
     )
     assert rerank_set(events) == [(TEXTS[2], 0.9), (TEXTS[1], 0.6), (TEXTS[0], 0.1)]
     assert not [e for e in events if e.status]
@@ -103,6 +108,7 @@ def test_relevance_threshold_applies_to_the_rerankers_scores(setup: tuple[Any, s
         space_ids=[sid],
         reranker_id=reranker_id,
         relevance_threshold=0.5,
+        chronological_resort=False,
         stream=False,
     )
     assert rerank_set(events) == [(TEXTS[2], 0.9), (TEXTS[1], 0.6)]
@@ -115,7 +121,11 @@ def test_a_failing_reranker_falls_back_to_the_vector_results(
     fake.fail(status=500)
     try:
         events = client.memories.retrieve(
-            message="capital of France", space_ids=[sid], reranker_id=reranker_id, stream=False
+            message="capital of France",
+            space_ids=[sid],
+            reranker_id=reranker_id,
+            chronological_resort=False,
+            stream=False,
         )
     finally:
         fake.fail(False)
@@ -127,3 +137,51 @@ def test_a_failing_reranker_falls_back_to_the_vector_results(
         if e.retrieved_item
     ][: len(TEXTS)]
     assert rerank_set(events) == vector  # the vector order and scores, announced as not reranked
+
+
+def test_by_default_the_rerank_set_is_resorted_chronologically(setup: tuple[Any, str, str]) -> None:
+    """GoodMem's documented server defaults: ``chronological_resort`` true, ``max_results`` 10."""
+    client, sid, reranker_id = setup
+    events = client.memories.retrieve(
+        message="capital of France", space_ids=[sid], reranker_id=reranker_id, stream=False
+    )
+    assert [text for text, _ in rerank_set(events)] == list(TEXTS)  # created in this order
+
+
+def test_max_results_defaults_to_ten_whatever_the_requested_size(
+    server: ServerHandle, setup: tuple[Any, str, str]
+) -> None:
+    client, _, reranker_id = setup
+    with temporary_space(client, "rerank-many") as space:
+        for i in range(12):
+            memory = client.memories.create(
+                space_id=space.space_id, original_content=f"Note {i} about France."
+            )
+            assert wait_completed(client, memory.memory_id).processing_status == "COMPLETED"
+        events = client.memories.retrieve(
+            message="France",
+            space_ids=[space.space_id],
+            reranker_id=reranker_id,
+            requested_size=12,
+            stream=False,
+        )
+    assert len(rerank_set(events)) == 10
+    events_all = [e for e in events if e.retrieved_item]
+    assert len(events_all) == 12 + 10  # the vector set keeps requestedSize; the rerank set is cut at 10
+
+
+def test_chronological_resort_must_be_a_boolean(server: ServerHandle, setup: tuple[Any, str, str]) -> None:
+    _, sid, reranker_id = setup
+    body = {
+        "message": "capital of France",
+        "spaceKeys": [{"spaceId": sid}],
+        "postProcessor": {
+            "name": "com.goodmem.retrieval.postprocess.ChatPostProcessorFactory",
+            "config": {"reranker_id": reranker_id, "chronological_resort": "yes"},
+        },
+    }
+    answer = httpx.post(
+        base_url(server) + "/v1/memories:retrieve", json=body, headers={"x-api-key": server.api_key}
+    )
+    assert answer.status_code == 400, answer.text
+    assert "chronological_resort" in answer.text

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support.life_conversation import QUESTIONS, TURNS
 from support.polling import apoll_until, poll_until
 from support.server import ServerHandle
 
@@ -444,6 +445,147 @@ def test_a_new_session_of_the_same_user_recalls_what_an_earlier_one_taught(serve
     assert not any("Berlin" in text for text in _contents(theirs))
     assert "Berlin" not in theirs["context"]
     gumem.close()
+
+
+def _tell(session: Session, turns: list[tuple[str, str]]) -> None:
+    """The conversation, a user turn and its answer at a time, then wait until all of it is processed."""
+    for i in range(0, len(turns), 2):
+        session.add_messages([{"role": role, "content": text} for role, text in turns[i : i + 2]])
+
+    def processed() -> bool:
+        memory = session.get_memory({"details": True, "recall_config": {"MessageRecentLimit": 200}})
+        return _all_processed(memory) and len(memory["data"]["messages"]) == len(turns)
+
+    poll_until(processed, timeout=PROCESSING_BUDGET * 2, interval=0.2, message="conversation not processed")
+
+
+def _top(data: dict[str, Any], k: int = 5) -> list[str]:
+    return [item["content"] for part in ("observations", "propositions") for item in data[part][:k]]
+
+
+def test_a_new_session_of_the_same_user_recalls_their_whole_conversation(gumem: GUMemClient) -> None:
+    """Memory is the user's: a new session recalls what any earlier one was told (issue 22)."""
+    user_id = _user("dana")
+    _tell(gumem.sessions.create({"user_id": user_id, "title": "Getting to know you"}), TURNS)
+
+    later = gumem.sessions.create({"user_id": user_id, "title": "A week later"})
+    missed = []
+    for question in QUESTIONS:
+        data = later.get_memory({"query": question.text})["data"]
+        if not any(question.answer.lower() in text.lower() for text in _top(data)):
+            missed.append((question.text, _top(data)))
+    assert len(missed) <= len(QUESTIONS) // 5, missed  # the right memory in the top 5 for >= 80 %
+
+    stranger = gumem.sessions.create({"user_id": _user("someone_else")})
+    theirs = stranger.get_memory({"query": "What's the name of our dog?"})["data"]
+    assert not any("Biscuit" in text for text in _contents(theirs))
+
+
+def test_recall_prefers_this_session_on_a_tie_and_lists_by_score(gumem: GUMemClient) -> None:
+    user_id = _user("dana")
+    said = "Remember that the spare key is under the blue flower pot."
+    first = gumem.sessions.create({"user_id": user_id})
+    _tell(first, [("user", said), ("assistant", "Noted.")])
+    second = gumem.sessions.create({"user_id": user_id})
+    _tell(second, [("user", said), ("assistant", "Noted.")])
+
+    data = second.get_memory({"query": "Where is the spare key?", "details": True})["data"]
+    observations = data["observations"]
+    keys = [o for o in observations if o["content"] == said]
+    assert len(keys) == 2  # both sessions' turns: the user's memory, not the session's
+    assert keys[0]["source"]["session_id"] == second.id  # same text, same score: this session first
+    for part in ("observations", "propositions"):
+        scores = [item["score"] for item in data[part]]
+        assert scores == sorted(scores, reverse=True), (part, scores)
+
+
+def test_actions_are_the_users_memories_with_or_without_a_session(gumem: GUMemClient) -> None:
+    user_id = _user("dana")
+    session = gumem.sessions.create({"user_id": user_id})
+    when = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    gumem.user_actions.create(
+        {
+            "user_id": user_id,
+            "timestamp": when,
+            "content": "User booked a campsite at Yellowstone for August 12",
+            "event_type": "booking",
+        }
+    )
+    gumem.user_actions.create(
+        {
+            "user_id": user_id,
+            "session_id": session.id,
+            "timestamp": when,
+            "content": "User added oat milk to the shopping list",
+            "event_type": "list_edit",
+        }
+    )
+    later = gumem.sessions.create({"user_id": user_id})
+
+    def recalled(query: str, phrase: str) -> bool:
+        return any(phrase in text for text in _top(later.get_memory({"query": query})["data"]))
+
+    poll_until(
+        lambda: recalled("Did I book the campsite?", "campsite at Yellowstone"),
+        timeout=PROCESSING_BUDGET,
+        interval=0.1,
+        message="an action without a session was not recalled",
+    )
+    poll_until(
+        lambda: recalled("What is on my shopping list?", "oat milk"),
+        timeout=PROCESSING_BUDGET,
+        interval=0.1,
+        message="an action of another session was not recalled",
+    )
+    assert recalled("booking", "campsite at Yellowstone")  # searchable by its type too
+    stranger = gumem.sessions.create({"user_id": _user("someone_else")})
+    theirs = stranger.get_memory({"query": "Did I book the campsite?"})["data"]
+    assert not any("Yellowstone" in text for text in _contents(theirs))
+
+
+def test_a_message_id_re_sent_in_another_batch_is_the_stored_message(gumem: GUMemClient) -> None:
+    session = gumem.sessions.create({"user_id": _user("dana")})
+    given = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    original = {"role": "user", "content": "My locker code is 4471.", "id": "m-42", "timestamp": given}
+    first = session.add_messages([original])["data"]["messages"][0]
+    again = session.add_messages([{**original, "content": "edited"}, {"role": "user", "content": "thanks"}])
+    assert again["data"]["messages"][0]["id"] == "m-42"
+    assert again["data"]["messages"][0]["timestamp"] == first["timestamp"] == "2026-01-02T03:04:05.000Z"
+    alone = session.add_messages([original])["data"]
+    assert alone["duplicate"] is True
+    messages = session.get_memory({"details": True})["data"]["messages"]
+    assert [m["content"] for m in messages if m["id"] == "m-42"] == ["My locker code is 4471."]
+    assert len(messages) == 2
+
+
+def test_recall_shows_the_times_the_caller_gave(gumem: GUMemClient) -> None:
+    session = gumem.sessions.create({"user_id": _user("dana")})
+    session.add_messages(
+        [
+            {
+                "role": "user",
+                "content": "We adopted Biscuit from the shelter.",
+                "timestamp": "2025-03-01T10:00:00Z",
+                "created_at": "2025-03-01T10:05:00Z",
+                "metadata": {"channel": "chat"},
+            },
+            {"role": "user", "content": "He was two years old then.", "created_at": "2025-03-01T10:06:00Z"},
+        ]
+    )
+    _wait_processed(session)
+    data = session.get_memory({"query": "When did we adopt Biscuit?", "details": True})["data"]
+    first, second = data["messages"]
+    assert (first["timestamp"], first["created_at"]) == (
+        "2025-03-01T10:00:00.000Z",
+        "2025-03-01T10:05:00.000Z",
+    )
+    assert first["metadata"] == {"channel": "chat"}  # the caller's metadata, as sent
+    assert second["timestamp"] == second["created_at"] == "2025-03-01T10:06:00.000Z"
+    adopted = next(o for o in data["observations"] if "adopted Biscuit" in o["content"])
+    assert (adopted["timestamp"], adopted["created_at"]) == (
+        "2025-03-01T10:00:00.000Z",
+        "2025-03-01T10:05:00.000Z",
+    )
 
 
 def test_another_tenants_sessions_and_memories_are_invisible(

@@ -69,7 +69,7 @@ def test_search_returns_core_fact_with_sources_for_a_family_question(runtime: Ru
     )
 
 
-def test_threshold_filters_on_calibrated_similarity(runtime: Runtime) -> None:
+def test_threshold_filters_on_the_relevance_score(runtime: Runtime) -> None:
     service = runtime.service
     tenant = service.ensure_tenant("acme")
     service.add_messages(
@@ -85,6 +85,20 @@ def test_threshold_filters_on_calibrated_similarity(runtime: Runtime) -> None:
     mid = loose[0].score
     kept = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u", threshold=mid))
     assert all(r.score >= mid for r in kept) and kept
+
+
+def test_hybrid_results_come_in_score_order_with_the_raw_cosine_beside(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    texts = ("I adore hiking in the Alps", "Quarterly tax forms are due", "We walked up a mountain")
+    service.add_messages(tenant.id, _msgs(*(("user", t) for t in texts)), user_id="u")
+    _drain(runtime)
+    results = service.search(tenant.id, SearchRequest(query="mountain walks", user_id="u"))
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+    query = runtime.embedder.embed(["mountain walks"])[0]
+    for r in results:
+        key = runtime.store.memory_chunks(tenant.id, r.memory.id)[0].dense_key
+        assert r.similarity == pytest.approx(float(runtime.embedder.embed([key])[0] @ query), abs=1e-4)
 
 
 def test_search_is_scoped_to_user_tenant_and_filters(runtime: Runtime) -> None:
@@ -260,3 +274,44 @@ def test_recent_messages_keeps_the_tail_across_pages(runtime: Runtime) -> None:
     evens = service.recent_messages(tenant.id, "s1", 2, filters={"even": True})
     assert [e.content for e in evens] == ["line 8", "line 10"]
     assert service.recent_messages(tenant.id, "s1", 0) == []
+
+
+def test_a_sessions_search_covers_the_users_other_sessions_and_actions_its_own_first_on_ties(
+    runtime: Runtime,
+) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    said = [MessageInput(role="user", content="The spare key is under the blue flower pot.")]
+    for session_id in ("s-old", "s-new"):
+        service.create_session(tenant.id, user_id="alice", session_id=session_id)
+        service.add_messages(tenant.id, said, user_id="alice", session_id=session_id)
+    service.add_action(
+        tenant.id, ActionInput(action="page_view", content="Alice opened the spare key page"), user_id="alice"
+    )
+    service.add_messages(tenant.id, said, user_id="bob")
+    _drain(runtime)
+
+    request = SearchRequest(query="where is the spare key?", user_id="alice", kinds=[MemoryKind.EPISODE])
+    results = service.search_for_session(tenant.id, request, "s-new")
+    assert [(r.memory.session_id, r.memory.user_id) for r in results[:2]] == [
+        ("s-new", "alice"),
+        ("s-old", "alice"),
+    ]  # same text, same score: the asking session's first
+    assert any(r.memory.text.startswith("page_view:") for r in results)  # an action without a session
+    assert {r.memory.user_id for r in results} == {"alice"}
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+    with pytest.raises(InvalidInput):
+        service.search_for_session(tenant.id, SearchRequest(query="key"), "s-new")
+
+
+def test_messages_are_found_by_their_callers_id_within_a_session(runtime: Runtime) -> None:
+    service = runtime.service
+    tenant = service.ensure_tenant("acme")
+    service.create_session(tenant.id, user_id="alice", session_id="s1")
+    service.create_session(tenant.id, user_id="alice", session_id="s2")
+    service.add_messages(tenant.id, _msgs(("user", "one"), ("user", "two")), user_id="alice", session_id="s1")
+    service.add_messages(tenant.id, _msgs(("user", "other")), user_id="alice", session_id="s2")
+    found = service.messages_by_external_id(tenant.id, "s1", ["msg-1", "msg-9"])
+    assert {k: e.content for k, e in found.items()} == {"msg-1": "two"}
+    assert service.messages_by_external_id(tenant.id, "s2", []) == {}
+    assert service.messages_by_external_id(tenant.id, "s2", ["msg-0"])["msg-0"].content == "other"

@@ -142,10 +142,10 @@ def test_prose_is_corrected_once_and_the_second_reply_used(fake: FakeOpenAIServe
 
 
 def _rule_fallback(drafts: list[MemoryDraft]) -> None:
-    """What the rule extractor gives for TURNS: both episodes and its own core fact."""
+    """What the rule extractor gives for TURNS: both episodes and its own core fact, in the third person."""
     assert _episodes(drafts) == [e.content for e in TURNS]
     facts = _facts(drafts)
-    assert [d.text for d in facts] == ["Caroline lives in Lisbon, and I'm so tired today"]
+    assert [d.text for d in facts] == ["Caroline lives in Lisbon, and they are so tired on 8 May 2023"]
     assert "extractor" not in facts[0].metadata and facts[0].metadata["slot"] == "home"
 
 

@@ -259,7 +259,7 @@ def memsy_rows() -> list[Row]:
         _row("GET", f"{v1}/actors/{{actor_id}}", M, lambda b, a: Call(m, "GET", f"{v1}/actors/{b.user_id}")),
         _row("GET", f"{v1}/actors", Expect.ORG_MISMATCH, lambda b, a: Call(m, "GET", f"{v1}/actors", params={"org_id": b.tenant_name}), note="B's org"),
         _row("GET", f"{v1}/orgs", L, lambda b, a: Call(m, "GET", f"{v1}/orgs")),
-        _row("POST", f"{v1}/orgs", Expect.ORG_MISMATCH, lambda b, a: Call(m, "POST", f"{v1}/orgs", json={"org_id": b.tenant_name, **record})),
+        _row("POST", f"{v1}/orgs", OWN, lambda b, a: Call(m, "POST", f"{v1}/orgs", json={"org_id": b.tenant_name, **record}), same_body=False, note="an org named like B's: the caller's own"),
         _row("GET", f"{v1}/orgs/{{org_id}}", Expect.ORG_MISMATCH, lambda b, a: Call(m, "GET", f"{v1}/orgs/{b.tenant_name}")),
         _row("PATCH", f"{v1}/orgs/{{org_id}}", Expect.ORG_MISMATCH, lambda b, a: Call(m, "PATCH", f"{v1}/orgs/{b.tenant_name}", json={"focus": "A"})),
         _row("POST", f"{v1}/orgs/{{org_id}}/regenerate-prompt", Expect.ORG_MISMATCH, lambda b, a: Call(m, "POST", f"{v1}/orgs/{b.tenant_name}/regenerate-prompt")),

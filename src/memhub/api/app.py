@@ -35,10 +35,12 @@ from .compat.doors import ADAPTERS
 from .console import mount_console
 from .deps import require_tenant
 from .errors import ErrorRenderers, install_error_handlers
+from .input_guard import InputGuardMiddleware
 from .metrics import Metrics, MetricsMiddleware, add_metrics_route
 from .middleware import BodyLimitMiddleware, RequestLogMiddleware
 from .ratelimit import RateLimiter
 from .schemas import Health
+from .slow_clients import BodyTimeoutMiddleware
 
 log = logging.getLogger("memhub.api")
 
@@ -113,7 +115,8 @@ def _lifespan(
 
 
 def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics) -> list[Middleware]:
-    """Outermost first: log every request (and catch the unexpected), time it, CORS, the body limit."""
+    """Outermost first: log every request (and catch the unexpected), time it, CORS, the body limit,
+    the body's time limit, then the input guard (text and numbers no store can hold)."""
     stack = [
         Middleware(RequestLogMiddleware, renderers=renderers),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -129,6 +132,8 @@ def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics)
             )
         )
     stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, renderers=renderers))
+    stack.append(Middleware(BodyTimeoutMiddleware, seconds=settings.body_timeout, renderers=renderers))
+    stack.append(Middleware(InputGuardMiddleware, renderers=renderers))
     return stack
 
 

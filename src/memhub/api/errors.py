@@ -212,6 +212,12 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
         error = from_http_exception(exc, request.method, request.url.path)
         return renderers.render(request.url.path, error)
 
+    async def unencodable(request: Request, exc: Exception) -> Response:
+        # the input guard refuses these at the edge; this catches text that got past it some other way
+        error = from_core_error(InvalidInput("text must be valid Unicode (an unpaired surrogate was sent)"))
+        return renderers.render(request.url.path, error)
+
+    app.add_exception_handler(UnicodeEncodeError, unencodable)
     app.add_exception_handler(MemhubError, core_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -67,7 +67,7 @@ def add_memories(body: AddMemoriesRequest, tenant: TenantDep, service: ServiceDe
 
 @router.post("/memories/search", response_model=SearchResponse)
 def search(body: SearchRequest, tenant: TenantDep, service: ServiceDep) -> Response:
-    """Hybrid (or dense / keyword) search; ``score`` is the calibrated similarity thresholds apply to."""
+    """Hybrid (or dense / keyword) search; ``score`` is the relevance probability thresholds apply to."""
     return json_body(SearchResponse(results=service.search(tenant.id, body)))
 
 

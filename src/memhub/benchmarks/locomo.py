@@ -19,15 +19,18 @@ reported for both and for all ten, so a change that only helps the tuning half s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .calibration import reliability
 from .locomo_data import ANSWERABLE, CATEGORIES, Conversation, Question, load
 from .scoring import Tally, percentile, score_question
 
 DEFAULT_KS = (1, 5, 10, 20)
+CALIBRATION_K = 10  # the calibration report covers the top 10 results of each search
+THRESHOLD = 0.5  # the threshold whose precision and recall the calibration report gives
 TUNE_SPLIT = range(5)  # conversations 0-4 by position in the file
 QUICK_SESSIONS = 4
 QUICK_QUESTIONS = 40
@@ -65,6 +68,16 @@ class Progress:
 
 
 @dataclass
+class Calibration:
+    """The top results' reported scores and relevance, and the evidence a 0.5 threshold keeps."""
+
+    scores: list[float] = field(default_factory=list)
+    labels: list[float] = field(default_factory=list)
+    evidence: int = 0
+    kept_evidence: int = 0
+
+
+@dataclass
 class LabelResult:
     """Everything measured for one label (system × mode)."""
 
@@ -74,6 +87,22 @@ class LabelResult:
     sources_returned: int = 0
     memories_returned: int = 0
     last: list[list[str]] = field(default_factory=list)  # the ranking of the latest search
+    last_scores: list[float] = field(default_factory=list)  # its reported scores, if the backend has them
+    calibration: dict[str, Calibration] = field(default_factory=dict)  # per split
+
+    def record_calibration(self, splits: Iterable[str], evidence: Collection[str]) -> None:
+        """(reported score, relevant?) for each of the top results of the latest search, per split."""
+        if not self.last_scores:
+            return
+        wanted = set(evidence)
+        pairs = list(zip(self.last_scores, self.last, strict=False))[:CALIBRATION_K]
+        kept = {e for s, sources in pairs if s >= THRESHOLD for e in sources}
+        for split in splits:
+            cal = self.calibration.setdefault(split, Calibration())
+            cal.scores.extend(s for s, _ in pairs)
+            cal.labels.extend(1.0 if wanted & set(sources) else 0.0 for _, sources in pairs)
+            cal.evidence += len(wanted)
+            cal.kept_evidence += len(wanted & kept)
 
     def record(self, splits: Iterable[str], groups: Iterable[str], scores: dict[str, float]) -> None:
         group_list = list(groups)
@@ -155,6 +184,8 @@ def run(
             for label, result in labels.items():
                 _ask(backend, conv, label, question, kmax, result)
                 result.record(split_names(position), group_names(question), _scores(question, result, ks))
+                if question.category in ANSWERABLE:
+                    result.record_calibration(split_names(position), question.evidence)
                 hooks.advance_search(1)
     meta: dict[str, object] = {
         "conversations": [c.sample_id for _, c in conversations],
@@ -178,6 +209,8 @@ def _ask(
     result.memories_returned += len(ranked)
     result.sources_returned += sum(len(s) for s in ranked)
     result.last = ranked
+    scores = getattr(backend, "scores", None)
+    result.last_scores = list(scores()) if callable(scores) else []
 
 
 def _scores(question: Question, result: LabelResult, ks: Sequence[int]) -> dict[str, float]:
@@ -210,8 +243,32 @@ def summary(result: BenchResult) -> dict[str, Any]:
             else 0.0,
             "splits": groups,
         }
+        if res.calibration:
+            labels[label]["calibration"] = {
+                split: _calibration(cal) for split, cal in res.calibration.items()
+            }
     out["systems"] = labels
     return out
+
+
+def _calibration(cal: Calibration) -> dict[str, Any]:
+    """ECE and reliability bins of the top-k scores; precision and evidence recall of threshold 0.5.
+
+    Precision: the share of the top-k results scoring at least 0.5 that are relevant. Recall: the share
+    of all evidence turns that those results cover (the same results without a threshold cover R@k).
+    """
+    fit = reliability(cal.scores, cal.labels)
+    return {
+        "k": CALIBRATION_K,
+        "results": fit.n,
+        "relevant_rate": fit.base_rate,
+        "ece": fit.ece,
+        "threshold": THRESHOLD,
+        "kept_share": sum(1 for s in cal.scores if s >= THRESHOLD) / max(1, len(cal.scores)),
+        "precision": fit.precision_at_half,
+        "evidence_recall": cal.kept_evidence / cal.evidence if cal.evidence else float("nan"),
+        "bins": fit.bins,
+    }
 
 
 def _group_order(item: tuple[str, Tally]) -> tuple[int, str]:

@@ -86,6 +86,7 @@ class MemhubBackend:
         self._client = (client_factory or _default_client)(self._path)
         self._timer = ServerTimer()
         self._timer.attach()
+        self._scores: list[float] = []
 
     def ingest(self, conv: Conversation, advance: Callable[[int], None]) -> None:
         for session in conv.sessions:
@@ -100,7 +101,12 @@ class MemhubBackend:
     def search(self, conv: Conversation, label: str, query: str, k: int) -> list[list[str]]:
         self._timer.take()
         results = self._client.memories.search(query, user_id=conv.sample_id, limit=k, mode=label)
+        self._scores = [r.score for r in results]
         return [list(r.sources) for r in results]
+
+    def scores(self) -> list[float]:
+        """The reported scores of the last search's results, in rank order (for the calibration report)."""
+        return self._scores
 
     def server_ms(self) -> float | None:
         return self._timer.take()

@@ -54,6 +54,9 @@ def tables(summary: Mapping[str, Any], metrics: Sequence[str] = TABLE_METRICS) -
             table.add_section()
         out.append(table)
     out.append(latency_table(systems))
+    calibration = calibration_table(systems)
+    if calibration is not None:
+        out.append(calibration)
     return out
 
 
@@ -131,3 +134,72 @@ def _ordered_groups(systems: Mapping[str, Any], split: str) -> list[str]:
             if group not in seen:
                 seen.append(group)
     return seen
+
+
+def calibration_table(systems: Mapping[str, Any]) -> Table | None:
+    """ECE and the 0.5 threshold's precision / evidence recall per split, for labels that report scores."""
+    rows = [
+        (label, split, cal)
+        for label, data in systems.items()
+        for split, cal in data.get("calibration", {}).items()
+    ]
+    if not rows:
+        return None
+    table = Table(title="score calibration over the top 10 results, categories 1-4")
+    for column in ("system", "split", "results", "relevant", "ECE", "kept at 0.5", "precision", "recall"):
+        table.add_column(column, justify="left" if column in ("system", "split") else "right", no_wrap=True)
+    for label, split, cal in rows:
+        table.add_row(
+            label,
+            split,
+            str(cal["results"]),
+            f"{100 * cal['relevant_rate']:.1f}%",
+            f"{cal['ece']:.3f}",
+            f"{100 * cal['kept_share']:.1f}%",
+            f"{100 * cal['precision']:.1f}%",
+            f"{100 * cal['evidence_recall']:.1f}%",
+        )
+    return table
+
+
+def plot_reliability(summary: Mapping[str, Any], path: Path, label: str = "hybrid") -> bool:
+    """Reliability diagram of ``label``'s scores: observed relevance rate against mean score per bin.
+
+    One line per split (tuning and held-out), the diagonal is perfect calibration; bar heights below
+    show how many results fall in each bin. Returns False when the run has no scores to plot.
+    """
+    calibration: Mapping[str, Any] = summary["systems"].get(label, {}).get("calibration", {})
+    if not calibration:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(6, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    top.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    width = 0.1 / max(1, len(calibration))
+    for i, (split, cal) in enumerate(calibration.items()):
+        bins = cal["bins"]
+        top.plot(
+            [b["mean_score"] for b in bins],
+            [b["observed"] for b in bins],
+            marker="o",
+            label=f"{split}: ECE {cal['ece']:.3f}",
+        )
+        bottom.bar([b["lo"] + (i + 0.5) * width for b in bins], [b["n"] for b in bins], width, label=split)
+    top.set_ylabel("observed share relevant")
+    top.set_title(f"memhub {label}: score vs relevance (top {next(iter(calibration.values()))['k']})")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.legend(fontsize=8, loc="upper left")
+    bottom.set_yscale("log")
+    bottom.set_xlabel("reported score (bin)")
+    bottom.set_ylabel("results")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True

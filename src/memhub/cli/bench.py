@@ -130,12 +130,14 @@ def locomo(
         summary = harness.execute(options, progress)
     report.print_tables(summary, console)
     report.write_json(summary, out)
+    reliability = plot.with_name(f"{plot.stem}_reliability{plot.suffix}")
     try:
         report.plot(summary, plot)
+        charts = [plot, *([reliability] if report.plot_reliability(summary, reliability) else [])]
     except ImportError:  # matplotlib is in the ``bench`` extra, not a runtime dependency
         console.print(f"wrote {out}; no chart: install memhub[bench] for matplotlib")
         return
-    console.print(f"wrote {out} and {plot}")
+    console.print(f"wrote {out} and {', '.join(str(c) for c in charts)}")
 
 
 @contextmanager

@@ -81,6 +81,7 @@ def serve(**options: Any) -> None:
     import uvicorn
 
     from memhub.api import create_app
+    from memhub.api.slow_clients import protocol_with_header_timeout
 
     settings = build_settings(options)
     configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
@@ -98,6 +99,8 @@ def serve(**options: Any) -> None:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=10,
+        http=protocol_with_header_timeout(settings.header_timeout),  # slow clients: api/slow_clients.py
+        limit_concurrency=settings.max_connections,
     )
 
 

@@ -128,7 +128,7 @@ def add_command(
 @click.option("--user", "user_id", help="Only memories about this user.")
 @click.option("--session", "session_id", help="Only memories of this session.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1), help="Most results.")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Least similarity score (0-1).")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Least relevance probability (0-1).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as a JSON array.")
 @target_options
 def search_command(

@@ -312,10 +312,16 @@ class SearchRequest(_Input):
 
 
 class SearchResult(_Model):
-    """One hit: the memory, its calibrated similarity in [0, 1], the fused rank score, its sources."""
+    """One hit: the memory, its relevance score, its raw cosine, the number it was ordered by, its sources.
+
+    ``score`` is the calibrated probability in [0, 1] that the memory is relevant to the query (what every
+    threshold applies to, see ``core/relevance.py``); ``similarity`` is the plain cosine between the query
+    and the memory's best chunk, for callers who want the embedding's own opinion.
+    """
 
     memory: Memory
     score: float
+    similarity: float = 0.0
     rank_score: float
     sources: list[str]
     chunk: Chunk | None = None

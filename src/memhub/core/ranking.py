@@ -1,24 +1,18 @@
-"""Fusing candidates from several retrievers into one ranking.
+"""Query-side helpers of retrieval, and the recency bonus.
 
-Why z-score fusion by default: each retriever's scores are standardised per query (mean 0, std 1 over
-the candidate pool) and combined with weights. A measured probe on LoCoMo (shared/RETRIEVAL-NOTES.md)
-found this 5–14 points of recall better than reciprocal-rank fusion on the same inputs, because it keeps
-*how much* better a candidate is, not only its rank.
+:func:`names_in` tells which candidate names a query mentions, and :func:`date_range` finds an absolute
+date ("on 13 October 2023", "in May 2023") a query is about; both feed the relevance model
+(``relevance.py``), which is what scores and orders results. Month names are English; a query in another
+language simply gets no help from the date signal.
 
-The fused number orders results; it is not the score reported to callers. Reported scores are calibrated
-cosine similarities (see :func:`calibrated_similarity`) so that thresholds mean the same everywhere.
-
-Query-side helpers live here too: :func:`names_in` tells which candidate names a query mentions, and
-:func:`date_range` finds an absolute date ("on 13 October 2023", "in May 2023") a query is about. Month
-names are English; a query in another language simply gets no help from the date signal.
+Z-score fusion and reciprocal rank fusion used to live here; the relevance model replaced them, and
+``docs/decisions/relevance-score.md`` has the numbers of all three.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -96,45 +90,7 @@ def date_range(query: str) -> tuple[date, date] | None:
     return None
 
 
-@dataclass(frozen=True)
-class Signal:
-    """One retriever's scores over (some of) the candidate pool, and its weight in the fusion."""
-
-    scores: Mapping[str, float]
-    weight: float
-    missing: float | None = None  # raw score for candidates this retriever did not score (default: min)
-    min_spread: float = 0.0  # the smallest standard deviation that counts as a real difference
-
-
-def zscore_fuse(pool: Sequence[str], signals: Sequence[Signal]) -> dict[str, float]:
-    """Weighted sum of per-signal standardised scores for every candidate in ``pool``."""
-    fused = dict.fromkeys(pool, 0.0)
-    for signal in signals:
-        if signal.weight == 0 or not signal.scores:
-            continue
-        floor = signal.missing if signal.missing is not None else min(signal.scores.values())
-        raw = [signal.scores.get(c, floor) for c in pool]
-        mean = sum(raw) / len(raw)
-        # A floor on the spread: when every candidate scores about the same (a word found in every
-        # chunk of a small store has a BM25 near zero everywhere), standardising would blow noise up to
-        # full z-scores and let it outvote the other signals.
-        std = max(math.sqrt(sum((x - mean) ** 2 for x in raw) / len(raw)), signal.min_spread) or 1.0
-        for cand, value in zip(pool, raw, strict=True):
-            fused[cand] += signal.weight * (value - mean) / std
-    return fused
-
-
 def recency_bonus(occurred_at: datetime, now: datetime, half_life_days: float = 30.0) -> float:
     """1.0 for just now, 0.5 one half-life ago, towards 0 for the distant past."""
     age_days = max(0.0, (now - occurred_at).total_seconds() / 86400.0)
     return float(0.5 ** (age_days / half_life_days))
-
-
-def calibrated_similarity(cosine: float) -> float:
-    """The reported score: cosine similarity clamped to [0, 1].
-
-    Unit-normalised sentence embeddings rarely go below 0 for natural text; negative values mean
-    "unrelated" and are reported as 0. Keeping the plain cosine (rather than a learned mapping) makes
-    thresholds portable between backends and explainable to users.
-    """
-    return min(1.0, max(0.0, float(cosine)))

@@ -1,38 +1,37 @@
-"""Hybrid retrieval: candidates from dense and keyword search, fused, thresholded, optionally reranked.
+"""Hybrid retrieval: candidates from dense and keyword search, scored for relevance, thresholded, reranked.
 
-1. Each retriever brings its own candidates (chunks) from the scope, over-fetched so fusion has a pool.
-2. Every candidate gets an exact cosine against the query (keyword-only candidates too), so the reported
-   score is always the calibrated similarity, whichever retriever found it.
-3. Fusion (z-score by default, see ``ranking.py``) orders the pool; chunks collapse to their memory (best
-   chunk wins); an optional recency bonus and an optional reranker reorder.
-4. ``threshold`` is applied to the calibrated similarity, never to the fused number.
+1. Each retriever brings its own candidates (chunks) from the scope, over-fetched so the ranking has a
+   pool. Every candidate gets an exact cosine against the query (keyword-only candidates too).
+2. Every candidate gets its features (``relevance.py``: standardised and raw cosine and BM25, each
+   retriever's rank) and the relevance model's logit. Two query signals join for the head of the
+   ranking, from the memories themselves:
 
-Hybrid fusion has two query signals besides dense and keyword, both measured with ``memhub bench
-locomo`` (tuned on conversations 0-4, checked on 5-9; numbers are all ten, categories 1-4):
+   * **named speaker**: the query names the memory's speaker (the ``speaker`` metadata the rule
+     extractor keeps from a message's ``name``). "What did Alice say about the trip?" is about Alice's
+     turns, yet her name is in neither her turn's text nor, reliably, its nearest embedding
+     neighbours. The names come from the memories, so nothing is hard-coded, and a query naming no
+     speaker leaves the ranking unchanged.
+   * **named date**: the memory happened on the day / in the month / year the query names ("on 13
+     October 2023", "in May 2023"), with a day of slack.
 
-* **named speaker**: whether the query names the memory's speaker (the ``speaker`` metadata the rule
-  extractor keeps from a message's ``name``). "What did Alice say about the trip?" is about Alice's
-  turns, yet her name is in neither her turn's text nor, reliably, its nearest embedding neighbours.
-  About +3.5 recall@10 and @5. The names come from the memories, so nothing is hard-coded, and a query
-  naming no speaker (or every candidate's speaker) leaves the ranking unchanged. Its weight is a
-  trade-off: LoCoMo's adversarial questions (category 5) often name the *wrong* person on purpose, and
-  the boost then pulls the wrong person's turns up. Weight 0.3 keeps the whole gain on categories 1-4
-  and costs 8 points of recall@10 on category 5 (88 -> 80); 0.6 gained nothing more on 1-4 and cost 29.
-* **named date**: whether the memory happened on the day / in the month / year the query names
-  ("on 13 October 2023", "in May 2023"). +0.6 recall@10, +1.1 recall@5 (13 % of the questions name one).
+3. Hybrid results are ordered by that logit (the fitted fusion of the signals); dense-only and
+   keyword-only keep their retriever's order. Chunks collapse to their memory (best chunk wins); an
+   optional recency bonus and an optional reranker reorder.
+4. ``score`` is the logit's probability, the calibrated chance that the memory is relevant, and
+   ``threshold`` applies to it; ``similarity`` is the raw cosine.
 
-Also measured and not kept: MMR-style diversity (a penalty per result already taken from the same
-session, or adjacent to one: -0.7 to -4 recall@10), a bonus for the top sessions' other turns and
-pseudo-relevance feedback (each within ±0.5, PRF costing a second keyword search), and dropping English
-function words from the keyword query (no change).
+What each signal and each alternative measured on ``memhub bench locomo`` (kept and not kept) is in
+``docs/decisions/``: ``relevance-score.md`` (the fitted score and fusion) and ``retrieval-signals.md``
+(speaker, date, diversity, neighbours, sessions).
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
@@ -40,36 +39,20 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import (
-    Signal,
-    calibrated_similarity,
-    date_range,
-    names_in,
-    recency_bonus,
-    zscore_fuse,
-)
+from .ranking import date_range, names_in, recency_bonus
+from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, RelevanceModel, probability
 
 DATE_SLACK = timedelta(days=1)
 EMBED_THREADS = 4  # query embeddings running beside keyword searches (one per concurrent search)
 SPEAKER_KEY = "speaker"
 """Memory metadata naming who said it (set by the rule extractor from a message's ``name``)."""
+RECENCY_WEIGHT = 1.0
+"""Scale of the recency bonus in ``rank_score``, multiplied by the request's ``recency_weight``."""
 
-
-DENSE_MIN_SPREAD = 0.01
-"""Cosine differences below about this are noise for a sentence-embedding model."""
-KEYWORD_MIN_SPREAD = 0.5
-"""BM25 differences below about half a unit are noise (one rare word adds several units)."""
-
-
-@dataclass(frozen=True)
-class FusionWeights:
-    """Relative weight of each signal in the fused rank score."""
-
-    dense: float = 0.5
-    keyword: float = 0.6
-    speaker: float = 0.3  # memories whose speaker the query names (hybrid only)
-    date: float = 0.3  # memories from the day/month/year the query names (hybrid only)
-    recency: float = 1.0  # multiplied by the request's recency_weight
+KEYWORD_NOISE = 0.5
+"""BM25 below this is no evidence and earns no keyword rank: a word in nearly every chunk of a small
+store ("user", the speaker label in every key) scores about 0, and ranking such hits would hand the
+first of them a full rank bonus. In LoCoMo's pools 0.03 % of keyword hits are below it."""
 
 
 @dataclass
@@ -78,6 +61,8 @@ class _Candidate:
     memory_id: str
     cosine: float
     keyword: float
+    features: dict[str, float] = field(default_factory=dict)
+    logit: float = 0.0
 
 
 class Retriever:
@@ -89,7 +74,7 @@ class Retriever:
         embedder: Embedder,
         clock: Clock,
         reranker: Reranker | None = None,
-        weights: FusionWeights | None = None,
+        models: Mapping[SearchMode, RelevanceModel] | None = None,
         pool_factor: int = 5,
         min_pool: int = 50,
         head_factor: int = 2,
@@ -98,7 +83,7 @@ class Retriever:
         self._embedder = embedder
         self._clock = clock
         self._reranker = reranker
-        self._weights = weights or FusionWeights()
+        self._models = {**DEFAULT_MODELS, **(models or {})}
         self._pool_factor = pool_factor
         self._min_pool = min_pool
         self._head_factor = head_factor
@@ -115,17 +100,13 @@ class Retriever:
     ) -> list[SearchResult]:
         """The best ``request.limit`` results; ``reranker`` (else the retriever's own) with ``rerank``."""
         reranker = (reranker or self._reranker) if request.rerank else None
-        pool_size = max(self._min_pool, request.limit * self._pool_factor)
-        candidates = self._candidates(scope, flt, request, pool_size)
+        candidates, memories = self.score_candidates(scope, flt, request)
         if not candidates:
             return []
-        ranked = self._fuse(candidates, request.mode)
-        memories: dict[str, Memory] = {}
-        if request.mode is SearchMode.HYBRID and (self._weights.speaker or self._weights.date):
-            memories = self._add_query_signals(scope.tenant_id, request, candidates, ranked)
+        ranked = _order(candidates, request.mode)
         best = _best_chunk_per_memory(ranked, candidates)
         if request.threshold is not None:
-            best = [c for c in best if calibrated_similarity(candidates[c].cosine) >= request.threshold]
+            best = [c for c in best if probability(candidates[c].logit) >= request.threshold]
         reorders = request.recency_weight > 0 or reranker is not None
         if not reorders:
             best = best[: request.limit]  # fetch only what will be returned
@@ -139,30 +120,53 @@ class Retriever:
             results = _rerank(reranker, request.query, results)
         return results[: request.limit]
 
+    def score_candidates(
+        self, scope: Scope, flt: Filter | None, request: SearchRequest
+    ) -> tuple[dict[str, _Candidate], dict[str, Memory]]:
+        """Every candidate with its features and relevance logit; the memories loaded on the way.
+
+        Public for the fitting script (``bench/fit_relevance.py``), which must see exactly the
+        features a search computes.
+        """
+        pool_size = max(self._min_pool, request.limit * self._pool_factor)
+        candidates = self._candidates(scope, flt, request, pool_size)
+        if not candidates:
+            return candidates, {}
+        model = self._models[request.mode]
+        _pool_features(candidates)
+        for cand in candidates.values():
+            cand.logit = model.logit(cand.features)
+        memories: dict[str, Memory] = {}
+        if any(model.weight(name) for name in QUERY_SIGNALS):
+            memories = self._add_query_signals(scope.tenant_id, request, candidates, model)
+        return candidates, memories
+
     def _add_query_signals(
         self,
         tenant_id: str,
         request: SearchRequest,
         candidates: dict[str, _Candidate],
-        ranked: dict[str, float],
+        model: RelevanceModel,
     ) -> dict[str, Memory]:
-        """Add the named-speaker and date signals to ``ranked`` in place; returns the memories loaded.
+        """Add the named-speaker and date signals to the candidates' logits; returns the memories loaded.
 
-        Both need the memories themselves (speaker, time), so only the head of the dense+keyword ranking
-        (``head_factor`` × limit memories) is loaded: a boost can lift a good candidate into the results,
-        but one ranked far below them would need more than the whole boost (a head of 2× the limit
-        measured the same recall as the whole pool, at a third of the loading time). Each signal is still
-        standardised over the whole pool, memories outside the head counting as not matching, so its
-        scale is the same as if every memory had been read.
+        Both need the memories themselves (speaker, time), so only the head of the ranking so far
+        (``head_factor`` × limit memories) is loaded: a signal can lift a good candidate into the
+        results, but one ranked far below them would need more than the whole signal (a head of 2× the
+        limit measured the same recall as the whole pool, at a third of the loading time). Candidates
+        outside the head keep 0 for both, which only understates their score; they are not returned.
         """
-        head = _best_chunk_per_memory(ranked, candidates)[: self._head_factor * request.limit]
+        head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
+        head = head[: self._head_factor * request.limit]
         memories = self._store.get_memories(tenant_id, [candidates[c].memory_id for c in head])
-        signals = [
-            Signal(_named_speakers(request.query, candidates, memories), self._weights.speaker, missing=0.0),
-            Signal(_in_date_range(request.query, candidates, memories), self._weights.date, missing=0.0),
-        ]
-        for chunk_id, boost in zscore_fuse(list(ranked), signals).items():
-            ranked[chunk_id] += boost
+        signals = {
+            "speaker": _named_speakers(request.query, candidates, memories),
+            "date": _in_date_range(request.query, candidates, memories),
+        }
+        for name, flagged in signals.items():
+            for chunk_id in flagged:
+                candidates[chunk_id].features[name] = 1.0
+                candidates[chunk_id].logit += model.weight(name)
         return memories
 
     def _candidates(
@@ -199,7 +203,7 @@ class Retriever:
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-        return found
+        return _per_memory(found)
 
     def _embed_query(self, query: str) -> Vector:
         vector: Vector = self._embedder.embed([query])[0]
@@ -213,23 +217,6 @@ class Retriever:
                     EMBED_THREADS, thread_name_prefix="memhub-query-embed"
                 )
             return self._embedding_pool
-
-    def _fuse(self, candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
-        pool = list(candidates)
-        if mode is SearchMode.DENSE:
-            return {c: candidates[c].cosine for c in pool}
-        if mode is SearchMode.KEYWORD:
-            return {c: candidates[c].keyword for c in pool}
-        signals = [
-            Signal({c: candidates[c].cosine for c in pool}, self._weights.dense, min_spread=DENSE_MIN_SPREAD),
-            Signal(
-                {c: candidates[c].keyword for c in pool},
-                self._weights.keyword,
-                missing=0.0,
-                min_spread=KEYWORD_MIN_SPREAD,
-            ),
-        ]
-        return zscore_fuse(pool, signals)
 
     def _results(
         self,
@@ -251,7 +238,8 @@ class Retriever:
             results.append(
                 SearchResult(
                     memory=memory,
-                    score=calibrated_similarity(cand.cosine),
+                    score=probability(cand.logit),
+                    similarity=cand.cosine,
                     rank_score=ranked[chunk_id],
                     sources=[s.public_id for s in memory.sources],
                     chunk=chunk,
@@ -262,8 +250,60 @@ class Retriever:
     def _apply_recency(self, results: list[SearchResult], weight: float) -> list[SearchResult]:
         now = self._clock.now()
         for r in results:
-            r.rank_score += weight * self._weights.recency * recency_bonus(r.memory.occurred_at, now)
+            r.rank_score += weight * RECENCY_WEIGHT * recency_bonus(r.memory.occurred_at, now)
         return sorted(results, key=lambda r: -r.rank_score)
+
+
+def _per_memory(found: dict[str, _Candidate]) -> dict[str, _Candidate]:
+    """One candidate per memory: its best-cosine chunk, carrying the best keyword score of its chunks.
+
+    A memory can have several chunks (a document's pieces): its dense score is its closest chunk's and
+    its keyword score its best-matching chunk's, so the relevance model sees each memory once, with
+    ranks among memories rather than among pieces.
+    """
+    best: dict[str, _Candidate] = {}
+    keyword: dict[str, float] = {}
+    for cand in found.values():
+        held = best.get(cand.memory_id)
+        if held is None or (cand.cosine, held.chunk_id) > (held.cosine, cand.chunk_id):
+            best[cand.memory_id] = cand
+        keyword[cand.memory_id] = max(keyword.get(cand.memory_id, 0.0), cand.keyword)
+    for memory_id, cand in best.items():
+        cand.keyword = keyword[memory_id]
+    return {cand.chunk_id: cand for cand in best.values()}
+
+
+def _pool_features(candidates: dict[str, _Candidate]) -> None:
+    """Each candidate's retrieval features (see ``relevance.py``), set in place."""
+    dense_rank = sorted(candidates, key=lambda c: (-candidates[c].cosine, c))
+    keyword_rank = sorted(
+        (c for c in candidates if candidates[c].keyword >= KEYWORD_NOISE),
+        key=lambda c: (-candidates[c].keyword, c),
+    )
+    for cand in candidates.values():
+        cand.features = {
+            "cosine": cand.cosine,
+            "keyword_log": math.log1p(max(cand.keyword, 0.0)),
+            "dense_rank": 0.0,
+            "keyword_rank": 0.0,
+        }
+    for position, chunk_id in enumerate(dense_rank):
+        candidates[chunk_id].features["dense_rank"] = 1.0 / (1.0 + position)
+    for position, chunk_id in enumerate(keyword_rank):
+        candidates[chunk_id].features["keyword_rank"] = 1.0 / (1.0 + position)
+
+
+def _order(candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
+    """The number each mode orders by: the relevance logit (hybrid), else the one retriever's score.
+
+    Dense-only and keyword-only keep their retriever's own order: they are the baselines hybrid is
+    measured against, and a caller asking for one retriever asks for its ranking.
+    """
+    if mode is SearchMode.DENSE:
+        return {c: cand.cosine for c, cand in candidates.items()}
+    if mode is SearchMode.KEYWORD:
+        return {c: cand.keyword for c, cand in candidates.items()}
+    return {c: cand.logit for c, cand in candidates.items()}
 
 
 def _rerank(reranker: Reranker, query: str, results: list[SearchResult]) -> list[SearchResult]:

@@ -38,6 +38,12 @@ class Limits:
     max_metadata_bytes: int = 16_384
     max_blob_bytes: int = 50_000_000
     max_pdf_pages: int = 1000
+    max_pdf_inflated_bytes: int = 256_000_000
+    max_pdf_pixels: int = 500_000_000
+    pdf_memory_mb: int = 1024
+    pdf_cpu_seconds: int = 60
+    pdf_tenant_concurrency: int = 1
+    pdf_processes: int = 2
 
 
 class ServiceBase:

@@ -57,6 +57,22 @@ class MemoriesMixin(ServiceBase):
         )
         return self._retriever.search(scope, flt, request, reranker)
 
+    def search_for_session(
+        self, tenant_id: str, request: SearchRequest, session_id: str
+    ) -> list[SearchResult]:
+        """The user's memories from all their sessions (and from none), for a session's recall.
+
+        Memory is the user's, not the session's: what the user said in another session, or did outside
+        any (a user action without a session), is as much theirs as this session's turns. The best
+        ``request.limit`` are chosen by the search's own ranking, then shown by the score they carry
+        (sessions that report a score are read best score first), this session's memories first where
+        the scores tie. ``request.user_id`` must be set: without it this would search the whole tenant.
+        """
+        if request.user_id is None:
+            raise InvalidInput("a session's recall needs the session's user_id")
+        results = self.search(tenant_id, request.model_copy(update={"session_id": None}))
+        return sorted(results, key=lambda r: (-round(r.score, 4), r.memory.session_id != session_id))
+
     def search_merged(
         self,
         tenant_id: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Collection
 from typing import Any
 
 from . import ids
@@ -89,3 +90,26 @@ class SessionsMixin(ServiceBase):
             )
         )
         return list(deque((e for e in pages if matches(flt, e.metadata)), maxlen=max(count, 0)))
+
+    def messages_by_external_id(
+        self, tenant_id: str, session_id: str, external_ids: Collection[str]
+    ) -> dict[str, Event]:
+        """The session's stored messages whose caller id is among ``external_ids``, by that id.
+
+        For protocols whose message id is an idempotency key inside the session (GUMem): a message
+        re-sent with its id, alone or in another batch, is the message already stored. The first stored
+        message with an id wins. One pass over the session's messages (sessions are conversations).
+        """
+        wanted = set(external_ids)
+        if not wanted:
+            return {}
+        found: dict[str, Event] = {}
+        pages = iter_items(
+            lambda cursor: self.session_messages(
+                tenant_id, session_id, cursor=cursor, limit=self.limits.max_page_size
+            )
+        )
+        for event in pages:
+            if event.external_id in wanted and event.external_id not in found:
+                found[event.external_id] = event
+        return found

@@ -73,8 +73,10 @@ class Memories:
     ) -> SearchResults:
         """The memories most relevant to ``query``, best first.
 
-        ``score`` is a calibrated similarity in [0, 1] (what ``threshold`` applies to); ``sources`` are
-        the ids of the messages each memory came from — your own message ids where you gave some.
+        ``score`` is the calibrated probability in [0, 1] that the memory is relevant (what ``threshold``
+        applies to: 0.5 keeps what is more likely relevant than not); ``similarity`` is the raw cosine;
+        ``sources`` are the ids of the messages each memory came from — your own message ids where you
+        gave some.
         ``rerank=True`` reorders them with the server's reranker (its score becomes ``rank_score``); a
         server started without one answers ``UnprocessableEntityError``.
         """

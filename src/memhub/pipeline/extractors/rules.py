@@ -2,10 +2,12 @@
 
 * Every message and action becomes an ``episode`` memory: the verbatim text, with speaker, session and
   timestamp, keyed for retrieval by ``pipeline/keys.py``.
-* First-person statements of stable facts about the speaker (name, family, home, work, age, preferences,
-  plans, standing instructions) also become ``fact`` memories marked ``core``, rewritten in the third
-  person ("My son's name is Todd" → "User's son's name is Todd") and linked to their source message.
-  A fact with the same *slot* as an existing one ("lives in", "son's name") supersedes it, keeping history.
+* Every sentence in which the speaker says something about themselves also becomes a ``fact`` memory,
+  rewritten in the third person by ``third_person`` ("My son's name is Todd" → "User's son's name is
+  Todd") and linked to its source message; ``fact_rules`` says what it is about and whether it is
+  ``core`` (the stable profile: identity, family, home, work, diet, lasting preferences) or not (plans,
+  trips, events, hobbies …). A fact with the same *slot* as an existing one ("home", "son name")
+  supersedes it, keeping history.
 * Documents become one ``document`` memory with overlapping chunks (``pipeline/chunking.py``).
 
 Only messages from the human side (any role but assistant/system/tool) yield facts: what an assistant says
@@ -16,97 +18,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import datetime
 
 from memhub.core.models import ChunkDraft, Event, EventKind, Memory, MemoryDraft, MemoryKind
 from memhub.core.ports import ExtractionContext
 
 from .. import keys
 from ..chunking import chunk_text
+from .fact_rules import Classified, classify
+from .third_person import as_speaker, is_first_person, is_statement, resolve_dates, rewrite, strip_leading
 
 NON_USER_ROLES = frozenset({"assistant", "model", "system", "tool", "function", "ai", "bot"})
 
 
-@dataclass(frozen=True)
-class FactPattern:
-    """A first-person statement shape, the slot it fills and how to phrase it in the third person."""
-
-    regex: re.Pattern[str]
-    slot: str  # a template over the regex groups; same slot = same fact about the user
-    phrase: str  # template producing the third-person fact, ``{who}`` = the subject
-
-
-def _p(pattern: str, slot: str, phrase: str) -> FactPattern:
-    return FactPattern(re.compile(pattern, re.IGNORECASE), slot, phrase)
-
-
-_VALUE = r"(?P<value>[^.!?;\n]{1,80})"
-_REL = r"(?P<rel>(?:[a-z]+ ){0,2}[a-z]+?)"
-
-PATTERNS: tuple[FactPattern, ...] = (
-    _p(r"\bmy name is " + _VALUE, "name", "{who}'s name is {value}"),
-    _p(r"\bcall me " + _VALUE, "name", "{who} wants to be called {value}"),
-    _p(r"\bmy " + _REL + r"'s name is " + _VALUE, "{rel} name", "{who}'s {rel}'s name is {value}"),
-    _p(r"\bmy " + _REL + r" is (?:called|named) " + _VALUE, "{rel} name", "{who}'s {rel} is called {value}"),
-    _p(r"\bi(?: am|'m) (?P<value>\d{1,3}) years? old\b", "age", "{who} is {value} years old"),
-    _p(r"\bi (?:live|reside) in " + _VALUE, "home", "{who} lives in {value}"),
-    _p(r"\bi(?: am|'m) from " + _VALUE, "origin", "{who} is from {value}"),
-    _p(r"\bi (?:just )?moved to " + _VALUE, "home", "{who} moved to {value}"),
-    _p(r"\bi work (?:as|at|for|in) " + _VALUE, "work", "{who} works {verb} {value}"),
-    _p(
-        r"\bi(?: am|'m) an? (?P<value>[a-z][a-z -]{2,40}?(?:er|or|ist|ian|ant|ent|eer|ect|ef|nurse|doctor|"
-        r"lawyer|teacher|student|developer|designer|manager|consultant))\b",
-        "work",
-        "{who} is a {value}",
-    ),
-    _p(r"\bmy (?:job|profession|occupation) is " + _VALUE, "work", "{who}'s job is {value}"),
-    _p(r"\bi(?: am|'m) allergic to " + _VALUE, "allergy {value}", "{who} is allergic to {value}"),
-    _p(r"\bi(?: am|'m) (?:a )?(?P<value>vegetarian|vegan|pescatarian)\b", "diet", "{who} is {value}"),
-    _p(
-        r"\bmy favou?rite (?P<rel>[a-z ]{2,30}?) is " + _VALUE,
-        "favourite {rel}",
-        "{who}'s favourite {rel} is {value}",
-    ),
-    _p(
-        r"\bi (?:really )?(?P<verb>prefer|love|like|enjoy|hate|dislike|can't stand) " + _VALUE,
-        "{verb} {value}",
-        "{who} {verb3} {value}",
-    ),
-    _p(r"\bi(?: am|'m) (?:planning|going|hoping) to " + _VALUE, "plan {value}", "{who} plans to {value}"),
-    _p(r"\bi (?:plan|want|intend) to " + _VALUE, "plan {value}", "{who} plans to {value}"),
-    _p(
-        r"\b(?:always |please )?use (?P<value>[^.!?;\n]{1,60} "
-        r"when i (?:mention|say|ask about) [^.!?;\n]{1,60})",
-        "instruction {value}",
-        "{who} asked: use {value}",
-    ),
-    _p(
-        r"\bi have (?P<value>(?:a|an|two|three|four|\d+) (?:[a-z]+ ){0,2}(?:sons?|daughters?|kids?|children|"
-        r"brothers?|sisters?|dogs?|cats?|pets?))\b",
-        "has {value}",
-        "{who} has {value}",
-    ),
-    _p(
-        r"\bi(?: am|'m) (?P<value>married|single|divorced|engaged|pregnant|retired)\b",
-        "status",
-        "{who} is {value}",
-    ),
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_CONTENT_WORD = re.compile(r"[A-Za-z][a-z]{3,}")
+# Sentences that say how the speaker feels about the conversation, not something about them.
+_CHATTER = re.compile(
+    r"^i (?:really |just |totally |so )?(?:think|guess|hope so|hope it|hope that|agree|know|see|bet|mean|"
+    r"suppose|wonder|believe|feel like|"
+    r"totally|can't wait|cannot wait|appreciate|understand|get it|love that|love it|love this|love how|"
+    r"like that|like it|like how|miss|remember when|am (?:so )?glad|'m (?:so )?glad|'m happy|am happy|"
+    r"'m sorry|am sorry|'m sure|am sure|'m good|am good|'m fine|am fine|'m doing|am doing|can imagine|"
+    r"can see)\b",
+    re.IGNORECASE,
 )
-
-_THIRD_PERSON = {
-    "prefer": "prefers",
-    "love": "loves",
-    "like": "likes",
-    "enjoy": "enjoys",
-    "hate": "hates",
-    "dislike": "dislikes",
-    "can't stand": "can't stand",
-}
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+MIN_CONTENT_WORDS = 3  # "I'm good" is not a fact; "I adopted a puppy" is
+MAX_FACT_WORDS = 45
+MIN_STATEMENT_WORDS = 5
+MIN_WORDS = 3  # of the fact: "User is vegetarian" says something, "User will" does not
 
 
 class RuleExtractor:
-    """Episodes for every turn, core facts for first-person statements, chunks for documents."""
+    """Episodes for every turn, third-person facts for first-person statements, chunks for documents."""
 
     def extract(self, events: Sequence[Event], context: ExtractionContext) -> list[MemoryDraft]:
         if events and events[0].kind is EventKind.DOCUMENT:
@@ -114,11 +58,13 @@ class RuleExtractor:
         turns = [*context.previous_events, *events]
         offset = len(context.previous_events)
         drafts: list[MemoryDraft] = []
-        facts_by_slot = {str(m.metadata.get("slot")): m for m in context.existing_facts if m.valid_to is None}
+        live = [m for m in context.existing_facts if m.valid_to is None]
+        facts_by_slot = {str(m.metadata["slot"]): m for m in live if m.metadata.get("slot")}
+        known = {m.text.lower() for m in live}
         for position, event in enumerate(events):
             drafts.append(_episode_draft(turns, offset + position, position))
             if event.kind is EventKind.MESSAGE and (event.role or "").lower() not in NON_USER_ROLES:
-                drafts.extend(_fact_drafts(event, position, facts_by_slot))
+                drafts.extend(_fact_drafts(event, position, facts_by_slot, known))
         return drafts
 
 
@@ -138,59 +84,76 @@ def _episode_draft(turns: Sequence[Event], index: int, position: int) -> MemoryD
     )
 
 
-def _fact_drafts(event: Event, position: int, existing: dict[str, Memory]) -> list[MemoryDraft]:
+def _fact_drafts(
+    event: Event, position: int, existing: dict[str, Memory], known: set[str]
+) -> list[MemoryDraft]:
     who = event.name or "User"
     drafts: list[MemoryDraft] = []
-    seen_slots: set[str] = set()
-    for sentence in _SENTENCE.findall(event.content):
-        for pattern in PATTERNS:
-            match = pattern.regex.search(sentence)
-            if match is None:
-                continue
-            slot, text = _render(pattern, match, who)
-            if slot in seen_slots:
-                continue
-            seen_slots.add(slot)
-            previous = existing.get(slot)
-            if previous is not None and previous.text == text:
-                continue  # already known, nothing new
-            drafts.append(_fact_draft(event, position, slot, text, sentence.strip(), previous))
+    seen: set[str] = set()
+    for raw in _SENTENCE.findall(event.content):
+        fact = statement(raw, who, event.occurred_at)
+        if fact is None:
+            continue
+        text, sentence, kind = fact
+        key = kind.slot or text.lower()
+        if key in seen or text.lower() in known:
+            continue  # said twice, or already known: nothing new
+        seen.add(key)
+        previous = existing.get(kind.slot) if kind.slot else None
+        drafts.append(_fact_draft(event, position, kind, text, sentence, previous))
     return drafts
 
 
-def _render(pattern: FactPattern, match: re.Match[str], who: str) -> tuple[str, str]:
-    groups = {k: (v or "").strip().rstrip(",") for k, v in match.groupdict().items()}
-    value = groups.get("value", "")
-    verb = groups.get("verb", "")
-    fields = {
-        "who": who,
-        "value": value,
-        "rel": groups.get("rel", ""),
-        "verb": _work_preposition(match.group(0)) if pattern.slot == "work" else verb.lower(),
-        "verb3": _THIRD_PERSON.get(verb.lower(), verb.lower()),
-    }
-    slot = pattern.slot.format(**{k: v.lower() for k, v in fields.items()})
-    return slot, pattern.phrase.format(**fields)
+def statement(raw: str, who: str, when: datetime) -> tuple[str, str, Classified] | None:
+    """One sentence as a third-person fact about ``who``: (text, source sentence, kind), or None.
+
+    A sentence of a known kind (family, home, work, a trip …) is kept whenever it can be rewritten; any
+    other first-person statement only if it says something (enough content words, not chatter).
+    """
+    sentence = as_speaker(strip_leading(raw.strip()))
+    if not sentence or sentence.rstrip().endswith("?"):
+        return None
+    kind = classify(sentence)
+    if kind is not None and kind.category == "instruction":
+        return _instruction(sentence, who, kind)
+    words = sentence.split()
+    if not is_first_person(sentence) or not is_statement(sentence) or len(words) > MAX_FACT_WORDS:
+        return None
+    if kind is None:
+        if (
+            len(words) < MIN_STATEMENT_WORDS
+            or _CHATTER.match(sentence)
+            or len(_CONTENT_WORD.findall(sentence)) < MIN_CONTENT_WORDS
+        ):
+            return None
+        kind = Classified("statement", False, None)
+    text = rewrite(sentence, who)
+    if text is None or who not in text or len(text.split()) < MIN_WORDS:  # "A lot's happened", "Jo will"
+        return None
+    return resolve_dates(text, when), sentence, kind
 
 
-def _work_preposition(matched: str) -> str:
-    for word in ("as", "at", "for", "in"):
-        if re.search(rf"\bwork {word}\b", matched, re.IGNORECASE):
-            return word
-    return "as"
+def _instruction(sentence: str, who: str, kind: Classified) -> tuple[str, str, Classified] | None:
+    """ "Please always answer in French" → "User wants the assistant to always answer in French"."""
+    request = re.sub(r"^please,?\s+", "", sentence, flags=re.IGNORECASE)
+    request = re.sub(r"^(?:don't|do not)(?: ever)?\s+", "never ", request, flags=re.IGNORECASE)
+    text = rewrite(request, who, named=True)
+    if text is None:
+        return None
+    return f"{who} wants the assistant to {text[:1].lower()}{text[1:]}", sentence, kind
 
 
 def _fact_draft(
-    event: Event, position: int, slot: str, text: str, sentence: str, previous: Memory | None
+    event: Event, position: int, kind: Classified, text: str, sentence: str, previous: Memory | None
 ) -> MemoryDraft:
     date = keys.date_label(event.occurred_at)
     return MemoryDraft(
         kind=MemoryKind.FACT,
-        core=True,
+        core=kind.core,
         text=text,
         chunks=[ChunkDraft(text=text, dense_key=f"[{date}] {text}", sparse_key=f"{text}\n{sentence}")],
         source_positions=[position],
-        metadata={"slot": slot},
+        metadata={"slot": kind.slot, "category": kind.category},
         supersedes=previous.id if previous is not None else None,
     )
 

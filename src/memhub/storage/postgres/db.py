@@ -133,7 +133,9 @@ def _translated_errors() -> Iterator[None]:
     except psycopg.DataError as exc:
         if "0x00" in str(exc) or "null character" in str(exc).lower():
             raise InvalidInput("text must not contain NUL (\\u0000) characters") from exc
-        raise
+        raise InvalidInput(f"a value cannot be stored: {_first_line(exc)}") from exc
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("text must be valid Unicode (an unpaired surrogate was sent)") from exc
     except psycopg.OperationalError as exc:
         if isinstance(exc, (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)):
             raise

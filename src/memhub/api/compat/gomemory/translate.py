@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -14,6 +15,15 @@ from memhub.core.service import MemoryService
 from .wire import Retrieval
 
 GENERAL_LIMIT = 10  # similarity hits per answer: the reference server's (Qdrant's default) page size
+# What the door calls the user's memories: every turn but the assistant side's (what an assistant said is
+# not something the user told it) — GoMemory's SDK sends "model", raw callers "assistant".
+NOT_THE_USERS = ["assistant", "model", "system", "tool", "function", "ai", "bot"]
+# P(relevant | cosine) = 1 / (1 + exp(-(A·cosine + B))) for the bundled all-MiniLM-L6-v2 keys, measured by
+# bench/gomemory_threshold.py (docs/decisions/gomemory-threshold.md): the protocol's threshold (default
+# 0.65) is a probability that a memory is about what was asked rather than about something else in a
+# life, so 0.65 (cosine 0.311) keeps what is on the question's topic and drops the rest.
+RELEVANCE_A = 23.70
+RELEVANCE_B = -6.761
 STATUS_NAMES = {
     JobStatus.PENDING: "pending",
     JobStatus.PROCESSING: "processing",
@@ -54,17 +64,33 @@ def timestamp(moment: datetime) -> str:
     return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def relevance(similarity: float) -> float:
+    """The score the protocol compares with its threshold: memhub's similarity as P(relevant)."""
+    return 1.0 / (1.0 + math.exp(-(RELEVANCE_A * similarity + RELEVANCE_B)))
+
+
 def retrieve(service: MemoryService, tenant_id: str, retrieval: Retrieval) -> list[dict[str, Any]]:
-    """General hits (non-core memories at or above the threshold, best first), then every core fact."""
+    """General hits (the user's non-core memories at or above the threshold, best first), then core facts.
+
+    General = extracted non-core facts and the user's own turns; the assistant's turns are context for
+    extraction, never returned as the user's memories.
+    """
     request = SearchRequest(
         query=retrieval.query,
         user_id=retrieval.user_id,
-        threshold=retrieval.threshold,
         core=False,
+        kinds=[MemoryKind.FACT, MemoryKind.EPISODE],
+        filters={"role": {"$nin": NOT_THE_USERS}},
         limit=min(GENERAL_LIMIT, service.limits.max_search_limit),
     )
-    hits = service.search(tenant_id, request)
-    items = [memory_object(hit.memory, "general", retrieval.user_id, hit.score) for hit in hits]
+    # The threshold applies to this door's own P(relevant | cosine) (docs/decisions/gomemory-threshold.md),
+    # not to memhub's search-wide score, so the service is asked without one and the cut is made here.
+    scored = ((hit.memory, relevance(hit.similarity)) for hit in service.search(tenant_id, request))
+    items = [
+        memory_object(memory, "general", retrieval.user_id, round(score, 4))
+        for memory, score in scored
+        if score >= retrieval.threshold
+    ]
     if retrieval.core:
         core = _core_memories(service, tenant_id, retrieval.user_id)
         items.extend(memory_object(memory, "core", retrieval.user_id, None) for memory in core)

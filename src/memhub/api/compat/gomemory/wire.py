@@ -113,7 +113,7 @@ def _retrieval_text(body: dict[str, Any]) -> str:
     query, messages = body.get("query"), body.get("messages")
     if query is not None and not isinstance(query, str):
         raise Rejected(400, FORMAT_WRONG)
-    if query and messages is not None:
+    if query is not None and messages is not None:  # even an empty query: the caller sent both
         raise Rejected(400, BOTH_GIVEN)
     if query:
         return query

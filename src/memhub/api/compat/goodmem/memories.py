@@ -20,7 +20,6 @@ file (``pdf``); other content that is not UTF-8 is refused with a 400.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from typing import Any
 
@@ -28,11 +27,13 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from memhub.api import input_guard
 from memhub.api.deps import ServiceDep
 from memhub.core.errors import Conflict, InvalidInput, NotFound
 from memhub.core.models import DocumentInput, Job, Record, Tenant
 from memhub.core.service import MemoryService
 
+from . import render as page_render
 from .door import TenantDep, query, query_bool, query_int, read_json
 from .listing import Item, select_page, selection
 from .pdf import document_text, keep_file, kept_file
@@ -79,9 +80,11 @@ async def _multipart(request: Request) -> tuple[MemoryCreate, bytes]:
     if not isinstance(raw, str) or not isinstance(upload, UploadFile):
         raise InvalidInput("multipart memory creation needs a 'request' JSON part and a 'file' part")
     try:
-        body = MemoryCreate.model_validate(json.loads(raw))
-    except json.JSONDecodeError:
+        request_part = input_guard.loads(raw)
+    except ValueError:  # also NaN / Infinity
         raise InvalidInput("the 'request' part is not valid JSON") from None
+    input_guard.check_value(request_part, "request")
+    body = MemoryCreate.model_validate(request_part)
     if body.original_content is not None or body.original_content_b64 is not None:
         raise InvalidInput("with a file upload, the request must not carry originalContent")
     if not body.content_type:
@@ -109,7 +112,9 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
     memory_id = check_uuid(body.memory_id, "memoryId") if body.memory_id else str(uuid.uuid4())
     if not body.content_type.strip():
         raise InvalidInput("contentType must not be empty")
-    text, as_file = document_text(service, body.content_type, content)
+    text, as_file = document_text(
+        service, tenant.id, body.content_type, content, pages=body.extract_page_images
+    )
     requested = body.chunking_config
     if requested is None:
         requested = _space_chunking(space.metadata)
@@ -151,6 +156,8 @@ def create(service: MemoryService, tenant: Tenant, body: MemoryCreate, content: 
         _withdraw(service, tenant.id, memory_id)
         raise
     record = service.update_record(tenant.id, MEMORIES, memory_id, {**data, "jobId": submitted.job.id})
+    if as_file and body.extract_page_images:
+        page_render.schedule(service, tenant.id, memory_id)  # after the last write of this call
     return memory_json(record, submitted.job)
 
 
@@ -222,6 +229,7 @@ def render_item(
 
 def get_memory(memory_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
     record = load(service, tenant.id, memory_id)
+    page_render.resume_if_stalled(service, record)
     content = query_bool(request, "include_content")
     history = query_bool(request, "include_processing_history")
     return render(service, tenant.id, record, content=content, history=history)

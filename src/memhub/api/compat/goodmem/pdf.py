@@ -3,9 +3,12 @@
 ``/pages`` and ``/pages/{pageIndex}/image``.
 
 The reading and rendering are ``memhub.pipeline.pdf``'s (PDFium, the optional ``pdf`` extra; without it
-a PDF upload is a 501 that names the package to install). Pages are rendered when the memory is
-created, so ``pageImageStatus`` is ``COMPLETED`` by the time the create call answers. A PDF without a
-text layer (a scan) is refused with a 400: memhub does not OCR, and a memory nobody can find is no use.
+a PDF upload is a 501 that names the package to install), always in a limited child process
+(``pipeline/pdf_sandbox.py``): a PDF over a limit is refused before anything is stored. The text is read
+while the create call waits (it is what gets indexed); pages are rendered afterwards, in the background
+(``render``): ``pageImageStatus`` is ``PENDING``, then ``PROCESSING``, then ``COMPLETED`` (or
+``FAILED``). A PDF without a text layer (a scan) is refused with a 400: memhub does not OCR, and a memory
+nobody can find is no use.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from memhub.core.errors import InvalidInput, NotFound
 from memhub.core.models import Blob, Record
 from memhub.core.service import MemoryService
 from memhub.pipeline import pdf
+from memhub.pipeline.pdf_sandbox import PdfSandbox, sandbox_for
 
 from .door import TenantDep, query, query_int
 from .resources import clamp_page, decode_token, encode_token
@@ -36,31 +40,40 @@ def add_routes(api: APIRouter) -> None:
     api.add_api_route("/v1/memories/{memory_id}/pages/{page_index}/image", page_image, methods=["GET"])
 
 
-def document_text(service: MemoryService, content_type: str, content: bytes) -> tuple[str, bool]:
-    """``(text to index, kept as a file)``: a PDF's text layer, or the content itself as UTF-8."""
+def sandbox(service: MemoryService) -> PdfSandbox:
+    return sandbox_for(service.limits)
+
+
+def document_text(
+    service: MemoryService, tenant_id: str, content_type: str, content: bytes, *, pages: bool
+) -> tuple[str, bool]:
+    """``(text to index, kept as a file)``: a PDF's text layer, or the content itself as UTF-8.
+
+    With ``pages`` (page images wanted) a PDF whose pages render to too many pixels is refused here.
+    """
     if pdf.is_pdf(content_type, content):
-        pages = pdf.extract_text(content, service.limits.max_pdf_pages)
-        text = "\n\n".join(page for page in pages if page)
+        read = sandbox(service).text(tenant_id, content, PAGE_DPI if pages else 0)
+        text = "\n\n".join(page for page in read.pages if page)
         if not text.strip():
             raise InvalidInput("the PDF has no text layer (a scan?); memhub indexes text and does not OCR")
         return text, True
     try:
-        return content.decode("utf-8"), False
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("memhub indexes text and PDFs: other content must be UTF-8 text") from None
+    if "\x00" in text:
+        raise InvalidInput("the content must not contain NUL (\\u0000) characters")
+    return text, False
 
 
 def keep_file(
     service: MemoryService, tenant_id: str, memory_id: str, content_type: str, content: bytes, pages: bool
 ) -> dict[str, Any]:
-    """Store the original file (and its rendered pages); the record fields describing them."""
+    """Store the original file; the record fields of it (pages are rendered by ``render``)."""
     service.put_blob(tenant_id, memory_id, ORIGINAL, content_type, content)
     if not pages:
         return {"file": True}
-    images = pdf.render_pages(content, PAGE_DPI, service.limits.max_pdf_pages)
-    for image in images:
-        service.put_blob(tenant_id, memory_id, f"{PAGE_PREFIX}{image.index:05d}", PAGE_TYPE, image.png)
-    return {"file": True, "pageImages": {"status": "COMPLETED", "count": len(images), "dpi": PAGE_DPI}}
+    return {"file": True, "pageImages": {"status": "PENDING", "count": 0, "dpi": PAGE_DPI}}
 
 
 def kept_file(service: MemoryService, tenant_id: str, record: Record) -> bytes | None:

@@ -19,9 +19,9 @@ Why it is built this way:
   ``reranker_id`` / ``llm_id`` must name registered rerankers / LLMs (404 before streaming otherwise).
   With a reranker a second result set, stage ``rerank``, follows: the same searches reranked by the
   registered reranker (``rerank``; its scores become the set's ``relevanceScore``), then
-  ``relevance_threshold``, ``max_results`` and ``chronological_resort`` applied as GoodMem documents
-  them. A reranker that fails adds a ``RERANKING_FAILED`` status and the set falls back to the vector
-  results. With ``llm_id`` the registered LLM writes one ``abstractReply``
+  ``relevance_threshold``, ``max_results`` (default 10) and ``chronological_resort`` (default true)
+  applied as GoodMem documents them. A reranker that fails adds a ``RERANKING_FAILED`` status and the
+  set falls back to the vector results. With ``llm_id`` the registered LLM writes one ``abstractReply``
   about the last result set (``llm``); that call is the only work done while the stream is
   open, after the result sets were sent.
 """
@@ -56,6 +56,9 @@ from .wire import RetrieveRequest, SpaceKey, memory_json, millis
 
 CHAT_POST_PROCESSOR = "com.goodmem.retrieval.postprocess.ChatPostProcessorFactory"
 DEFAULT_SIZE = 20
+# The ChatPostProcessor's documented defaults (GoodMem's docs table; the SDK omits both unless given):
+# at most 10 results, re-sorted chronologically.
+DEFAULT_MAX_RESULTS = 10
 NDJSON = "application/x-ndjson"
 STAGE_VECTOR = "vector_search"
 STAGE_RERANK = "rerank"
@@ -117,7 +120,7 @@ def retrieve(
             reranked = _reranked(service, tenant.id, query, plans, size, reranker, stream)
         finally:
             reranker.close()
-        hits = _post_process(hits if reranked is None else reranked, config, size)
+        hits = _post_process(hits if reranked is None else reranked, config)
         last_set = _emit_result_set(service, tenant.id, stream, hits, STAGE_RERANK)
     passages = [(h.chunk.text, h.score) for h in hits]
     return StreamingResponse(_events(stream, llm, body.message, passages, last_set), media_type=NDJSON)
@@ -151,14 +154,17 @@ def _reranked(
         return None
 
 
-def _post_process(hits: list[_Hit], config: dict[str, Any], size: int) -> list[_Hit]:
+def _post_process(hits: list[_Hit], config: dict[str, Any]) -> list[_Hit]:
     """The ChatPostProcessor's rerank options: threshold, then the cut, then the optional re-sort."""
     threshold = _number(config, "relevance_threshold", None)
-    limit = int(_number(config, "max_results", size) or size)
+    limit = int(_number(config, "max_results", None) or DEFAULT_MAX_RESULTS)
     if threshold is not None:
         hits = [h for h in hits if h.score >= threshold]
     hits = hits[: max(limit, 0)]
-    if config.get("chronological_resort") is True:
+    resort = config.get("chronological_resort", True)
+    if not isinstance(resort, bool):
+        raise InvalidInput("postProcessor.config.chronological_resort must be true or false")
+    if resort:
         hits.sort(key=lambda h: h.record.created_at)
     return hits
 

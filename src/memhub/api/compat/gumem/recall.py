@@ -124,18 +124,19 @@ def _observations(
     config: RecallConfig,
     filters: dict[str, Any] | None,
 ) -> list[tuple[Memory, float | None]]:
-    """This session's episodes relevant to the query (none without one: ``messages`` has the turns)."""
+    """The user's episodes relevant to the query — turns of any of their sessions and their actions, with
+    or without a session — this session's first on a tie (none without a query: ``messages`` has the
+    turns)."""
     if not query or config.observation_semantic_top_k == 0:
         return []
     request = SearchRequest(
         query=query,
         user_id=session.user_id,
-        session_id=session.id,
         kinds=[MemoryKind.EPISODE],
         filters=filters,
         limit=config.observation_semantic_top_k,
     )
-    return [(r.memory, r.score) for r in service.search(tenant_id, request)]
+    return [(r.memory, r.score) for r in service.search_for_session(tenant_id, request, session.id)]
 
 
 def _propositions(
@@ -165,7 +166,7 @@ def _propositions(
         filters=filters,
         limit=config.proposition_top_k,
     )
-    return [(r.memory, r.score) for r in service.search(tenant_id, request)]
+    return [(r.memory, r.score) for r in service.search_for_session(tenant_id, request, session.id)]
 
 
 def _statuses(service: MemoryService, tenant_id: str, messages: Iterable[Event]) -> dict[str, str]:

@@ -14,10 +14,12 @@ Why the choices below:
   its job's status (``pending`` until the worker is done, then ``processed`` or ``failed``): memhub
   chunks, embeds and extracts in one step, so ``chunked`` is accepted on input but never reported.
 * **Recall parts.** ``messages`` = the session's most recent messages (``MessageRecentLimit``, after
-  ``MetadataFilters``); ``observations`` = this session's episodes (turns and actions) relevant to the
-  query; ``propositions`` = the user's facts from *all* their sessions, by relevance to the query (or,
-  without one, the user's facts as the service lists them). Facts are searched by ``user_id``, not by
-  session, which is what lets a new session recall what an earlier one taught.
+  ``MetadataFilters``); ``observations`` = the user's episodes (turns of any of their sessions, actions
+  with or without a session) relevant to the query; ``propositions`` = the user's facts from *all* their
+  sessions, by relevance to the query (or, without one, the user's facts as the service lists them).
+  Memory is the user's, not the session's (GUMem ties a session to the user's long-term memory), so both
+  are searched by ``user_id``, listed by the score they carry, this session's first on a tie
+  (``MemoryService.search_for_session``).
 * **MetadataFilters** are an exact-match AND filter; they are passed to the service as plain
   ``{key: value}`` equality filters, so messages, episodes and facts (whose metadata carries their source
   message's metadata) are narrowed by the one filter implementation in ``core/filters.py``.
@@ -26,8 +28,10 @@ Why the choices below:
   caller sent is lost and nothing collides with the caller's own metadata keys.
 * **Message timestamps.** GUMem says an absent ``timestamp`` means "now". memhub makes a submission
   idempotent by hashing its content, so two identical messages without id or timestamp (a user saying
-  "yes" twice) would otherwise collapse into one; stamping them with the receive time keeps them apart,
-  while a message with a caller ``id`` stays idempotent on re-send.
+  "yes" twice) would otherwise collapse into one; stamping them with the receive time keeps them apart.
+  A message's ``id`` is its idempotency key inside the session: re-sent, alone or in another batch, it
+  is the stored message. A ``created_at`` other than the ``timestamp`` is kept under ``gumem`` and shown
+  back by recall (``timestamp``/``created_at`` are the caller's times, never the receive time).
 * **Errors in GUMem's shape, always.** FastAPI's exception handlers are app-wide and the native API
   renders its own envelope, so these routes use :class:`GumemRoute`, which renders whatever a handler
   raises; :func:`render_error` is also the adapter's renderer for the app's errors under the prefix
@@ -53,6 +57,7 @@ from memhub.core.errors import (
 )
 from memhub.core.models import (
     ActionInput,
+    Event,
     Job,
     JobStatus,
     MessageInput,
@@ -61,7 +66,7 @@ from memhub.core.service import MemoryService
 from memhub.settings import Settings
 
 from .recall import recall
-from .translate import EXTRA_KEY, MESSAGE_STATUS, envelope, iso, session_data
+from .translate import CREATED_AT, EXTRA_KEY, MESSAGE_STATUS, envelope, given_created_at, iso, session_data
 from .wire import (
     ActionCreate,
     AddMessages,
@@ -132,45 +137,96 @@ def create_session(body: SessionCreate, tenant: TenantDep, service: ServiceDep) 
 def add_messages(
     session_id: str, body: AddMessages, tenant: TenantDep, service: ServiceDep
 ) -> dict[str, Any]:
-    """Store the messages (durably, before answering) and queue their processing."""
+    """Store the messages (durably, before answering) and queue their processing.
+
+    A message whose ``id`` the session already has is that stored message (GUMem's idempotency key):
+    it is answered as stored and not stored again, whether it comes alone or in a new batch.
+    """
     session = service.get_session(tenant.id, session_id)
     if body.user_id is not None and body.user_id != session.user_id:
         raise PermissionDenied("session belongs to another user")
+    known = service.messages_by_external_id(tenant.id, session.id, [m.id for m in body.messages if m.id])
+    fresh = _fresh(body.messages, known)
     now = service.now()
-    inputs = [_message_input(m, now) for m in body.messages]
-    submitted = service.add_messages(tenant.id, inputs, user_id=session.user_id, session_id=session.id)
-    job = _settled(service, tenant.id, submitted.job) if body.sync else submitted.job
-    status = MESSAGE_STATUS[job.status]
+    inputs = [_message_input(m, now) for m in fresh]
+    if inputs:
+        submitted = service.add_messages(tenant.id, inputs, user_id=session.user_id, session_id=session.id)
+        job, duplicate = submitted.job, not submitted.created
+    else:
+        job, duplicate = service.get_job(tenant.id, known[str(body.messages[0].id)].job_id), True
+    job = _settled(service, tenant.id, job) if body.sync else job
+    # A message whose id came earlier in the same batch is answered as that earlier one.
+    input_of = {id(m): i for m, i in zip(fresh, inputs, strict=True)}
+    input_of.update({id(m): input_of[id(f)] for m in body.messages for f in fresh if m.id and m.id == f.id})
     messages = [
-        {
-            "id": m.id,
-            "role": m.role,
-            "status": status,
-            "timestamp": iso(i.timestamp or job.created_at),
-            "created_at": iso(m.created_at or i.timestamp or job.created_at),
-        }
-        for m, i in zip(body.messages, inputs, strict=True)
+        _stored_answer(service, tenant.id, known[m.id])
+        if m.id in known
+        else _message_answer(m, input_of[id(m)], job)
+        for m in body.messages
     ]
     data = {
         "session_id": session.id,
         "accepted": len(messages),
         "job_id": job.id,
-        "status": status,
-        "duplicate": not submitted.created,
+        "status": MESSAGE_STATUS[job.status],
+        "duplicate": duplicate,
         "messages": messages,
     }
     return envelope(f"{len(messages)} messages accepted", data)
 
 
+def _fresh(messages: list[GumMessage], known: dict[str, Event]) -> list[GumMessage]:
+    """The messages to store: those without an id, or whose id is neither stored nor earlier in the batch."""
+    seen: set[str] = set(known)
+    fresh = []
+    for message in messages:
+        if message.id is not None:
+            if message.id in seen:
+                continue
+            seen.add(message.id)
+        fresh.append(message)
+    return fresh
+
+
+def _message_answer(message: GumMessage, stored: MessageInput, job: Job) -> dict[str, Any]:
+    when = stored.timestamp or job.created_at
+    return {
+        "id": message.id,
+        "role": message.role,
+        "status": MESSAGE_STATUS[job.status],
+        "timestamp": iso(when),
+        "created_at": iso(message.created_at or when),
+    }
+
+
+def _stored_answer(service: MemoryService, tenant_id: str, event: Event) -> dict[str, Any]:
+    job = service.get_job(tenant_id, event.job_id)
+    return {
+        "message_id": event.id,
+        "id": event.external_id,
+        "role": event.role,
+        "status": MESSAGE_STATUS[job.status],
+        "timestamp": iso(event.occurred_at),
+        "created_at": iso(given_created_at(event.metadata) or event.occurred_at),
+    }
+
+
 def _message_input(message: GumMessage, now: datetime) -> MessageInput:
-    """GUMem's message as memhub's; ``created_at`` stands in for a missing ``timestamp``."""
+    """GUMem's message as memhub's; ``created_at`` stands in for a missing ``timestamp``.
+
+    A ``created_at`` other than the ``timestamp`` is kept under the reserved metadata key, so recall
+    can show the time the caller gave rather than the time memhub received it.
+    """
     when = message.timestamp or message.created_at or (None if message.id else now)
+    metadata = dict(message.metadata or {})
+    if message.created_at is not None and message.created_at != when:
+        metadata[EXTRA_KEY] = {CREATED_AT: iso(message.created_at)}
     return MessageInput(
         role=message.role,
         content=message.content,
         id=message.id,
         timestamp=when,
-        metadata=message.metadata or {},
+        metadata=metadata,
     )
 
 

@@ -16,6 +16,7 @@ from memhub.core.models import (
 from .wire import as_utc
 
 EXTRA_KEY = "gumem"  # metadata key holding the protocol fields memhub has no column for
+CREATED_AT = "created_at"  # under EXTRA_KEY: a message's own created_at, when it differs from its timestamp
 
 # memhub's job lifecycle in GUMem's words (memhub has no separate "chunked" step).
 MESSAGE_STATUS: dict[JobStatus, str] = {
@@ -51,6 +52,23 @@ def session_data(session: Session) -> dict[str, Any]:
     }
 
 
+def given_created_at(metadata: dict[str, Any]) -> datetime | None:
+    """The ``created_at`` the caller gave (kept under ``gumem``), if it differed from the timestamp."""
+    extra = metadata.get(EXTRA_KEY)
+    value = extra.get(CREATED_AT) if isinstance(extra, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _caller_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A message's metadata as its caller sent it: without memhub's reserved ``gumem`` key."""
+    return {k: v for k, v in metadata.items() if k != EXTRA_KEY}
+
+
 def message_item(event: Event, status: str, verbose: bool) -> dict[str, Any]:
     item: dict[str, Any] = {
         "message_id": event.id,
@@ -61,8 +79,8 @@ def message_item(event: Event, status: str, verbose: bool) -> dict[str, Any]:
     if verbose:
         item.update(
             timestamp=iso(event.occurred_at),
-            created_at=iso(event.created_at),
-            metadata=event.metadata,
+            created_at=iso(given_created_at(event.metadata) or event.occurred_at),
+            metadata=_caller_metadata(event.metadata),
             status=status,
         )
     return item
@@ -76,7 +94,8 @@ def memory_item(memory: Memory, score: float | None, verbose: bool) -> dict[str,
         item.update(
             kind=memory.kind.value,
             core=memory.core,
-            created_at=iso(memory.created_at),
+            timestamp=iso(memory.occurred_at),
+            created_at=iso(given_created_at(memory.metadata) or memory.occurred_at),
             updated_at=iso(memory.updated_at),
             metadata=memory.metadata,
             source={

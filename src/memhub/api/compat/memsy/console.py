@@ -25,8 +25,8 @@ from memhub.core.models import Memory
 from memhub.core.service import DEFAULT_SPACE, MemoryService
 
 from . import translate as tr
+from .hierarchy import check_org
 from .listing import ListQuery, fast_page
-from .wire import check_org
 
 router = APIRouter()
 
@@ -152,9 +152,12 @@ def list_actors(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """The actors that have memories, folded from the memories on every read (they are not stored)."""
-    check_org(tenant, org_id)
-    actors = _actors(all_memories(service, tenant.id))
+    """The actors that have memories, folded from the memories on every read (they are not stored).
+
+    Ingested memories live in the key's own org, so another org of the tenant has no actors yet.
+    """
+    own = check_org(service, tenant, org_id) == tenant.name
+    actors = _actors(all_memories(service, tenant.id)) if own else []
     if q:
         actors = [a for a in actors if q.casefold() in a["actor_id"].casefold()]
     actors.sort(key=lambda a: a["actor_id"])
@@ -175,8 +178,8 @@ def get_actor(
     actor_id: str, tenant: TenantDep, service: ServiceDep, org_id: str | None = None
 ) -> dict[str, Any]:
     """``actor_id`` arrives percent-encoded (it may hold ``/``); the path converter keeps it whole."""
-    check_org(tenant, org_id)
-    found = _actors(all_memories(service, tenant.id, user_id=actor_id))
+    own = check_org(service, tenant, org_id) == tenant.name
+    found = _actors(all_memories(service, tenant.id, user_id=actor_id)) if own else []
     if not found:
         raise NotFound(f"actor {actor_id!r} has no memories")
     return found[0]
@@ -199,7 +202,7 @@ def _actor(actor_id: str, memories: list[Memory]) -> dict[str, Any]:
         "last_memory_at": tr.iso(max(created)),
         "memory_count": len(memories),
         "active_memory_count": sum(tr.memory_status(m) == "active" for m in memories),
-        "scope_levels": ["actor"],
+        "scope_levels": sorted({"actor", *(tr.scope(m)["level"] for m in memories)}),
         "role_ids": sorted({t["role_id"] for t in tags if t.get("role_id")}),
         "team_ids": sorted({t["team_id"] for t in tags if t.get("team_id")}),
     }

@@ -26,7 +26,7 @@ from memhub.api.errors import ApiError
 from memhub.api.ratelimit import Quota
 from memhub.core import ids
 from memhub.core.errors import NotFound, NotSupported
-from memhub.core.models import ActionInput, Job, MessageInput, SearchRequest
+from memhub.core.models import ActionInput, Job, MessageInput, SearchRequest, SearchResult
 from memhub.core.service import MemoryService, Submission
 from memhub.settings import Settings
 
@@ -230,22 +230,32 @@ def search(
     """Memories (never raw events) by relevance; each one returned counts as recalled (Memsy reinforces).
 
     ``session_id`` is memhub's session scope; ``exclude_session_id`` filters on the conversation the
-    Memsy tag records. ``role_ids``/``team_ids`` would add role- and team-level memories, and memhub
-    keeps every memory actor-scoped (no promotion), so they are accepted and add nothing.
+    Memsy tag records. Promotion: an event ingested with ``role_id``/``team_id`` makes its memories the
+    role's/team's too, so an actor's search naming that role or team in ``role_ids``/``team_ids`` also
+    finds them, whichever actor's they are. Those promoted memories belong to the role or team, not to a
+    conversation: ``session_id`` does not narrow them, ``exclude_session_id`` still does.
     """
     _usage_headers(request, response)
+    excluded = {f"{tr.TAG}.session_id": {"$ne": body.exclude_session_id}} if body.exclude_session_id else None
     query = SearchRequest(
         query=body.query,
         user_id=body.actor_id,
         session_id=body.session_id,
         limit=body.limit,
         threshold=body.clamped_threshold(),
-        filters={f"{tr.TAG}.session_id": {"$ne": body.exclude_session_id}}
-        if body.exclude_session_id
-        else None,
+        filters=excluded,
     )
+    searches = [(query, 1.0)]
+    promoted = _promoted_filter(body)
+    if body.actor_id is not None and promoted is not None:
+        flt = {"$and": [promoted, excluded]} if excluded else promoted
+        searches.append((query.model_copy(update={"user_id": None, "session_id": None, "filters": flt}), 1.0))
     # Memsy lists results by score; memhub's fused rank picked them, the calibrated score orders them.
-    results = sorted(service.search(tenant.id, query), key=lambda r: -r.score)
+    merged = service.search_merged(tenant.id, searches)
+    best: dict[str, SearchResult] = {}
+    for result, _ in merged:  # best first: a memory found by both searches keeps its first place
+        best.setdefault(result.memory.id, result)
+    results = list(best.values())[: body.limit]
     recalled = {m.id: m for m in service.record_recall(tenant.id, [r.memory.id for r in results])}
     out = []
     for result in results:
@@ -253,6 +263,18 @@ def search(
         sources = service.source_events(tenant.id, result.memory) if body.include_source_events else None
         out.append(tr.search_result(result, sources))
     return {"results": out}
+
+
+def _promoted_filter(body: SearchIn) -> dict[str, Any] | None:
+    """Memories tagged with one of the roles or teams the search names (None if it names none)."""
+    either = [
+        {f"{tr.TAG}.{key}": {"$in": wanted}}
+        for key, wanted in (("role_id", body.role_ids), ("team_id", body.team_ids))
+        if wanted
+    ]
+    if not either:
+        return None
+    return either[0] if len(either) == 1 else {"$or": either}
 
 
 # ---------------------------------------------------------------------------------------------------

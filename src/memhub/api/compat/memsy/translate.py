@@ -112,11 +112,13 @@ def source_event_ids(memory: Memory) -> list[str]:
 
 
 def scope(memory: Memory) -> dict[str, Any]:
-    """Every memhub memory about a user is actor-scoped; one about nobody (a document) is org-level."""
+    """A memory of an event tagged with a team or role is promoted to that level (team above role; see
+    ``routes.search``), else it is its actor's; one about nobody (a document) is org-level."""
     tag = tags(memory)
     if memory.user_id is None:
         return {"level": "org"}
-    out: dict[str, Any] = {"level": "actor", "actor_id": memory.user_id}
+    level = "team" if tag.get("team_id") else "role" if tag.get("role_id") else "actor"
+    out: dict[str, Any] = {"level": level, "actor_id": memory.user_id}
     out.update({k: tag[k] for k in ("role_id", "team_id") if tag.get(k)})
     return out
 

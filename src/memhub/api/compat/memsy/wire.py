@@ -9,6 +9,7 @@ against. Unknown keys are ignored, as Memsy does, so newer clients keep working.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -122,11 +123,18 @@ class OrgMismatch(PermissionDenied):
     code = "org_mismatch"
 
 
-def check_org(tenant: Tenant, org_id: str | None) -> str:
-    """The caller's org id (the tenant's name); a given ``org_id`` must be it.
+def check_org(tenant: Tenant, org_id: str | None, created: Callable[[str], bool]) -> str:
+    """The org a request names: the key's own org (the tenant's name) unless ``org_id`` says otherwise.
 
-    One tenant is one Memsy org, so a record or listing of another org is never reachable with this key.
+    A tenant may hold several Memsy orgs (``orgs.create`` with any id): besides its own org, an
+    ``org_id`` must be one the tenant created (``created``), else 403 ``org_mismatch`` — the answer
+    Memsy gives for an org outside the key's scope. Orgs are the tenant's records, so another tenant's
+    org of the same name is a different org, never reachable with this key.
     """
-    if org_id is not None and org_id != tenant.name:
-        raise OrgMismatch(f"org_id must be {tenant.name!r}")
-    return tenant.name
+    if org_id is None or org_id == tenant.name:
+        return tenant.name
+    if not created(org_id):
+        raise OrgMismatch(
+            f"org_id {org_id!r} is not an org of this key: create it with orgs.create, or use {tenant.name!r}"
+        )
+    return org_id

@@ -1,0 +1,107 @@
+"""Fit the relevance model (``src/memhub/core/relevance_weights.py``) on LoCoMo's tuning conversations.
+
+    memhub bench locomo --store /tmp/locomo-store --convs 0-9 --modes hybrid   # builds the index once
+    python bench/fit_relevance.py --store /tmp/locomo-store --convs 0-4
+
+For every question of the tuning conversations (categories 1-4) and every search mode, the retriever
+scores its candidate pool exactly as a search does (``Retriever.score_candidates``); a candidate is
+relevant when its memory's provenance meets the question's evidence. A non-negative logistic fit per
+mode (``memhub.benchmarks.calibration``) gives the weights, written as a small Python module. Only the
+weights enter the repository, never the data. Conversations 5-9 must stay out of the fit: they are the
+held-out split the calibration and the recall are reported on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pprint
+from pathlib import Path
+
+import numpy as np
+
+from memhub.benchmarks.calibration import fit_logistic
+from memhub.benchmarks.locomo import select
+from memhub.benchmarks.locomo_data import ANSWERABLE
+from memhub.cli.bench import parse_indices
+from memhub.core.models import Scope, SearchMode, SearchRequest
+from memhub.core.relevance import FEATURES, QUERY_SIGNALS
+from memhub.embedded.engine import embedded_settings
+from memhub.runtime import Runtime
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "src" / "memhub" / "core" / "relevance_weights.py"
+HEADER = '''"""Fitted weights of the relevance model (``relevance.py``). Generated: do not edit by hand.
+
+Regenerate with ``python bench/fit_relevance.py`` (LoCoMo conversations 0-4 only); the command, the data
+and what the fit measured are in ``docs/decisions/relevance-score.md``.
+"""
+
+FITTED: dict[str, dict[str, float]] = '''
+
+
+def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit: int) -> tuple:
+    """Feature matrix and labels over every candidate of every tuning question."""
+    service = runtime.service
+    tenant = runtime.store.find_tenant("default")
+    assert tenant is not None, "the store has no embedded tenant: build it with memhub bench locomo --store"
+    space = service.resolve_space(tenant.id, None).id
+    retriever = service._retriever
+    xs: list[list[float]] = []
+    ys: list[float] = []
+    for _, conv in select(data, convs, False, ANSWERABLE):
+        scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
+        for question in conv.questions:
+            request = SearchRequest(query=question.question, user_id=conv.sample_id, limit=limit, mode=mode)
+            candidates, memories = retriever.score_candidates(scope, None, request)
+            missing = [c.memory_id for c in candidates.values() if c.memory_id not in memories]
+            memories.update(runtime.store.get_memories(tenant.id, missing))
+            evidence = set(question.evidence)
+            for cand in candidates.values():
+                memory = memories.get(cand.memory_id)
+                if memory is None:
+                    continue
+                xs.append([cand.features.get(name, 0.0) for name in FEATURES])
+                ys.append(1.0 if evidence & {s.public_id for s in memory.sources} else 0.0)
+    return np.array(xs), np.array(ys)
+
+
+def _pair(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    return name.strip(), float(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "locomo10.json")
+    parser.add_argument("--store", type=Path, required=True, help="folder of a memhub bench locomo --store")
+    parser.add_argument("--convs", default="0-4", help="tuning conversations (never 5-9)")
+    parser.add_argument("--limit", type=int, default=20, help="search limit (sets the pool size)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="FEATURE=WEIGHT",
+        help="hold a hybrid weight instead of fitting it (the decision record says why)",
+    )
+    args = parser.parse_args()
+    convs = parse_indices(args.convs) or []
+    runtime = Runtime.open(embedded_settings(args.store))
+    fitted: dict[str, dict[str, float]] = {}
+    try:
+        for mode in SearchMode:
+            x, y = rows(runtime, args.data, convs, mode, args.limit)
+            names = [n for n in FEATURES if mode is SearchMode.HYBRID or n not in QUERY_SIGNALS]
+            columns = [FEATURES.index(n) for n in names]
+            fixed = dict(_pair(f) for f in args.fix) if mode is SearchMode.HYBRID else {}
+            fit = fit_logistic(x[:, columns], y, names, fixed)
+            fitted[mode.value] = {"intercept": fit.intercept, **fit.weights}
+            print(f"{mode.value}: {len(y)} candidates, {int(y.sum())} relevant -> {fit}")
+    finally:
+        runtime.close()
+    args.out.write_text(HEADER + pprint.pformat(fitted, sort_dicts=False, width=100) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
