@@ -42,6 +42,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     handle.stop()
 
 
+@pytest.fixture(scope="session")
+def outbound_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
+    """A server whose operator allows tenant-registered endpoints on 127.0.0.1 (where test fakes listen).
+
+    The default server refuses them (the outbound policy), as production servers should.
+    """
+    handle = launch_server(tmp_path_factory.mktemp("memhub-outbound"), outbound_allow="127.0.0.1")
+    yield handle
+    handle.stop()
+
+
 @pytest.fixture
 def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServer]:
     started: list[ServerHandle] = []

@@ -4,6 +4,11 @@ Every memhub process (``serve``, ``worker``, the CLI) logs to stderr, as text fo
 for log shippers (``log_json``). uvicorn's own loggers are routed through the same handler so one process
 writes one format. What is logged is decided where it is logged; the rule everywhere is: method, path,
 status, ids and counts are fine; API keys and message contents are never logged.
+
+Two nets catch what slips past that rule. httpx and httpcore log every request's full URL at INFO and
+DEBUG — ``user:password@`` and query strings included — so they are held at WARNING whatever the level.
+And the formatter removes every secret the settings hold (API keys, passwords and query values of
+configured URLs: ``Settings.secrets``) from every line, whoever wrote it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +27,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+_URL_LOGGERS = ("httpx", "httpcore")  # they log whole request URLs, credentials and query strings included
+MIN_SECRET_CHARS = 4  # shorter values (a port, "1") would blank out half the log and hide nothing
+REDACTED = "***"
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,10 +50,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str = "info", *, json_lines: bool = False) -> None:
-    """Install one stderr handler on the root logger; idempotent (re-running replaces the handler)."""
+class RedactingFormatter(logging.Formatter):
+    """Another formatter's lines with every one of ``secrets`` replaced by ``***``."""
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._inner = inner
+        # Longest first, so a secret that contains another is removed whole.
+        self._secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self._inner.format(record)
+        for secret in self._secrets:
+            line = line.replace(secret, REDACTED)
+        return line
+
+
+def configure_logging(level: str = "info", *, json_lines: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Install one stderr handler on the root logger; idempotent (re-running replaces the handler).
+
+    ``secrets`` are removed from every line (see the module docstring).
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    inner = JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(RedactingFormatter(inner, secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -54,3 +83,5 @@ def configure_logging(level: str = "info", *, json_lines: bool = False) -> None:
         logger.propagate = True
     # uvicorn's per-request access log duplicates ours (and logs query strings); keep it quiet.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    for name in _URL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

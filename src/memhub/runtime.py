@@ -21,9 +21,11 @@ from memhub.core.ports import Embedder, Extractor, Reranker, Store
 from memhub.core.service import Limits, MemoryService
 from memhub.jobs import Worker, WorkerConfig, WorkerObserver
 from memhub.pipeline.extractors import RuleExtractor
+from memhub.pipeline.outbound import OutboundPolicy
 from memhub.settings import Settings
 from memhub.storage import BackupReport, backup_store, open_store, restore_store
 from memhub.storage.inspect import schema_status
+from memhub.storage.private import private_dir
 
 __all__ = [
     "BackupReport",
@@ -119,10 +121,12 @@ def registered_reranker(
     api_key: str | None,
     timeout: float,
     max_retries: int,
+    outbound: OutboundPolicy,
 ) -> ClosableReranker:
     """The HTTP reranker a tenant registered (GoodMem's ``rerankers.create``), built per request.
 
     Raises ``NotSupported`` for a provider memhub cannot call, ``InvalidInput`` for an unusable URL.
+    The URL is the tenant's choice, so it is called through ``outbound`` (``pipeline/outbound.py``).
     """
     from memhub.pipeline.rerankers import reranker_for
 
@@ -134,6 +138,7 @@ def registered_reranker(
         api_key=api_key,
         timeout=timeout,
         max_retries=max_retries,
+        transport=outbound.transport(),
     )
 
 
@@ -148,10 +153,12 @@ def chat_reply(
     max_retries: int,
     temperature: float,
     max_tokens: int,
+    outbound: OutboundPolicy,
 ) -> str:
     """One answer of the OpenAI-compatible chat model a tenant registered (GoodMem's ``llms.create``).
 
-    Raises ``Unavailable`` when the model is down or refuses, ``ValueError`` for an unusable URL.
+    Raises ``Unavailable`` when the model is down or refuses (``OutboundRefused`` when ``outbound``
+    refuses its address), ``ValueError`` for an unusable URL.
     """
     from memhub.pipeline.llm import ChatClient, system, user
 
@@ -163,6 +170,7 @@ def chat_reply(
         max_retries=max_retries,
         temperature=temperature,
         max_tokens=max_tokens,
+        transport=outbound.transport(),
     ) as chat:
         return chat.complete([system(system_prompt), user(prompt)]).text
 
@@ -202,6 +210,7 @@ class Runtime:
     worker: Worker
     extractor: Extractor | None = None  # closed with the runtime (the LLM extractor holds a connection pool)
     reranker: Reranker | None = None  # closed with the runtime too
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)  # for endpoints tenants register
     _worker_started: bool = field(default=False, init=False)
 
     @classmethod
@@ -209,7 +218,7 @@ class Runtime:
         cls, settings: Settings, *, embedder: Embedder | None = None, observer: WorkerObserver | None = None
     ) -> Runtime:
         if settings.database_url is None:
-            settings.data.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data)  # holds the store and the admin key: 0700 when memhub creates it
         store = open_store(settings.store_url())
         model = embedder or build_embedder(settings)
         clock = SystemClock()
@@ -232,6 +241,7 @@ class Runtime:
             worker=worker,
             extractor=extractor,
             reranker=reranker,
+            outbound=OutboundPolicy(tuple(settings.outbound_allow), enabled=settings.outbound_tenant_calls),
         )
 
     def store_bytes(self) -> int | None:

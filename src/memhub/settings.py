@@ -7,9 +7,12 @@ override the environment. ``tests/test_settings.py`` fails if a field has no des
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -96,6 +99,17 @@ class Settings(BaseSettings):
     rerank_api_key: str | None = Field(None, description="API key for the reranker endpoint (never logged).")
     rerank_timeout: float = Field(
         10.0, gt=0, description="Seconds one rerank request may take before it is retried or given up."
+    )
+
+    # --- outbound calls to endpoints tenants register (pipeline/outbound.py) --------------------------
+    outbound_tenant_calls: bool = Field(
+        True,
+        description="Call endpoints that tenants register (GoodMem rerankers/LLMs); false = refuse them all.",
+    )
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts and IPs/CIDRs tenant-registered endpoints may reach although not public "
+        "(comma list, e.g. vllm.internal,10.0.0.0/8). Else loopback, private and link-local are refused.",
     )
 
     # --- worker ----------------------------------------------------------------------------------
@@ -188,7 +202,7 @@ class Settings(BaseSettings):
         description="Memsy's legacy DELETE /clear/{tag}: 'delete' forgets that session, 'stub' answers 501.",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "outbound_allow", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         """``MEMHUB_CORS_ORIGINS=https://a,https://b`` is a comma list (a JSON list works too)."""
@@ -196,6 +210,18 @@ class Settings(BaseSettings):
             return json.loads(value)
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _allow_entries_are_hosts_or_networks(cls, value: list[str]) -> list[str]:
+        """A typo (``10.0.0.0/33``, ``host:8000``) fails at start-up, not as a name that never matches."""
+        for entry in value:
+            text = entry.strip().strip("[]")
+            if not (_is_network(text) or _HOST_NAME.fullmatch(text)):
+                raise ValueError(
+                    f"outbound_allow entry {entry!r} is neither a host name nor an IP/CIDR (no port, no URL)"
+                )
         return value
 
     @model_validator(mode="after")
@@ -217,8 +243,32 @@ class Settings(BaseSettings):
             )
         return self
 
+    def secrets(self) -> list[str]:
+        """Every secret these settings hold, for the log redactor: API keys, and the passwords and query
+        values of the configured URLs."""
+        keys = (self.embed_api_key, self.llm_api_key, self.rerank_api_key, self.gomemory_api_key)
+        urls = (self.database_url, self.embed_base_url, self.llm_base_url, self.rerank_base_url)
+        found = [key for key in keys if key]
+        for url in urls:
+            parts = urlsplit(url or "")
+            if parts.password:
+                found.append(parts.password)
+            found.extend(value for _, value in parse_qsl(parts.query))
+        return found
+
     def store_url(self) -> str:
         """The effective store URL."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data / 'memhub.db').resolve()}"
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+")
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True

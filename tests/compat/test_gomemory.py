@@ -241,7 +241,8 @@ def test_s7_add_memory_errors(client: GoMemoryClient, base: str) -> None:
         client.add_memory(user_id=client.create_user().user_id, messages=[])
     assert (caught.value.status, caught.value.message) == (400, "No messages provided")
     url = f"{base}/add_memory"
-    assert_error_shape(requests.post(url, data="{bad", timeout=30), 400, "Request format is wrong")
+    bad = requests.post(url, data="{bad", headers={"Content-Type": "application/json"}, timeout=30)
+    assert_error_shape(bad, 400, "Request format is wrong")
     for body, message in [
         ({"userId": "u1"}, "No messages provided"),
         ({"userId": "u1", "messages": None}, "No messages provided"),
@@ -519,7 +520,7 @@ def test_unexpected_failures_answer_the_protocols_500_texts() -> None:
     app.state.service = _BrokenService()
     app.include_router(create_router(Settings(gomemory_tenant="t")), prefix="/gomemory")
     body = {"userId": "u1", "messages": [{"role": "user", "content": "hi"}]}
-    with TestClient(app) as http:
+    with TestClient(app, base_url="http://127.0.0.1") as http:  # a loopback connection, as in real use
         added = http.post("/gomemory/add_memory", json=body)
         got = http.post("/gomemory/get_memory", json={"userId": "u1", "query": "hi"})
     assert added.json() == {

@@ -29,6 +29,12 @@ def chat(server: FakeOpenAIServer, request: RecordedRequest) -> Reply:
 
 
 @pytest.fixture(scope="module")
+def server(outbound_server: ServerHandle) -> ServerHandle:
+    """The registered endpoints are fakes on 127.0.0.1: this server's operator allows that address."""
+    return outbound_server
+
+
+@pytest.fixture(scope="module")
 def fake_llm() -> Iterator[FakeOpenAIServer]:
     with start_fake_openai_server(api_key=KEY) as fake:
         fake.route("/v1/chat/completions", chat)

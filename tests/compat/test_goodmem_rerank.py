@@ -31,6 +31,12 @@ SCORES = {"Eiffel": 0.9, "borders": 0.6, "capital": 0.1}
 
 
 @pytest.fixture(scope="module")
+def server(outbound_server: ServerHandle) -> ServerHandle:
+    """The registered endpoints are fakes on 127.0.0.1: this server's operator allows that address."""
+    return outbound_server
+
+
+@pytest.fixture(scope="module")
 def fake() -> Iterator[FakeOpenAIServer]:
     with start_fake_openai_server(api_key=KEY) as server:
         yield server

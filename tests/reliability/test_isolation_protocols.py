@@ -38,7 +38,7 @@ from fastapi.routing import iter_route_contexts
 from memhub.api import create_app
 from memhub.api.console.session import csrf_token
 from memhub.settings import Settings
-from support.isolation import GOMEMORY_DOOR_KEY, Ids, doors, ghost, ok, seed
+from support.isolation import GOMEMORY_DOOR_KEY, Ids, console_session, doors, ghost, ok, seed
 from support.isolation_routes import ALLOWED_UNTESTED, Call, Expect, Row, all_rows
 from support.server import ServerHandle, launch_server
 
@@ -149,8 +149,9 @@ def test_every_mcp_tool_has_an_isolation_case(world: World) -> None:
 
 
 def send(http: httpx.Client, call: Call, key: str) -> httpx.Response:
+    session = console_session(http, key) if call.door == "console" else ""
     headers = doors(key)[call.door]
-    form = None if call.form is None else {**call.form, "csrf": csrf_token(key)}
+    form = None if call.form is None else {**call.form, "csrf": csrf_token(session.partition(".")[2])}
     request = http.build_request(
         call.method, call.path, params=call.params, json=call.json, data=form, headers=headers
     )

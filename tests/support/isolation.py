@@ -77,8 +77,23 @@ def ghost(ids: Ids) -> Ids:
     return Ids(**fresh)
 
 
+_CONSOLE_SESSIONS: dict[str, str] = {}  # key -> the console session cookie signed in with it
+
+
+def console_session(http: httpx.Client, key: str) -> str:
+    """The console cookie of a session signed in with ``key`` (signed in once per key, then reused)."""
+    if key not in _CONSOLE_SESSIONS:
+        signed_in = http.post("/console/login", data={"api_key": key})
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = signed_in.cookies["memhub_console"]
+        http.cookies.clear()  # the caller's client sends the session only when a request names it
+        _CONSOLE_SESSIONS[key] = cookie
+    return _CONSOLE_SESSIONS[key]
+
+
 def doors(key: str) -> dict[str, dict[str, str]]:
-    """Each protocol's own way of sending ``key``."""
+    """Each protocol's own way of sending ``key`` (the console's: a session signed in with it, once
+    :func:`console_session` has opened one)."""
     return {
         "native": {"Authorization": f"Bearer {key}"},
         "gumem": {"Authorization": f"Api-Key {key}"},
@@ -86,7 +101,7 @@ def doors(key: str) -> dict[str, dict[str, str]]:
         "memsy": {"Authorization": f"Bearer {key}"},
         "mcp": {"Authorization": f"Bearer {key}", "Accept": "application/json, text/event-stream"},
         "gomemory": {"Authorization": f"Bearer {GOMEMORY_DOOR_KEY}"},
-        "console": {"Cookie": f"memhub_console={key}"},
+        "console": {"Cookie": f"memhub_console={_CONSOLE_SESSIONS.get(key, '')}"},
         "mem0": {"Authorization": f"Token {key}"},
     }
 

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from memhub.core.service import MemoryService
 
+from .deps import OPERATOR_TENANT
+
 log = logging.getLogger("memhub.auth")
 
 ADMIN_KEY_FILE = "admin-key"
-DEFAULT_TENANT = "default"
+DEFAULT_TENANT = OPERATOR_TENANT
 EMBEDDED_KEY_NAME = "embedded"
 
 
@@ -35,7 +37,7 @@ def bootstrap_admin_key(service: MemoryService, data_dir: Path, *, show: bool = 
     """
     if any(k.name != EMBEDDED_KEY_NAME and k.revoked_at is None for k in service.list_api_keys()):
         return None
-    key, secret = service.create_api_key(DEFAULT_TENANT, name="admin")
+    key, secret = service.create_api_key(DEFAULT_TENANT, name="admin", role="admin")
     path = write_secret_file(data_dir / ADMIN_KEY_FILE, secret)
     log.info("created tenant %r and its first API key %s… in %s", DEFAULT_TENANT, key.prefix, path)
     if show:
@@ -51,7 +53,7 @@ def bootstrap_admin_key(service: MemoryService, data_dir: Path, *, show: bool = 
 
 def write_secret_file(path: Path, secret: str) -> Path:
     """Write ``secret`` to ``path`` readable by the owner only (created 0600, never world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # Runtime.open made it 0700 already
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")

@@ -15,9 +15,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from memhub.core.errors import Unauthenticated
+from memhub.core.errors import PermissionDenied, Unauthenticated
 from memhub.core.models import Tenant
 from memhub.core.service import MemoryService, hash_api_key
+from memhub.pipeline.outbound import OutboundPolicy
 
 from .ratelimit import RateLimiter
 
@@ -29,6 +30,12 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 def get_service(request: Request) -> MemoryService:
     service: MemoryService = request.app.state.service
     return service
+
+
+def outbound_policy(request: Request) -> OutboundPolicy:
+    """The policy every call to an endpoint a tenant registered goes through (``pipeline/outbound.py``)."""
+    policy: OutboundPolicy = request.app.state.runtime.outbound
+    return policy
 
 
 async def _service_dependency(request: Request) -> MemoryService:
@@ -46,11 +53,39 @@ def authenticate_key(request: Request, secret: str | None) -> Tenant:
     return tenant
 
 
+def authenticate_digest(request: Request, digest: str) -> Tenant:
+    """:func:`authenticate_key` for a key known by its hash only (a console session keeps no secret)."""
+    tenant = get_service(request).authenticate_digest(digest)
+    check_rate_digest(request, digest)
+    return tenant
+
+
 def _check_rate(request: Request, secret: str) -> None:
     """Spend one of the key's requests (:class:`RateLimited` when none is left)."""
+    check_rate_digest(request, hash_api_key(secret))
+
+
+def check_rate_digest(request: Request, digest: str) -> None:
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
-        request.state.rate_quota = limiter.check(hash_api_key(secret))
+        request.state.rate_quota = limiter.check(digest)
+
+
+OPERATOR_TENANT = "default"
+"""The tenant of the key ``serve`` creates on first start: the operator's. Its admin keys, and only
+those, read figures that span every tenant (``/metrics``); any other tenant's admin is a customer."""
+
+
+def bearer_operator(request: Request) -> Tenant:
+    """:func:`bearer_tenant` for server-wide figures: an admin key of :data:`OPERATOR_TENANT` (else 403)."""
+    bearer_tenant(request)
+    secret = request.headers.get("authorization", "").partition(" ")[2].strip()
+    tenant = get_service(request).authenticate_admin(secret)
+    if tenant.name != OPERATOR_TENANT:
+        raise PermissionDenied(
+            f"these figures span every tenant: they need an admin key of tenant {OPERATOR_TENANT!r}"
+        )
+    return tenant
 
 
 def bearer_tenant(request: Request) -> Tenant:

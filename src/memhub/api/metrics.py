@@ -17,7 +17,10 @@ Each app has its own registry (no process-global state), plus the standard ``pro
 Access (``metrics_access``): ``auto`` serves /metrics without a key while the server binds a loopback
 address — only local processes can reach it, the usual Prometheus arrangement — and asks for an API key
 (``Authorization: Bearer``, which Prometheus sends with ``authorization: {credentials: …}``) once it binds
-anything else, because the figures span every tenant. ``public``, ``key`` and ``off`` force one behaviour.
+anything else, because the figures span every tenant — and then only an admin key of the operator's
+tenant (``deps.OPERATOR_TENANT``) will do. "Binds" is judged per request from the socket the
+request arrived on (``loopback.py``), so an app served on 0.0.0.0 by hand still asks remote scrapers for
+a key. ``public``, ``key`` and ``off`` force one behaviour.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from memhub.runtime import Runtime
 from memhub.settings import Settings
 
-from .deps import bearer_tenant
+from .deps import bearer_operator
+from .loopback import arrived_on_loopback
 from .route_template import route_template
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -153,8 +157,9 @@ def add_metrics_route(app: FastAPI, settings: Settings, metrics: Metrics) -> Non
     public = metrics_public(settings)
 
     def scrape(request: Request) -> Response:
-        if not public:
-            bearer_tenant(request)
+        # "auto" trusts loopback: the connection's own address decides, not only the configured host.
+        if not public or (settings.metrics_access == "auto" and not arrived_on_loopback(request.scope)):
+            bearer_operator(request)  # the figures span every tenant: the operator's admin keys only
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_api_route(

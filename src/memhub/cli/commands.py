@@ -23,7 +23,7 @@ from memhub._version import __version__
 from memhub.cli import backup, bench, data, ops
 from memhub.cli.options import build_settings, choices, setting_option, store_options
 from memhub.core.errors import MemhubError, NotSupported
-from memhub.core.models import ApiKey
+from memhub.core.models import ApiKey, KeyRole
 from memhub.core.ports import Matrix
 from memhub.logging_setup import configure_logging
 from memhub.runtime import Runtime
@@ -84,7 +84,7 @@ def serve(**options: Any) -> None:
     from memhub.api.slow_clients import protocol_with_header_timeout
 
     settings = build_settings(options)
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
     _exit_cleanly_on_signals()
     _refuse_unusable_store(settings)
     try:
@@ -137,7 +137,7 @@ def worker(**options: Any) -> None:
     on SIGTERM or Ctrl-C: the batch in hand is finished and the remaining leases are given back.
     """
     settings = build_settings(options)
-    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -202,17 +202,27 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--tenant", required=True, help="Tenant the key belongs to (created if new).")
 @click.option("--name", "label", default="", help="A label to tell keys apart in listings.")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "member"]),
+    default=None,
+    help="admin: may also manage the tenant's keys and read /metrics. Default: admin for a tenant's "
+    "first key, member after that.",
+)
 @store_options
-def keys_create(tenant: str, label: str, **options: Any) -> None:
+def keys_create(tenant: str, label: str, role: str | None, **options: Any) -> None:
     """Create a key and print it once: only its hash is stored, so it cannot be shown again."""
     runtime = _key_admin(options, must_exist=False)
     try:
-        key, secret = runtime.service.create_api_key(tenant, label)
+        chosen: KeyRole | None = "admin" if role == "admin" else "member" if role == "member" else None
+        key, secret = runtime.service.create_api_key(tenant, label, role=chosen)
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         runtime.close()
-    click.echo(f"created key {key.id} ({key.prefix}…) for tenant {tenant!r}; store it now:", err=True)
+    click.echo(
+        f"created {key.role} key {key.id} ({key.prefix}…) for tenant {tenant!r}; store it now:", err=True
+    )
     click.echo(secret)
 
 
@@ -221,7 +231,7 @@ def keys_create(tenant: str, label: str, **options: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per key (no hashes).")
 @store_options
 def keys_list(tenant: str | None, as_json: bool, **options: Any) -> None:
-    """List keys: id, prefix, tenant, label, creation and revocation (never the secret or its hash)."""
+    """List keys: id, prefix, tenant, label, role, creation and revocation (never the secret or its hash)."""
     runtime = _key_admin(options, must_exist=True)
     try:
         found = runtime.service.list_api_keys(tenant)
@@ -235,11 +245,11 @@ def keys_list(tenant: str | None, as_json: bool, **options: Any) -> None:
         for row in rows:
             click.echo(json.dumps(row))
         return
-    click.echo(f"{'ID':36}  {'PREFIX':10}  {'TENANT':16}  {'NAME':16}  {'CREATED':20}  STATUS")
+    click.echo(f"{'ID':36}  {'PREFIX':10}  {'TENANT':16}  {'NAME':16}  {'ROLE':6}  {'CREATED':20}  STATUS")
     for row in rows:
         status = f"revoked {row['revoked_at'][:19]}" if row["revoked_at"] else "active"
         click.echo(
-            f"{row['id']:36}  {row['prefix']:10}  {row['tenant']:16}  {row['name']:16}  "
+            f"{row['id']:36}  {row['prefix']:10}  {row['tenant']:16}  {row['name']:16}  {row['role']:6}  "
             f"{row['created_at'][:19]:20}  {status}"
         )
 
@@ -250,6 +260,7 @@ def _key_row(key: ApiKey, tenant: str) -> dict[str, Any]:
         "prefix": key.prefix,
         "tenant": tenant,
         "name": key.name,
+        "role": key.role,
         "created_at": key.created_at.isoformat(),
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
     }

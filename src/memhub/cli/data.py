@@ -16,6 +16,7 @@ Tests may pass a deterministic embedder for ``--data`` through click's context o
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -200,7 +201,10 @@ def _open_out(out: Path) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    with out.open("w", encoding="utf-8") as handle:
+    # Every exported message is tenant data: owner-only, like the store it came from.
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with a wider mode
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         yield handle
 
 

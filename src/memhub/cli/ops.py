@@ -43,7 +43,9 @@ def mcp_command(tenant: str, worker: bool, **options: Any) -> None:
     from memhub.mcp import build_server, fixed_tenant
 
     settings = build_settings(options)
-    configure_logging(settings.log_level, json_lines=settings.log_json)  # stderr: stdout is the protocol
+    configure_logging(
+        settings.log_level, json_lines=settings.log_json, secrets=settings.secrets()
+    )  # stderr: stdout is the protocol
     signal.signal(signal.SIGTERM, _exit_zero)  # so the finally below gives the worker's leases back
     try:
         runtime = Runtime.open(settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +71,11 @@ class Tenant(_Model):
     created_at: datetime
 
 
+KeyRole = Literal["admin", "member"]
+"""What a key may do: ``member`` keys read and write the tenant's memories; ``admin`` keys may also
+manage the tenant's keys and read server-wide figures (``/metrics``). A tenant's first key is its admin."""
+
+
 class ApiKey(_Model):
     """An API key as stored: only a hash of the secret, never the secret itself."""
 
@@ -81,6 +86,7 @@ class ApiKey(_Model):
     key_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    role: KeyRole = "member"
 
 
 class Space(_Model):

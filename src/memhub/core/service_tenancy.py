@@ -8,9 +8,9 @@ import secrets
 from typing import Any
 
 from . import ids
-from .errors import Conflict, NotFound, Unauthenticated
+from .errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from .keycache import KeyCache
-from .models import ApiKey, Space, Tenant
+from .models import ApiKey, KeyRole, Space, Tenant
 from .service_base import DEFAULT_SPACE, ServiceBase, check_name
 
 KEY_PREFIX = "mh_"
@@ -36,9 +36,18 @@ class TenancyMixin(ServiceBase):
     def list_tenants(self) -> list[Tenant]:
         return self.store.list_tenants()
 
-    def create_api_key(self, tenant_name: str, name: str = "") -> tuple[ApiKey, str]:
-        """Create a key for the tenant (created if missing). The secret is returned once, never stored."""
+    def create_api_key(
+        self, tenant_name: str, name: str = "", *, role: KeyRole | None = None
+    ) -> tuple[ApiKey, str]:
+        """Create a key for the tenant (created if missing). The secret is returned once, never stored.
+
+        Without ``role``, a tenant's first key (more exactly: a key of a tenant with no live admin key)
+        is its ``admin``, any later one a ``member``.
+        """
         tenant = self.ensure_tenant(tenant_name)
+        if role is None:
+            live = (k for k in self.store.list_api_keys(tenant.id) if k.revoked_at is None)
+            role = "member" if any(k.role == "admin" for k in live) else "admin"
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             id=ids.new_id(),
@@ -47,6 +56,7 @@ class TenancyMixin(ServiceBase):
             prefix=secret[:10],
             key_hash=hash_api_key(secret),
             created_at=self.clock.now(),
+            role=role,
         )
         self.store.add_api_key(key)
         return key, secret
@@ -55,7 +65,10 @@ class TenancyMixin(ServiceBase):
         """The tenant of a live key, or :class:`Unauthenticated` (see ``keycache.py`` for revocation)."""
         if not secret:
             raise Unauthenticated("missing API key")
-        digest = hash_api_key(secret)
+        return self.authenticate_digest(hash_api_key(secret))
+
+    def authenticate_digest(self, digest: str) -> Tenant:
+        """:meth:`authenticate` by the key's hash, for callers that keep only the hash (console sessions)."""
         cached = self._keys.get(digest)
         if cached is not None:
             return cached
@@ -67,6 +80,23 @@ class TenancyMixin(ServiceBase):
             raise Unauthenticated("invalid or revoked API key")
         tenant = self.store.get_tenant(key.tenant_id)
         self._keys.put(digest, tenant, generation)
+        return tenant
+
+    def authenticate_admin(self, secret: str | None) -> Tenant:
+        """:meth:`authenticate`, and :class:`PermissionDenied` unless the key is an ``admin`` key.
+
+        Not cached: key management and server-wide figures are rare, and a demoted or revoked key must
+        lose them at once.
+        """
+        tenant = self.authenticate(secret)
+        key = self.store.find_api_key(hash_api_key(secret or ""))
+        if key is None or key.revoked_at is not None:
+            raise Unauthenticated("invalid or revoked API key")
+        if key.role != "admin":
+            raise PermissionDenied(
+                "this needs an admin key of the tenant (managing keys, server-wide metrics); this key is a "
+                "member key: use the tenant's admin key, or create one with 'memhub keys create --role admin'"
+            )
         return tenant
 
     def recently_authenticated(self, secret: str) -> Tenant | None:

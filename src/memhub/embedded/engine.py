@@ -220,7 +220,8 @@ def embedded_key(service: MemoryService, data_dir: Path) -> str:
                 return secret
         except Unauthenticated:
             log.info("stored embedded key is no longer valid; creating a new one")
-    _, secret = service.create_api_key(DEFAULT_TENANT, name=EMBEDDED_KEY_NAME)
+    # The library's caller owns the folder: its key is an admin, like the one ``serve`` prints.
+    _, secret = service.create_api_key(DEFAULT_TENANT, name=EMBEDDED_KEY_NAME, role="admin")
     write_secret_file(path, secret)
     return secret
 

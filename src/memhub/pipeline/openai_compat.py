@@ -71,16 +71,18 @@ def post_with_retries(
         except httpx.TransportError as exc:
             failure = f"cannot reach it ({type(exc).__name__}: {scrub(str(exc), endpoint.api_key)})"
             after = None
+            details = endpoint.details
         else:
             if not retryable(response.status_code):
                 return response
             failure = f"it answered HTTP {response.status_code}"
             after = retry_after(response)
+            details = {**endpoint.details, "status": response.status_code}
         if attempt >= endpoint.max_retries:
             tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
             raise Unavailable(
                 f"{endpoint.kind} endpoint {endpoint.where} failed after {tries}: {failure}",
-                details=endpoint.details,
+                details=details,
             )
         delay = backoff_delay(endpoint.backoff, attempt, after)
         endpoint.log.warning(

@@ -1,4 +1,4 @@
-"""Signing in and out of the console with an API key (see ``session.py`` for how the key is kept)."""
+"""Signing in and out of the console with an API key (``session.py``: the cookie is a session id)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from starlette.responses import RedirectResponse, Response
 
 from memhub.core.errors import Unauthenticated
 
-from ..deps import authenticate_key
-from .session import COOKIE, CSRF_FIELD, ViewerDep, check_form, safe_next
+from .session import (
+    COOKIE,
+    CSRF_FIELD,
+    SESSION_LIFETIME,
+    ViewerDep,
+    check_form,
+    close_session,
+    open_session,
+    safe_next,
+)
 from .web import PagesDep
 
 router = APIRouter()
@@ -32,13 +40,14 @@ def login(
     target = safe_next(next, pages.prefix)
     secret = api_key.strip()
     try:
-        authenticate_key(request, secret)
+        session = open_session(request, secret)
     except Unauthenticated:
         return pages.render(request, "login.html", status=401, next=target, failed=True)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
-        secret,
+        session,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -55,6 +64,7 @@ def logout(
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     check_form(request, viewer, csrf)
+    close_session(request, request.cookies.get(COOKIE))
     response = RedirectResponse(f"{pages.prefix}/login", status_code=303)
     response.delete_cookie(COOKIE, path=pages.prefix, httponly=True, samesite="strict")
     return response

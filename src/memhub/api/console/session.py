@@ -1,35 +1,45 @@
 """Who is signed in to the console, and proof that a form was posted by the console itself.
 
-A browser cannot send ``Authorization: Bearer``, so the console keeps the API key the person signed in
-with in a cookie that scripts cannot read (``HttpOnly``), that no other site's request carries
-(``SameSite=Strict``) and that only console paths receive (``Path=/console``). The key is checked by
-the service on every request, like any other door (same key check, same rate limit), so revoking it
-signs the browser out at once and the server keeps no session state.
+A browser cannot send ``Authorization: Bearer``, so signing in opens a *session*: the cookie holds an
+opaque session id (``<tenant id>.<random token>``), never the API key, so a leaked cookie, browser
+profile or proxy log does not leak a key that works at every door, and signing out ends the session on
+the server too. The session is a record of the tenant (collection ``console.session``, keyed by the
+token's SHA-256, holding the key's hash and an expiry), so it is shared by every replica on the store.
+The cookie cannot be read by scripts (``HttpOnly``), is carried by no other site's request
+(``SameSite=Strict``) and only to console paths (``Path=/console``). The key behind a session is checked
+on every request like any other door's (same key check, same rate limit), so revoking it signs the
+browser out at once.
 
-Every form that changes something carries a CSRF token derived from the key (an HMAC, so the page that
-shows it does not reveal the key) and the POST is refused unless the token matches; a request whose
-``Origin`` header names another site (or is ``null``: a sandboxed frame, a redirect from elsewhere)
-is refused too, even for the sign-in form. SameSite already stops cross-site posts in current
-browsers: the token is the second lock for the ones that don't.
+Every form that changes something carries a CSRF token derived from the session token (an HMAC, so the
+page that shows it does not reveal the cookie) and the POST is refused unless the token matches; a
+request whose ``Origin`` header names another site (or is ``null``: a sandboxed frame, a redirect from
+elsewhere) is refused too, even for the sign-in form. SameSite already stops cross-site posts in
+current browsers: the token is the second lock for the ones that don't.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
-from memhub.core.errors import PermissionDenied, Unauthenticated
+from memhub.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from memhub.core.models import Tenant
+from memhub.core.service import hash_api_key
 
-from ..deps import authenticate_key
+from ..deps import authenticate_digest, authenticate_key, get_service
 
 COOKIE = "memhub_console"
 CSRF_FIELD = "csrf"
+SESSIONS = "console.session"
+SESSION_LIFETIME = timedelta(hours=12)
 
 
 class LoginRequired(Exception):
@@ -48,20 +58,58 @@ class Viewer:
     csrf: str
 
 
-def csrf_token(secret: str) -> str:
-    return hmac.new(secret.encode("utf-8"), b"memhub-console-csrf", hashlib.sha256).hexdigest()
+def csrf_token(token: str) -> str:
+    return hmac.new(token.encode("utf-8"), b"memhub-console-csrf", hashlib.sha256).hexdigest()
+
+
+def open_session(request: Request, secret: str) -> str:
+    """Check the key (:class:`Unauthenticated` if it is not live) and start a session: the cookie value."""
+    tenant = authenticate_key(request, secret)
+    service = get_service(request)
+    now = service.clock.now()
+    for record in service.list_records(tenant.id, SESSIONS):  # sessions nobody signed out of
+        if _expired(record.data, now):
+            service.delete_record(tenant.id, SESSIONS, record.id)
+    token = secrets.token_urlsafe(32)
+    expires = (now + SESSION_LIFETIME).isoformat()
+    service.add_record(tenant.id, SESSIONS, _digest(token), {"key": hash_api_key(secret), "expires": expires})
+    return f"{tenant.id}.{token}"
+
+
+def close_session(request: Request, cookie: str | None) -> None:
+    tenant_id, _, token = (cookie or "").partition(".")
+    if tenant_id and token:
+        with contextlib.suppress(NotFound, InvalidInput):  # already gone: signing out twice is fine
+            get_service(request).delete_record(tenant_id, SESSIONS, _digest(token))
 
 
 def require_login(request: Request) -> Viewer:
-    """The viewer of a request whose cookie holds a live key; else :class:`LoginRequired`."""
-    secret = request.cookies.get(COOKIE)
-    if not secret:
+    """The viewer of a request whose cookie names a live session of a live key, else ``LoginRequired``."""
+    tenant_id, _, token = request.cookies.get(COOKIE, "").partition(".")
+    if not tenant_id or not token:
         raise LoginRequired(_here(request))
+    service = get_service(request)
     try:
-        tenant = authenticate_key(request, secret)
-    except Unauthenticated:
+        session = service.get_record(tenant_id, SESSIONS, _digest(token)).data
+        if _expired(session, service.clock.now()):
+            raise Unauthenticated("the console session has expired")
+        tenant = authenticate_digest(request, str(session["key"]))
+    except (NotFound, InvalidInput, Unauthenticated, KeyError):
         raise LoginRequired(_here(request)) from None
-    return Viewer(tenant, csrf_token(secret))
+    if tenant.id != tenant_id:
+        raise LoginRequired(_here(request))
+    return Viewer(tenant, csrf_token(token))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _expired(session: dict[str, object], now: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(str(session.get("expires"))) <= now
+    except ValueError:
+        return True
 
 
 def check_form(request: Request, viewer: Viewer | None, token: str | None) -> None:

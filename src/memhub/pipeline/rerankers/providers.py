@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 from memhub.core.errors import InvalidInput, NotSupported
 
 from .http import Dialect, HttpReranker
@@ -41,11 +43,13 @@ def reranker_for(
     api_key: str | None = None,
     timeout: float = 10.0,
     max_retries: int = 1,
+    transport: httpx.BaseTransport | None = None,
 ) -> HttpReranker:
     """The reranker of ``provider`` at ``endpoint_url`` + (``api_path`` or the provider's default path).
 
     Raises :class:`NotSupported` for a provider memhub cannot call and :class:`InvalidInput` for an
-    endpoint that is not an http(s) URL.
+    endpoint that is not an http(s) URL. ``transport`` is for an endpoint a tenant chose: the outbound
+    policy's (``pipeline/outbound.py``).
     """
     known = PROVIDERS.get(provider.upper())
     if known is None:
@@ -60,6 +64,7 @@ def reranker_for(
             dialect=known.dialect,
             timeout=timeout,
             max_retries=max_retries,
+            transport=transport,
         )
     except ValueError as exc:
         raise InvalidInput(f"this reranker cannot be called: {exc}") from None

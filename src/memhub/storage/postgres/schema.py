@@ -231,6 +231,16 @@ _VECTOR_RELEASE = (
     " FOR EACH STATEMENT EXECUTE FUNCTION memhub_vector_release()",
 )
 
+_KEY_ROLES = (
+    # Keys gain a role (core/models.py KeyRole). Existing keys follow the rule new ones do: the first
+    # live key of each tenant is its admin, the others members.
+    "ALTER TABLE api_keys ADD COLUMN role text NOT NULL DEFAULT 'member'",
+    """UPDATE api_keys SET role = 'admin' WHERE revoked_at IS NULL AND NOT EXISTS (
+        SELECT 1 FROM api_keys older WHERE older.tenant_id = api_keys.tenant_id
+        AND older.revoked_at IS NULL
+        AND (older.created_at, older.id) < (api_keys.created_at, api_keys.id))""",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0001_core", _CORE),
     ("0002_jobs_events", _JOBS),
@@ -241,6 +251,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0007_keyword_term_stats", keyword_terms.MIGRATION),
     ("0008_keyword_stats_per_tenant", keyword_terms.PER_TENANT_MIGRATION),
     ("0009_vector_release", _VECTOR_RELEASE),
+    ("0010_key_roles", _KEY_ROLES),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"

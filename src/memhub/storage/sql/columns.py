@@ -5,7 +5,7 @@ names or order."""
 from __future__ import annotations
 
 TENANT_COLUMNS = "id, name, created_at"
-API_KEY_COLUMNS = "id, tenant_id, name, prefix, key_hash, created_at, revoked_at"
+API_KEY_COLUMNS = "id, tenant_id, name, prefix, key_hash, created_at, revoked_at, role"
 SPACE_COLUMNS = "id, tenant_id, name, metadata, created_at"
 SESSION_COLUMNS = "id, tenant_id, space_id, user_id, metadata, created_at"
 EVENT_COLUMNS = (

@@ -21,6 +21,7 @@ def api_key_params(d: Dialect, key: ApiKey) -> tuple[Any, ...]:
         key.key_hash,
         d.time(key.created_at),
         d.time_or_none(key.revoked_at),
+        key.role,
     )
 
 

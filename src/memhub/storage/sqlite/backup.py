@@ -25,6 +25,7 @@ from pathlib import Path
 
 from memhub.core.errors import Conflict, InvalidInput
 
+from ..private import private_file
 from .db import parse_sqlite_url
 
 REQUIRED_TABLES = frozenset({"tenants", "api_keys", "events", "memories", "jobs"})
@@ -54,9 +55,9 @@ def backup_sqlite(url: str, dest: Path, *, overwrite: bool = False) -> BackupRep
         raise InvalidInput(f"no memhub store at {source}")
     if dest.exists() and not overwrite:
         raise Conflict(f"{dest} already exists; choose another name or pass --force to replace it")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # a backup holds every tenant's memories: owner-only, like the store
     with (
         contextlib.closing(_connect(f"file:{source}?mode=ro")) as src,
         contextlib.closing(_connect(str(partial))) as out,
@@ -79,7 +80,7 @@ def restore_sqlite(src: Path, url: str, *, force: bool = False) -> BackupReport:
         existed = target.exists()
         if existed and not force:
             raise Conflict(f"a store already exists at {target}; pass --force to replace it with {src}")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_file(target)
         with contextlib.closing(_connect(str(target))) as out:
             _lock_exclusively(out, target)
             backup.backup(out, pages=-1)

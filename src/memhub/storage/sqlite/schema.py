@@ -310,6 +310,16 @@ _VECTOR_RELEASE = (
     END""",
 )
 
+_KEY_ROLES = (
+    # Keys gain a role (core/models.py KeyRole). Existing keys follow the rule new ones do: the first
+    # live key of each tenant is its admin, the others members.
+    "ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'member'",
+    """UPDATE api_keys SET role = 'admin' WHERE revoked_at IS NULL AND NOT EXISTS (
+        SELECT 1 FROM api_keys older WHERE older.tenant_id = api_keys.tenant_id
+        AND older.revoked_at IS NULL
+        AND (older.created_at, older.id) < (api_keys.created_at, api_keys.id))""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -321,6 +331,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_memories_by_occurred_at", _MEMORIES_BY_OCCURRED_AT),
     Migration("0009_keyword_totals", _KEYWORD_TOTALS),
     Migration("0010_vector_release", _VECTOR_RELEASE),
+    Migration("0011_key_roles", _KEY_ROLES),
 )
 
 

@@ -27,6 +27,7 @@ from memhub.core.filters import Filter
 from memhub.core.models import Chunk, Event, Job, Memory, Page, Scope
 from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
 
+from ..private import private_file
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
 from . import jobs, memories
@@ -43,8 +44,8 @@ class SqliteStore(SqlStore):
     """A :class:`~memhub.core.ports.Store` over one SQLite file."""
 
     def __init__(self, path: Path, options: DbOptions | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         with store_errors():
+            private_file(path)  # 0600 before SQLite creates it: its -wal and -shm take the same mode
             self._db = Database(path, options or DbOptions())
             with self._db.writer() as conn:
                 migrate(conn)

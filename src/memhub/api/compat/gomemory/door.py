@@ -2,14 +2,14 @@
 
 The protocol has no credentials, so the mount serves exactly one tenant (``gomemory_tenant``) and is
 off without it; :func:`check_exposure` refuses a non-loopback bind unless the user opted in or set a
-bearer key. :class:`GoMemoryRoute` renders every error a route raises in GoMemory's shape, and
-:func:`render_error` does the same for the app's per-prefix renderer.
+bearer key, and :meth:`Door.guard` keeps browsers out (see its docstring). :class:`GoMemoryRoute`
+renders every error a route raises in GoMemory's shape, and :func:`render_error` does the same for the
+app's per-prefix renderer.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from memhub.api.compat.adapter import error_route
 from memhub.api.errors import ApiError
+from memhub.api.loopback import arrived_on_loopback, is_loopback_host, loopback_host_header
 from memhub.core.errors import InvalidInput
 from memhub.core.service import MemoryService
 from memhub.settings import Settings
@@ -59,13 +60,7 @@ GoMemoryRoute = error_route(render_error, name="gomemory", translate=_rejected, 
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` only accepts connections from this machine (names other than localhost: no)."""
-    name = host.strip().strip("[]")
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(host)
 
 
 def check_exposure(settings: Settings) -> None:
@@ -94,12 +89,36 @@ class Door:
             raise InvalidInput("the GoMemory API needs gomemory_tenant (--gomemory-tenant)")
         self.tenant_name = settings.gomemory_tenant
         self.api_key = settings.gomemory_api_key
+        # Keyless and not opted in to remote use: this machine only (checked per request, see guard).
+        self.local_only = self.api_key is None and not settings.gomemory_allow_remote
+        self.origins = frozenset(o.rstrip("/") for o in settings.cors_origins)
         self._tenant_id: str | None = None
 
     def tenant_id(self, service: MemoryService) -> str:
         if self._tenant_id is None:
             self._tenant_id = service.ensure_tenant(self.tenant_name).id
         return self._tenant_id
+
+    def guard(self, request: Request) -> None:
+        """Keep web pages the host's user visits away from the keyless API.
+
+        * A keyless mount answers only connections that arrived on a loopback address — the real socket,
+          so an app served on 0.0.0.0 by something other than ``memhub serve`` is still local-only — and
+          only under a loopback ``Host`` (as ``/mcp`` does): a DNS-rebound page sends its own name.
+        * A request with an ``Origin`` (which only browsers send) is refused unless that origin is one of
+          ``cors_origins``: the SDK sends none, and a same-origin test would pass a DNS-rebound page.
+        * A request body must be JSON: ``text/plain`` and form posts are "simple" requests a browser
+          sends cross-site without asking, and GoMemory's own SDK sends ``application/json``.
+        """
+        if self.local_only and not arrived_on_loopback(request.scope):
+            raise Rejected(403, "The GoMemory API has no authentication and only answers on loopback")
+        if self.local_only and not loopback_host_header(request.headers):
+            raise Rejected(421, "Misdirected Request: the GoMemory API answers only to localhost")
+        origin = request.headers.get("origin")
+        if origin is not None and origin.rstrip("/") not in self.origins:
+            raise Rejected(403, "Cross-site requests to the GoMemory API are refused")
+        if _has_body(request) and not _is_json(request.headers.get("content-type", "")):
+            raise Rejected(415, "Content-Type must be application/json")
 
     def authorize(self, request: Request) -> None:
         """With ``gomemory_api_key`` set, require ``Authorization: Bearer <key>`` (constant-time compare)."""
@@ -110,3 +129,13 @@ class Door:
             secret.strip().encode("utf-8"), self.api_key.encode("utf-8")
         ):
             raise Rejected(401, "Unauthorized", {"WWW-Authenticate": "Bearer"})
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length.strip() != "0")
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))

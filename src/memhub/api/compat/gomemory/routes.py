@@ -75,7 +75,9 @@ def create_router(settings: Settings) -> APIRouter:
     """
     check_exposure(settings)
     door = Door(settings)
-    api = APIRouter(route_class=GoMemoryRoute, tags=["GoMemory compatibility"])
+    api = APIRouter(
+        route_class=GoMemoryRoute, tags=["GoMemory compatibility"], dependencies=[Depends(door.guard)]
+    )
     authorized = Depends(door.authorize)
 
     @api.get("/health", summary="Liveness (the SDK's health_check)")

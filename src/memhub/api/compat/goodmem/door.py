@@ -20,7 +20,7 @@ from pydantic.alias_generators import to_camel
 from starlette.responses import Response
 
 from memhub.api.compat.adapter import error_route
-from memhub.api.deps import authenticate_key
+from memhub.api.deps import authenticate_key, get_service
 from memhub.api.errors import ApiError
 from memhub.core.errors import InvalidInput, Unauthenticated
 from memhub.core.models import Tenant
@@ -75,16 +75,32 @@ def caller_tenant(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Tenant:
     """``x-api-key: <key>`` (or ``Authorization: Bearer <key>``) → the key's tenant, else 401."""
+    return authenticate_key(request, _secret(x_api_key, authorization))
+
+
+def caller_admin(
+    request: Request,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Tenant:
+    """:func:`caller_tenant` for key management: the key must be its tenant's admin key (else 403)."""
+    secret = _secret(x_api_key, authorization)
+    authenticate_key(request, secret)  # the rate limit, as for every request
+    return get_service(request).authenticate_admin(secret)
+
+
+def _secret(x_api_key: str | None, authorization: str | None) -> str:
     secret = (x_api_key or "").strip()
     if not secret and authorization:
         scheme, _, rest = authorization.strip().partition(" ")
         secret = rest.strip() if scheme.lower() == "bearer" else ""
     if not secret:
         raise Unauthenticated("missing API key: send the header 'x-api-key: <key>'")
-    return authenticate_key(request, secret)
+    return secret
 
 
 TenantDep = Annotated[Tenant, Depends(caller_tenant)]
+AdminDep = Annotated[Tenant, Depends(caller_admin)]
 
 
 async def read_json(request: Request) -> Any:

@@ -8,6 +8,9 @@
   keeps revoked keys for audit). Expiry, ``validFrom``, scoped ceilings and caller-chosen ids have no
   memhub counterpart and are a 501 rather than silently ignored (a key that outlives its stated expiry
   would be a security bug).
+* **Only admin keys manage keys** (403 for a member key): otherwise any key could mint keys and revoke
+  every other one, the admin's included. A key made here is a ``member`` unless the tenant has no live
+  admin key.
 * **Users**: memhub's principal is the tenant; ``users.me`` and ``users.get(id=<tenant id>)`` describe
   it (``email`` is empty: tenants have none). Creating and editing users is a 501 (``unsupported``).
 """
@@ -24,7 +27,7 @@ from memhub.core.errors import InvalidInput, NotFound, NotSupported
 from memhub.core.models import ApiKey, Record, Tenant
 from memhub.core.service import MemoryService
 
-from .door import TenantDep, query, query_int, read_json
+from .door import AdminDep, TenantDep, query, query_int, read_json
 from .labels import apply_labels, check_labels
 from .resources import clamp_page, decode_token, encode_token
 from .wire import check_uuid, millis
@@ -64,7 +67,7 @@ def _check_create(body: dict[str, Any], tenant: Tenant) -> None:
         raise NotSupported("subjectPrincipalId: memhub keys belong to the calling tenant")
 
 
-async def create_key(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+async def create_key(request: Request, tenant: AdminDep, service: ServiceDep) -> dict[str, Any]:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
@@ -118,7 +121,7 @@ def key_json(key: ApiKey, record: Record | None) -> dict[str, Any]:
     return out
 
 
-def list_keys(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+def list_keys(request: Request, tenant: AdminDep, service: ServiceDep) -> dict[str, Any]:
     keys = _keys(service, tenant)
     state = query(request, "lifecycle_state")
     if state:
@@ -132,7 +135,7 @@ def list_keys(request: Request, tenant: TenantDep, service: ServiceDep) -> dict[
     return out
 
 
-def get_key(key_id: str, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+def get_key(key_id: str, tenant: AdminDep, service: ServiceDep) -> dict[str, Any]:
     return key_json(*_key(service, tenant, key_id))
 
 
@@ -144,7 +147,7 @@ def _save(
     return service.update_record(tenant.id, KEYS, key.id, {**record.data, **data})
 
 
-async def update_key(key_id: str, request: Request, tenant: TenantDep, service: ServiceDep) -> dict[str, Any]:
+async def update_key(key_id: str, request: Request, tenant: AdminDep, service: ServiceDep) -> dict[str, Any]:
     """``status`` (INACTIVE revokes, for good) and ``replaceLabels`` / ``mergeLabels``."""
     changes = await read_json(request)
     if not isinstance(changes, dict):
@@ -166,7 +169,7 @@ async def update_key(key_id: str, request: Request, tenant: TenantDep, service: 
     return await run_in_threadpool(apply)
 
 
-def delete_key(key_id: str, tenant: TenantDep, service: ServiceDep) -> Response:
+def delete_key(key_id: str, tenant: AdminDep, service: ServiceDep) -> Response:
     key, record = _key(service, tenant, key_id)
     service.revoke_api_key(key.id, tenant_id=tenant.id)
     _save(service, tenant, key, record, {"deleted": True})

@@ -13,7 +13,10 @@ Why it is built this way:
   in range (400). The call itself happens *after* the result sets were written, while the stream is
   open, so the caller sees the retrieved items at once and only the abstract waits for the model.
 * **A failing model does not fail the retrieval**: the stream is already a 200, so a model that is
-  down or refuses becomes a ``status`` event ``SUMMARIZATION_FAILED`` (spec §6.4 rule 6).
+  down or refuses becomes a ``status`` event ``SUMMARIZATION_FAILED`` (spec §6.4 rule 6) with a generic
+  reason; the remote body and socket errors go to the operator's log only.
+* **The endpoint is the tenant's choice**, so it is called through the outbound policy
+  (``pipeline/outbound.py``): no loopback, private or link-local address unless the operator allowed it.
 * **The SDK gives up after 30 s of silence**, so one attempt gets :data:`CHAT_TIMEOUT` seconds and a
   failed attempt is retried once: both fit in the SDK's window.
 * ``relevanceScore`` of the reply is the best score among the passages it was given (0 with none):
@@ -22,12 +25,16 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from memhub.core.errors import InvalidInput, NotSupported, Unavailable
 from memhub.core.service import MemoryService
+from memhub.pipeline.outbound import OutboundPolicy, operator_reason, public_reason
 from memhub.runtime import chat_reply
+
+log = logging.getLogger("memhub.api.goodmem")
 
 LLM_COLLECTION = "goodmem.llm"
 CHAT_PATH = "/chat/completions"
@@ -51,10 +58,17 @@ class LlmStage:
     max_tokens: int
     system_prompt: str
     prompt: str | None
+    tenant_id: str
+    outbound: OutboundPolicy
 
 
 def plan(
-    service: MemoryService, tenant_id: str, llm_id: str, config: dict[str, Any], budget: int | None
+    service: MemoryService,
+    tenant_id: str,
+    llm_id: str,
+    config: dict[str, Any],
+    budget: int | None,
+    outbound: OutboundPolicy,
 ) -> LlmStage:
     """The stage for ``llm_id`` (404 if not registered) with the config's options (400 if invalid)."""
     data = service.get_record(tenant_id, LLM_COLLECTION, llm_id).data
@@ -76,6 +90,8 @@ def plan(
         max_tokens=tokens,
         system_prompt=_text(config, "sys_prompt") or DEFAULT_SYSTEM,
         prompt=_text(config, "prompt"),
+        tenant_id=tenant_id,
+        outbound=outbound,
     )
 
 
@@ -98,9 +114,14 @@ def abstract_event(
             max_retries=1,
             temperature=stage.temperature,
             max_tokens=stage.max_tokens,
+            outbound=stage.outbound,
         )
-    except (Unavailable, ValueError) as exc:
+    except ValueError as exc:  # the registered URL itself is unusable: the tenant's own input
         return {"status": {"code": "SUMMARIZATION_FAILED", "message": str(exc)}}
+    except Unavailable as exc:
+        log.warning("registered LLM of tenant %s failed: %s", stage.tenant_id, operator_reason(exc))
+        message = f"the LLM failed: {public_reason(exc)}"
+        return {"status": {"code": "SUMMARIZATION_FAILED", "message": message}}
     score = max((s for _, s in passages), default=0.0)
     return {"abstractReply": {"text": text, "relevanceScore": score, "resultSetId": result_set_id}}
 

@@ -159,9 +159,18 @@ def _update(kind: Kind) -> Handler:
         def apply() -> Record:
             record = service.get_record(tenant.id, kind.collection, record_id)
             data = {**record.data, **apply_labels(record.data.get("labels", {}), changes)}
+            if _moves(record.data, changes):  # the old secret was given for the old endpoint only
+                for secret in SECRET_FIELDS:
+                    data.pop(secret, None)
             data.update({k: v for k, v in changes.items() if k not in LABEL_UPDATES and k != kind.id_field})
             return service.update_record(tenant.id, kind.collection, record.id, data)
 
         return render(kind, await run_in_threadpool(apply))
 
     return update
+
+
+def _moves(stored: dict[str, Any], changes: dict[str, Any]) -> bool:
+    """Whether an update points the entry at another endpoint without giving credentials for it."""
+    moved = "endpointUrl" in changes and changes["endpointUrl"] != stored.get("endpointUrl")
+    return moved and not SECRET_FIELDS & changes.keys()

@@ -34,14 +34,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from memhub.api.deps import ServiceDep
+from memhub.api.deps import ServiceDep, outbound_policy
 from memhub.core.errors import InvalidInput, NotFound, Unavailable
 from memhub.core.models import Chunk, MemoryKind, Record, SearchRequest, SearchResult
 from memhub.core.ports import Reranker
 from memhub.core.service import MemoryService
+from memhub.pipeline.outbound import OutboundPolicy
 
 from .door import TenantDep
 from .filters.expression import parse_expression, to_json
@@ -97,12 +98,15 @@ def add_routes(api: APIRouter) -> None:
     )
 
 
-def retrieve(body: RetrieveRequest, tenant: TenantDep, service: ServiceDep) -> StreamingResponse:
+def retrieve(
+    body: RetrieveRequest, tenant: TenantDep, service: ServiceDep, request: Request
+) -> StreamingResponse:
+    outbound = outbound_policy(request)  # registered endpoints are the tenant's choice: policed
     size = body.requested_size or DEFAULT_SIZE
     if size < 0:
         raise InvalidInput("requestedSize must not be negative")
     size = min(size, service.limits.max_search_limit)
-    llm = _check_post_processor(service, tenant.id, body)
+    llm = _check_post_processor(service, tenant.id, body, outbound)
     plans = [_plan(service, tenant.id, key) for key in body.space_keys]
     query = "\n".join([body.message, *(c.text for c in body.context if c.text)])
     hits = _search(service, tenant.id, query, plans, size)
@@ -110,7 +114,8 @@ def retrieve(body: RetrieveRequest, tenant: TenantDep, service: ServiceDep) -> S
     last_set = _emit_result_set(service, tenant.id, stream, hits, STAGE_VECTOR)
     config = body.post_processor.config if body.post_processor else {}
     if config.get("reranker_id") is not None:
-        reranker = registered_reranker(service, tenant.id, str(uuid.UUID(str(config["reranker_id"]))))
+        reranker_id = str(uuid.UUID(str(config["reranker_id"])))
+        reranker = registered_reranker(service, tenant.id, reranker_id, outbound)
         try:
             reranked = _reranked(service, tenant.id, query, plans, size, reranker, stream)
         finally:
@@ -145,7 +150,7 @@ def _reranked(
     try:
         return _search(service, tenant_id, query, plans, size, reranker=reranker)
     except Unavailable as exc:
-        stream.emit(failed_event(exc))
+        stream.emit(failed_event(exc, tenant_id))
         return None
 
 
@@ -171,7 +176,9 @@ def _number(config: dict[str, Any], key: str, default: float | None) -> float | 
     raise InvalidInput(f"postProcessor.config.{key} must be a number")
 
 
-def _check_post_processor(service: MemoryService, tenant_id: str, body: RetrieveRequest) -> LlmStage | None:
+def _check_post_processor(
+    service: MemoryService, tenant_id: str, body: RetrieveRequest, outbound: OutboundPolicy
+) -> LlmStage | None:
     """Unknown post-processor names are a 400, unknown reranker/LLM ids a 404; the LLM stage's plan."""
     processor = body.post_processor
     if processor is None:
@@ -192,7 +199,8 @@ def _check_post_processor(service: MemoryService, tenant_id: str, body: Retrieve
         return None
     budget = (body.output_budget or {}).get("tokens")
     tokens = budget if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0 else None
-    return plan_llm(service, tenant_id, str(uuid.UUID(str(config["llm_id"]))), config, tokens)
+    llm_id = str(uuid.UUID(str(config["llm_id"])))
+    return plan_llm(service, tenant_id, llm_id, config, tokens, outbound)
 
 
 def _plan(service: MemoryService, tenant_id: str, key: SpaceKey) -> _SpacePlan:
