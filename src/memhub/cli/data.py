@@ -179,14 +179,13 @@ def _results_table(results: list[SearchResult]) -> Table:
 def export_command(out: Path, url: str | None, api_key: str | None, data: Path | None) -> None:
     """Write every event (and, for reference, every memory) as portable JSON Lines.
 
-    Through a server, the raw events the API lists are the messages of sessions; with --data, every
-    event in the store is exported (session-less messages, actions, documents too).
+    Everything the key's tenant owns is exported — messages with or without a session, actions and
+    documents — the same through a server as with --data.
     """
     with connect(url, api_key, data) as client, _open_out(out) as handle, _progress() as progress:
-        events = client.engine.iter_events() if client.engine is not None else None
         task = progress.add_task("exporting", total=None)
         counts: dict[str, int] = {}
-        for record in portable.export_records(client, events):
+        for record in portable.export_records(client):
             handle.write(portable.dumps(record) + "\n")
             counts[record["type"]] = counts.get(record["type"], 0) + 1
             progress.advance(task)
