@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from memhub.cli.options import build_settings, store_options
+from memhub.cli.stores import require_store
 from memhub.core.errors import MemhubError
 from memhub.runtime import BackupReport, backup_store, restore_store
 
@@ -37,11 +38,13 @@ def backup_command(dest: Path, force: bool, data: Path | None, database_url: str
     DEST is a file, or a folder to put memhub-YYYYmmdd-HHMMSS.db in. The copy is one SQLite file
     holding every write acknowledged before it started; restore it with `memhub restore DEST`.
     """
+    settings = build_settings({"data": data, "database_url": database_url})
+    require_store(settings)
     if dest.is_dir():
         dest = dest / time.strftime("memhub-%Y%m%d-%H%M%S.db")
     started = time.perf_counter()
     try:
-        report = backup_store(_store_url(data, database_url), dest, overwrite=force)
+        report = backup_store(settings.store_url(), dest, overwrite=force)
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"backed up the store to {_describe(report)} in {time.perf_counter() - started:.1f}s")

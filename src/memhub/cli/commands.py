@@ -13,7 +13,6 @@ import logging
 import signal
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -22,6 +21,7 @@ import click
 from memhub._version import __version__
 from memhub.cli import backup, bench, data, ops
 from memhub.cli.options import build_settings, choices, setting_option, store_options
+from memhub.cli.stores import require_store, say_created, store_missing
 from memhub.core.errors import MemhubError, NotSupported
 from memhub.core.models import ApiKey
 from memhub.core.ports import Matrix
@@ -166,11 +166,15 @@ class _NoEmbedder:
 
 
 def _key_admin(options: dict[str, Any], *, must_exist: bool) -> Runtime:
+    """The store, opened to manage keys: required to exist (``must_exist``), or created and said so."""
     settings = build_settings(options)  # logging is left alone: nothing below logs under WARNING
-    url = settings.store_url()
-    if must_exist and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise click.ClickException(f"no memhub store at {url} (see --data / --database-url)")
-    return _open_runtime(settings, embedder=_NoEmbedder())
+    if must_exist:
+        require_store(settings)
+    new_store = store_missing(settings)
+    runtime = _open_runtime(settings, embedder=_NoEmbedder())
+    if new_store:
+        say_created(settings.data)
+    return runtime
 
 
 @main.group()

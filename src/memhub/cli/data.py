@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from memhub import Client
+from memhub.cli.stores import STORE_FILE, missing_store_message, say_created
 from memhub.client import portable
 from memhub.client.errors import JobFailedError, MemhubClientError
 from memhub.core.errors import MemhubError
@@ -60,17 +61,26 @@ def target_options(func: F) -> F:
 
 
 @contextmanager
-def connect(url: str | None, api_key: str | None, data: Path | None) -> Iterator[Client]:
-    """An open client on the chosen target; SDK and engine errors become clean CLI errors."""
+def connect(url: str | None, api_key: str | None, data: Path | None, *, writes: bool) -> Iterator[Client]:
+    """An open client on the chosen target; SDK and engine errors become clean CLI errors.
+
+    A ``--data`` folder without a store is refused by commands that only read (``writes=False``: a typo,
+    most likely); commands that write create the store and say so.
+    """
     ctx = click.get_current_context()
     if data is not None and url and ctx.get_parameter_source("url") != ParameterSource.ENVIRONMENT:
         raise click.UsageError("give --url or --data, not both")
+    new_store = data is not None and not (data / STORE_FILE).exists()
+    if data is not None and new_store and not writes:
+        raise click.ClickException(missing_store_message(data))
     try:
         if data is not None:
             client = Client(path=data, embedder=_test_embedder(ctx))
         else:
             client = Client(url or DEFAULT_URL, api_key)
         with client:
+            if data is not None and new_store:
+                say_created(data)
             yield client
     except (MemhubClientError, MemhubError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -115,7 +125,7 @@ def add_command(
 ) -> None:
     """Remember TEXT... as messages of one conversation (one message per argument)."""
     messages = [{"role": role, "content": text} for text in texts]
-    with connect(url, api_key, data) as client:
+    with connect(url, api_key, data, writes=True) as client:
         done = client.memories.add(messages, user_id=user_id, session_id=session_id, space=space, wait=wait)
     state = "new" if done.created else "already known"
     extra = f", {len(done.memory_ids)} memories" if done.job is not None else ""
@@ -142,7 +152,7 @@ def search_command(
     data: Path | None,
 ) -> None:
     """Search memories for QUERY, best first."""
-    with connect(url, api_key, data) as client:
+    with connect(url, api_key, data, writes=False) as client:
         results = client.memories.search(
             query, user_id=user_id, session_id=session_id, limit=limit, threshold=threshold
         )
@@ -182,7 +192,11 @@ def export_command(out: Path, url: str | None, api_key: str | None, data: Path |
     Everything the key's tenant owns is exported — messages with or without a session, actions and
     documents — the same through a server as with --data.
     """
-    with connect(url, api_key, data) as client, _open_out(out) as handle, _progress() as progress:
+    with (
+        connect(url, api_key, data, writes=False) as client,
+        _open_out(out) as handle,
+        _progress() as progress,
+    ):
         task = progress.add_task("exporting", total=None)
         counts: dict[str, int] = {}
         for record in portable.export_records(client):
@@ -248,7 +262,7 @@ def import_command(
         plan = portable.plan_import(portable.read_records(file), max_batch=batch_size)
     except portable.FormatError as exc:
         raise click.ClickException(f"{getattr(file, 'name', 'input')}: {exc}") from exc
-    with connect(url, api_key, data) as client:
+    with connect(url, api_key, data, writes=True) as client:
         portable.create_containers(client, plan)
         job_ids, new = _submit_all(client, plan)
         failed = _wait_all(client, job_ids, timeout) if wait else []
