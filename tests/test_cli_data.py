@@ -67,7 +67,8 @@ def test_url_and_data_exclude_each_other(tmp_path: Path) -> None:
 
 def test_unreachable_server_is_a_clean_error() -> None:
     result = run("search", "x", "--url", "http://127.0.0.1:9", ok=False)
-    assert result.exit_code == 1 and "connection failed" in result.stderr
+    assert result.exit_code == 1 and "connection to http://127.0.0.1:9 failed" in result.stderr
+    assert "memhub serve" in result.stderr and "--data DIR" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
 

@@ -31,7 +31,7 @@ from rich.table import Table
 from memhub import Client
 from memhub.cli.stores import STORE_FILE, missing_store_message, say_created
 from memhub.client import portable
-from memhub.client.errors import JobFailedError, MemhubClientError
+from memhub.client.errors import APIConnectionError, APITimeoutError, JobFailedError, MemhubClientError
 from memhub.core.errors import MemhubError
 from memhub.core.models import SearchResult
 
@@ -82,6 +82,10 @@ def connect(url: str | None, api_key: str | None, data: Path | None, *, writes: 
             if data is not None and new_store:
                 say_created(data)
             yield client
+    except APIConnectionError as exc:
+        no_server = data is None and not exc.request_sent and not isinstance(exc, APITimeoutError)
+        hint = " (or pass --data DIR to use a data folder without a server)" if no_server else ""
+        raise click.ClickException(f"{exc}{hint}") from exc
     except (MemhubClientError, MemhubError) as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -35,6 +35,7 @@ import httpx
 
 from memhub.api.app import create_app
 from memhub.api.auth import DEFAULT_TENANT, EMBEDDED_KEY_NAME, write_secret_file
+from memhub.client._protocol import EMBEDDED_HOST
 from memhub.core.errors import Unauthenticated
 from memhub.core.ports import Embedder
 from memhub.core.service import MemoryService
@@ -46,7 +47,7 @@ log = logging.getLogger("memhub.embedded")
 
 T = TypeVar("T")
 KEY_FILE = "embedded-key"
-EMBEDDED_BASE_URL = "http://memhub.embedded"
+EMBEDDED_BASE_URL = EMBEDDED_HOST  # the SDK knows it: a failure there has no server to start
 STOP_TIMEOUT = 30.0
 
 Message = dict[str, Any]
