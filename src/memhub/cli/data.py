@@ -15,7 +15,9 @@ Tests may pass a deterministic embedder for ``--data`` through click's context o
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,21 +25,30 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+import httpx
 from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from memhub import Client
+from memhub.api.auth import ADMIN_KEY_FILE
 from memhub.cli.stores import STORE_FILE, missing_store_message, say_created
 from memhub.client import portable
-from memhub.client.errors import APIConnectionError, APITimeoutError, JobFailedError, MemhubClientError
+from memhub.client.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    JobFailedError,
+    MemhubClientError,
+)
 from memhub.core.errors import MemhubError
 from memhub.core.models import SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_URL = "http://127.0.0.1:8420"
+DEFAULT_DATA = "memhub-data"
 
 
 # -------------------------------------------------------------------------------------------------
@@ -73,6 +84,10 @@ def connect(url: str | None, api_key: str | None, data: Path | None, *, writes: 
     new_store = data is not None and not (data / STORE_FILE).exists()
     if data is not None and new_store and not writes:
         raise click.ClickException(missing_store_message(data))
+    key_file = _local_data_folder() / ADMIN_KEY_FILE
+    local_key = None
+    if data is None and api_key is None and _is_loopback(url or DEFAULT_URL):
+        api_key = local_key = _read_key(key_file)
     try:
         if data is not None:
             client = Client(path=data, embedder=_test_embedder(ctx))
@@ -82,12 +97,48 @@ def connect(url: str | None, api_key: str | None, data: Path | None, *, writes: 
             if data is not None and new_store:
                 say_created(data)
             yield client
+    except AuthenticationError as exc:
+        raise click.ClickException(_key_problem(exc, api_key, local_key, key_file)) from exc
     except APIConnectionError as exc:
         no_server = data is None and not exc.request_sent and not isinstance(exc, APITimeoutError)
         hint = " (or pass --data DIR to use a data folder without a server)" if no_server else ""
         raise click.ClickException(f"{exc}{hint}") from exc
     except (MemhubClientError, MemhubError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _local_data_folder() -> Path:
+    """Where a server started here keeps its data: ``$MEMHUB_DATA``, else ``./memhub-data``."""
+    return Path(os.environ.get("MEMHUB_DATA") or DEFAULT_DATA)
+
+
+def _is_loopback(url: str) -> bool:
+    """A server on this machine, whose admin key a local user may already read from its data folder."""
+    host = httpx.URL(url).host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_key(path: Path) -> str | None:
+    """The local server's admin key, when its file is there and readable (else the server will say)."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _key_problem(exc: AuthenticationError, api_key: str | None, local_key: str | None, key_file: Path) -> str:
+    """What a 401 means here: no key, the local admin key refused (another server's?), or a wrong key."""
+    if api_key is None:
+        wanted = "the server wants an API key: pass --api-key or set MEMHUB_API_KEY"
+        return f"{wanted} (the admin key is in {key_file})"
+    if api_key == local_key:
+        return f"the server refused the admin key in {key_file} (another server's?): pass --api-key"
+    return f"{exc.message} (check --api-key / MEMHUB_API_KEY)"
 
 
 def _test_embedder(ctx: click.Context) -> Any:
