@@ -149,6 +149,22 @@ def test_export_to_stdout_and_import_from_stdin(tmp_path: Path) -> None:
     assert found and "milk" in found[0]["memory"]["text"]
 
 
+def test_the_import_summary_is_one_line_however_narrow_the_output(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    run("add", "--user", "cy", "Remember the milk", "--data", source)
+    dump = tmp_path / "dump.jsonl"
+    run("export", "--data", source, "--out", dump)
+    result = CliRunner().invoke(
+        main,
+        ["import", str(dump), "--data", str(tmp_path / "target")],
+        obj={"embedder": HashEmbedder()},
+        env={"COLUMNS": "30"},
+    )
+    assert result.exit_code == 0, result.output
+    summary = [line for line in result.stderr.splitlines() if line.startswith("imported ")]
+    assert summary == ["imported 1 events in 1 jobs (1 new); 1 memory lines kept for reference only"]
+
+
 def test_import_names_the_bad_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"type": "memhub-export", "format": 1}\n\nnot json\n', encoding="utf-8")

@@ -14,10 +14,16 @@ from pathlib import Path
 
 import click
 
+from memhub.api.auth import ADMIN_KEY_FILE
 from memhub.cli.options import build_settings, store_options
 from memhub.cli.stores import require_store
 from memhub.core.errors import MemhubError
 from memhub.runtime import BackupReport, backup_store, restore_store
+
+NOT_COPIED = (
+    "not in the backup: {key} (a secret; the store keeps only key hashes, so that key works again "
+    "after a restore: keep it safe yourself, or make a new one with `memhub keys create`)"
+)  # why not copied: docs/decisions/backup-admin-key.md
 
 
 def _store_url(data: Path | None, database_url: str | None) -> str:
@@ -48,6 +54,8 @@ def backup_command(dest: Path, force: bool, data: Path | None, database_url: str
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"backed up the store to {_describe(report)} in {time.perf_counter() - started:.1f}s")
+    if (settings.data / ADMIN_KEY_FILE).exists():
+        click.echo(NOT_COPIED.format(key=settings.data / ADMIN_KEY_FILE))
 
 
 @click.command("restore")

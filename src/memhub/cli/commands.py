@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from memhub._version import __version__
+from memhub.api.auth import EMBEDDED_KEY_NAME
 from memhub.cli import backup, bench, data, ops
 from memhub.cli.options import build_settings, choices, setting_option, store_options
 from memhub.cli.stores import require_store, say_created, store_missing
@@ -177,6 +178,12 @@ def _key_admin(options: dict[str, Any], *, must_exist: bool) -> Runtime:
     return runtime
 
 
+EMBEDDED_NOTE = (
+    "embedded: the key memhub.Client(path=…) and the --data commands use in-process (kept in "
+    "<data>/embedded-key; made on their first use, remade if revoked)"
+)
+
+
 @main.group()
 def keys() -> None:
     """Create, list and revoke API keys (directly in the store; the server need not run)."""
@@ -223,8 +230,10 @@ def keys_list(tenant: str | None, as_json: bool, **options: Any) -> None:
         status = f"revoked {row['revoked_at'][:19]}" if row["revoked_at"] else "active"
         click.echo(
             f"{row['id']:36}  {row['prefix']:10}  {row['tenant']:16}  {row['name']:16}  "
-            f"{row['created_at'][:19]:20}  {status}"
+            f"{row['created_at'][:19]:20}  {status}{'  *' if row['note'] else ''}"
         )
+    if any(row["note"] for row in rows):
+        click.echo(f"* {EMBEDDED_NOTE}")
 
 
 def _key_row(key: ApiKey, tenant: str) -> dict[str, Any]:
@@ -235,6 +244,7 @@ def _key_row(key: ApiKey, tenant: str) -> dict[str, Any]:
         "name": key.name,
         "created_at": key.created_at.isoformat(),
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "note": EMBEDDED_NOTE if key.name == EMBEDDED_KEY_NAME else None,
     }
 
 

@@ -147,7 +147,9 @@ def _test_embedder(ctx: click.Context) -> Any:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True)
+    """Progress and summaries; a summary line is never wrapped (not even when stderr is no terminal,
+    where rich would otherwise wrap at 80 columns and break the line for whoever parses the log)."""
+    return Console(stderr=True, soft_wrap=True)
 
 
 # -------------------------------------------------------------------------------------------------
