@@ -18,7 +18,7 @@ if __name__ == "__main__":
     locomo.main(
         prog_name="bench/locomo.py",
         default_map={
-            "data": REPO.parent / "shared" / "data" / "locomo10.json",
+            "dataset": REPO.parent / "shared" / "data" / "locomo10.json",
             "out": REPO / "bench" / "results" / "locomo.json",
             "plot": REPO / "bench" / "results" / "locomo.png",
         },

@@ -12,9 +12,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+import memhub
 from memhub._version import __version__
 from memhub.cli import main
 from support.api import wait_for_job
+from support.embedders import HashEmbedder
 from support.server import StartServer, hermetic_env, run_memhub
 
 COMMANDS = [[], ["serve"], ["worker"], ["keys"], ["keys", "create"], ["keys", "list"], ["keys", "revoke"]]
@@ -97,6 +99,19 @@ def test_keys_create_list_revoke_round_trip(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "ghost" in result.stderr
     result = CliRunner().invoke(main, ["keys", "list", "--data", str(tmp_path / "missing")])
     assert result.exit_code == 1 and "no memhub store" in result.stderr
+
+
+def test_keys_list_says_what_the_embedded_key_is(tmp_path: Path) -> None:
+    with memhub.Client(path=tmp_path, embedder=HashEmbedder()) as client:
+        client.memories.add("I like green tea", user_id="ana")
+    code, table, _ = invoke("keys", "list", "--data", str(tmp_path))
+    embedded = [line for line in table.splitlines() if " embedded " in line]
+    assert code == 0 and len(embedded) == 1 and embedded[0].endswith("active  *")
+    assert "* embedded: the key memhub.Client(path=…) and the --data commands use in-process" in table
+    rows = [
+        json.loads(line) for line in invoke("keys", "list", "--json", "--data", str(tmp_path))[1].splitlines()
+    ]
+    assert [row["note"] is not None for row in rows] == [row["name"] == "embedded" for row in rows] == [True]
 
 
 def test_worker_process_serves_a_server_without_worker(start_server: StartServer) -> None:

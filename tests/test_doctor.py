@@ -26,11 +26,11 @@ def test_a_healthy_install_passes_every_check(tmp_path: Path) -> None:
     assert any("migrations current" in line and "store opens" in line for line in lines)
 
 
-def test_a_fresh_folder_is_fine_and_left_untouched(tmp_path: Path) -> None:
+def test_a_folder_without_a_store_fails_and_is_left_untouched(tmp_path: Path) -> None:
     data = tmp_path / "not-yet"
     code, out = doctor(data)
-    assert code == 0, out
-    assert "created on first start" in out
+    assert code == 1, out
+    assert f"✗ no memhub store in {data}" in out and "memhub serve --data" in out
     assert not data.exists()
 
 

@@ -36,7 +36,19 @@ def _location(base_url: str | None, path: str | Path | None) -> tuple[str | None
                 "memhub.Client needs base_url='http://host:8420' (a server), or path='./memhub-data' "
                 "to run embedded; $MEMHUB_URL is not set either"
             )
+    if path is not None:
+        _check_folder(Path(path))
     return base_url, path
+
+
+def _check_folder(path: Path) -> None:
+    """``path`` must be a data folder, or creatable as one: not a file, nor below one."""
+    in_the_way = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if in_the_way is not None:
+        raise ValueError(
+            f"path={os.fspath(path)!r} must be a data folder (created if missing), but {in_the_way} "
+            "is a file: pass a folder, e.g. path='./memhub-data'"
+        )
 
 
 def _engine(path: str | Path, settings: Settings | None, embedder: Embedder | None) -> EmbeddedEngine:

@@ -252,6 +252,26 @@ def test_documents_are_chunked_and_searchable(client: httpx.Client) -> None:
     assert top["chunk"]["start"] is not None and top["chunk"]["end"] > top["chunk"]["start"]
 
 
+def test_events_lists_every_raw_event_with_or_without_a_session_in_pages(client: httpx.Client) -> None:
+    user = _uid("events")
+    add_messages(client, user, "first, without a session", "second, without a session")
+    add_messages(client, user, "third, in a session", session_id=_uid("s"))
+    action = client.post("/v1/events", json={"user_id": user, "action": "purchase", "content": "a kettle"})
+    wait_for_job(client, action.json()["job_id"])
+
+    first = client.get("/v1/events", params={"user_id": user, "limit": 2}).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = client.get("/v1/events", params={"user_id": user, "cursor": first["next_cursor"]}).json()
+    events = first["items"] + rest["items"]
+    assert rest["next_cursor"] is None
+    assert [e["kind"] for e in events] == ["message", "message", "message", "action"]
+    assert [e["session_id"] is None for e in events] == [True, True, False, True]
+    actions = client.get("/v1/events", params={"user_id": user, "kind": "action"}).json()["items"]
+    assert [e["name"] for e in actions] == ["purchase"]
+    too_many = client.get("/v1/events", params={"limit": 100_000})
+    assert_envelope(too_many, 422)
+
+
 def test_openapi_lists_every_native_route(server: ServerHandle) -> None:
     spec = httpx.get(f"{server.base_url}/openapi.json").json()
     expected = {
@@ -261,7 +281,7 @@ def test_openapi_lists_every_native_route(server: ServerHandle) -> None:
         "/v1/memories/search": {"post"},
         "/v1/memories/{memory_id}": {"get", "patch", "delete"},
         "/v1/documents": {"post"},
-        "/v1/events": {"post"},
+        "/v1/events": {"get", "post"},
         "/v1/jobs/{job_id}": {"get"},
         "/v1/spaces": {"get", "post"},
         "/v1/spaces/{space_id}": {"get", "delete"},

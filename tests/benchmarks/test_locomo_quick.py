@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not DATA.is_file(), reason=f"LoCoMo data not fou
 def test_quick_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     out, plot = tmp_path / "locomo.json", tmp_path / "locomo.png"
     result = CliRunner().invoke(
-        bench, ["locomo", "--quick", "--data", str(DATA), "--out", str(out), "--plot", str(plot)]
+        bench, ["locomo", "--quick", "--dataset", str(DATA), "--out", str(out), "--plot", str(plot)]
     )
     assert result.exit_code == 0, result.output
     assert "LoCoMo evidence recall" in result.output and "latency" in result.output
@@ -38,9 +38,12 @@ def test_quick_run_writes_table_json_and_plot(tmp_path: Path) -> None:
         assert system["latency_ms"]["n"] > 0 and system["latency_ms"]["p95"] > 0
 
 
-def test_reference_bm25_on_the_slice_needs_no_memhub(tmp_path: Path) -> None:
+def test_reference_bm25_on_the_slice_needs_no_memhub_and_the_old_data_option_still_works(
+    tmp_path: Path,
+) -> None:
     out, plot = tmp_path / "ref.json", tmp_path / "ref.png"
     args = ["locomo", "--quick", "--systems", "bm25-ref", "--data", str(DATA), "--out", str(out)]
     result = CliRunner().invoke(bench, [*args, "--plot", str(plot)])
     assert result.exit_code == 0, result.output
+    assert "--data is deprecated here, use --dataset FILE" in result.stderr
     assert set(json.loads(out.read_text())["systems"]) == {"bm25-ref"}

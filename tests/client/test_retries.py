@@ -177,6 +177,8 @@ def test_connection_refused_is_an_unsent_connection_error(script: Script) -> Non
         client.health()
     assert not caught.value.request_sent
     assert not isinstance(caught.value, APITimeoutError)
+    message = str(caught.value)  # names where it tried and what to do
+    assert "connection to http://127.0.0.1:9 failed" in message and "`memhub serve`" in message
 
 
 STATUS_CLASSES = [

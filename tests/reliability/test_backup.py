@@ -67,6 +67,7 @@ def test_backup_under_concurrent_writes_holds_every_acknowledged_message(
         for thread in threads:
             thread.join()
     assert "backed up the store to" in result.stdout and "integrity ok" in result.stdout
+    assert f"not in the backup: {server.data_dir / 'admin-key'}" in result.stdout
     copied = _contents(tmp_path / "copy.db")
     assert before and before <= copied
     assert not (tmp_path / "copy.db-wal").exists(), "the backup is one self-contained file"

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from memhub._version import __version__
-from memhub.core.models import Job, Memory, MemoryKind, SearchRequest
+from memhub.core.models import EventKind, Job, Memory, MemoryKind, SearchRequest
 from memhub.core.service import Submitted
 
 from . import native_directory
@@ -25,6 +25,7 @@ from .schemas import (
     AddMemoriesRequest,
     EmbedderInfo,
     ErrorEnvelope,
+    EventPage,
     Info,
     JobAccepted,
     MemoryPage,
@@ -127,6 +128,24 @@ def add_event(body: AddEventRequest, tenant: TenantDep, service: ServiceDep) -> 
         tenant.id, body.action_input(), user_id=body.user_id, session_id=body.session_id, space=body.space
     )
     return _accepted(submitted)
+
+
+@router.get("/events", tags=["events"])
+def list_events(
+    tenant: TenantDep,
+    service: ServiceDep,
+    user_id: str | None = None,
+    session_id: str | None = None,
+    kind: Annotated[list[EventKind] | None, Query()] = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> EventPage:
+    """Every raw event the tenant stored (messages with or without a session, actions, documents),
+    oldest first, one page at a time: what ``memhub export`` reads."""
+    page = service.list_events(
+        tenant.id, user_id=user_id, session_id=session_id, kinds=kind, cursor=cursor, limit=limit
+    )
+    return EventPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"])

@@ -14,9 +14,16 @@ from pathlib import Path
 
 import click
 
+from memhub.api.auth import ADMIN_KEY_FILE
 from memhub.cli.options import build_settings, store_options
+from memhub.cli.stores import require_store
 from memhub.core.errors import MemhubError
 from memhub.runtime import BackupReport, backup_store, restore_store
+
+NOT_COPIED = (
+    "not in the backup: {key} (a secret; the store keeps only key hashes, so that key works again "
+    "after a restore: keep it safe yourself, or make a new one with `memhub keys create`)"
+)  # why not copied: docs/decisions/backup-admin-key.md
 
 
 def _store_url(data: Path | None, database_url: str | None) -> str:
@@ -37,14 +44,18 @@ def backup_command(dest: Path, force: bool, data: Path | None, database_url: str
     DEST is a file, or a folder to put memhub-YYYYmmdd-HHMMSS.db in. The copy is one SQLite file
     holding every write acknowledged before it started; restore it with `memhub restore DEST`.
     """
+    settings = build_settings({"data": data, "database_url": database_url})
+    require_store(settings)
     if dest.is_dir():
         dest = dest / time.strftime("memhub-%Y%m%d-%H%M%S.db")
     started = time.perf_counter()
     try:
-        report = backup_store(_store_url(data, database_url), dest, overwrite=force)
+        report = backup_store(settings.store_url(), dest, overwrite=force)
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"backed up the store to {_describe(report)} in {time.perf_counter() - started:.1f}s")
+    if (settings.data / ADMIN_KEY_FILE).exists():
+        click.echo(NOT_COPIED.format(key=settings.data / ADMIN_KEY_FILE))
 
 
 @click.command("restore")

@@ -2,7 +2,7 @@
 
 The commands only parse options and show progress; the harness lives in ``memhub.benchmarks`` so that
 ``bench/locomo.py`` (the repository's script) and this CLI run exactly the same code. Benchmark data is
-never shipped with memhub: LoCoMo is licensed for non-commercial use, so ``--data`` points at a copy.
+never shipped with memhub: LoCoMo is licensed for non-commercial use, so ``--dataset`` points at a copy.
 """
 
 from __future__ import annotations
@@ -52,10 +52,17 @@ def bench() -> None:
 
 @bench.command(name="locomo")
 @click.option(
-    "--data",
+    "--dataset",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="locomo10.json [default: ../shared/data/locomo10.json next to the repository].",
+)
+@click.option(  # the old name: --data is a data folder everywhere else in memhub
+    "--data",
+    "old_data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    hidden=True,
 )
 @click.option(
     "--convs", default=None, help="Conversation positions in the file, e.g. 0-4 or 5,7 [default: all]."
@@ -98,7 +105,8 @@ def bench() -> None:
     help="Keep memhub's data in this folder instead of a temporary one.",
 )
 def locomo(
-    data: Path | None,
+    dataset: Path | None,
+    old_data: Path | None,
     convs: str | None,
     ks: str,
     out: Path,
@@ -110,9 +118,11 @@ def locomo(
     store: Path | None,
 ) -> None:
     """Turn-level evidence recall@k on LoCoMo: memhub hybrid vs its keyword-only and dense-only modes."""
-    path = data or default_locomo_path()
+    if old_data is not None:
+        click.echo("memhub bench locomo: --data is deprecated here, use --dataset FILE", err=True)
+    path = dataset or old_data or default_locomo_path()
     if not path.is_file():
-        raise click.UsageError(f"LoCoMo data not found at {path}; pass --data PATH/locomo10.json")
+        raise click.UsageError(f"LoCoMo data not found at {path}; pass --dataset PATH/locomo10.json")
     options = harness.Options(
         data=path,
         convs=parse_indices(convs),

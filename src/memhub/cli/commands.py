@@ -13,15 +13,16 @@ import logging
 import signal
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
 
 from memhub._version import __version__
+from memhub.api.auth import EMBEDDED_KEY_NAME
 from memhub.cli import backup, bench, data, ops
 from memhub.cli.options import build_settings, choices, setting_option, store_options
+from memhub.cli.stores import require_store, say_created, store_missing
 from memhub.core.errors import MemhubError, NotSupported
 from memhub.core.models import ApiKey, KeyRole
 from memhub.core.ports import Matrix
@@ -187,11 +188,21 @@ class _NoEmbedder:
 
 
 def _key_admin(options: dict[str, Any], *, must_exist: bool) -> Runtime:
+    """The store, opened to manage keys: required to exist (``must_exist``), or created and said so."""
     settings = build_settings(options)  # logging is left alone: nothing below logs under WARNING
-    url = settings.store_url()
-    if must_exist and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise click.ClickException(f"no memhub store at {url} (see --data / --database-url)")
-    return _open_runtime(settings, embedder=_NoEmbedder())
+    if must_exist:
+        require_store(settings)
+    new_store = store_missing(settings)
+    runtime = _open_runtime(settings, embedder=_NoEmbedder())
+    if new_store:
+        say_created(settings.data)
+    return runtime
+
+
+EMBEDDED_NOTE = (
+    "embedded: the key memhub.Client(path=…) and the --data commands use in-process (kept in "
+    "<data>/embedded-key; made on their first use, remade if revoked)"
+)
 
 
 @main.group()
@@ -250,8 +261,10 @@ def keys_list(tenant: str | None, as_json: bool, **options: Any) -> None:
         status = f"revoked {row['revoked_at'][:19]}" if row["revoked_at"] else "active"
         click.echo(
             f"{row['id']:36}  {row['prefix']:10}  {row['tenant']:16}  {row['name']:16}  {row['role']:6}  "
-            f"{row['created_at'][:19]:20}  {status}"
+            f"{row['created_at'][:19]:20}  {status}{'  *' if row['note'] else ''}"
         )
+    if any(row["note"] for row in rows):
+        click.echo(f"* {EMBEDDED_NOTE}")
 
 
 def _key_row(key: ApiKey, tenant: str) -> dict[str, Any]:
@@ -263,6 +276,7 @@ def _key_row(key: ApiKey, tenant: str) -> dict[str, Any]:
         "role": key.role,
         "created_at": key.created_at.isoformat(),
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "note": EMBEDDED_NOTE if key.name == EMBEDDED_KEY_NAME else None,
     }
 
 

@@ -15,6 +15,7 @@ Tests may pass a deterministic embedder for ``--data`` through click's context o
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -24,20 +25,30 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+import httpx
 from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from memhub import Client
+from memhub.api.auth import ADMIN_KEY_FILE
+from memhub.cli.stores import STORE_FILE, missing_store_message, say_created
 from memhub.client import portable
-from memhub.client.errors import JobFailedError, MemhubClientError
+from memhub.client.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    JobFailedError,
+    MemhubClientError,
+)
 from memhub.core.errors import MemhubError
 from memhub.core.models import SearchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_URL = "http://127.0.0.1:8420"
+DEFAULT_DATA = "memhub-data"
 
 
 # -------------------------------------------------------------------------------------------------
@@ -61,20 +72,73 @@ def target_options(func: F) -> F:
 
 
 @contextmanager
-def connect(url: str | None, api_key: str | None, data: Path | None) -> Iterator[Client]:
-    """An open client on the chosen target; SDK and engine errors become clean CLI errors."""
+def connect(url: str | None, api_key: str | None, data: Path | None, *, writes: bool) -> Iterator[Client]:
+    """An open client on the chosen target; SDK and engine errors become clean CLI errors.
+
+    A ``--data`` folder without a store is refused by commands that only read (``writes=False``: a typo,
+    most likely); commands that write create the store and say so.
+    """
     ctx = click.get_current_context()
     if data is not None and url and ctx.get_parameter_source("url") != ParameterSource.ENVIRONMENT:
         raise click.UsageError("give --url or --data, not both")
+    new_store = data is not None and not (data / STORE_FILE).exists()
+    if data is not None and new_store and not writes:
+        raise click.ClickException(missing_store_message(data))
+    key_file = _local_data_folder() / ADMIN_KEY_FILE
+    local_key = None
+    if data is None and api_key is None and _is_loopback(url or DEFAULT_URL):
+        api_key = local_key = _read_key(key_file)
     try:
         if data is not None:
             client = Client(path=data, embedder=_test_embedder(ctx))
         else:
             client = Client(url or DEFAULT_URL, api_key)
         with client:
+            if data is not None and new_store:
+                say_created(data)
             yield client
+    except AuthenticationError as exc:
+        raise click.ClickException(_key_problem(exc, api_key, local_key, key_file)) from exc
+    except APIConnectionError as exc:
+        no_server = data is None and not exc.request_sent and not isinstance(exc, APITimeoutError)
+        hint = " (or pass --data DIR to use a data folder without a server)" if no_server else ""
+        raise click.ClickException(f"{exc}{hint}") from exc
     except (MemhubClientError, MemhubError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _local_data_folder() -> Path:
+    """Where a server started here keeps its data: ``$MEMHUB_DATA``, else ``./memhub-data``."""
+    return Path(os.environ.get("MEMHUB_DATA") or DEFAULT_DATA)
+
+
+def _is_loopback(url: str) -> bool:
+    """A server on this machine, whose admin key a local user may already read from its data folder."""
+    host = httpx.URL(url).host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_key(path: Path) -> str | None:
+    """The local server's admin key, when its file is there and readable (else the server will say)."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _key_problem(exc: AuthenticationError, api_key: str | None, local_key: str | None, key_file: Path) -> str:
+    """What a 401 means here: no key, the local admin key refused (another server's?), or a wrong key."""
+    if api_key is None:
+        wanted = "the server wants an API key: pass --api-key or set MEMHUB_API_KEY"
+        return f"{wanted} (the admin key is in {key_file})"
+    if api_key == local_key:
+        return f"the server refused the admin key in {key_file} (another server's?): pass --api-key"
+    return f"{exc.message} (check --api-key / MEMHUB_API_KEY)"
 
 
 def _test_embedder(ctx: click.Context) -> Any:
@@ -83,7 +147,9 @@ def _test_embedder(ctx: click.Context) -> Any:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True)
+    """Progress and summaries; a summary line is never wrapped (not even when stderr is no terminal,
+    where rich would otherwise wrap at 80 columns and break the line for whoever parses the log)."""
+    return Console(stderr=True, soft_wrap=True)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -116,7 +182,7 @@ def add_command(
 ) -> None:
     """Remember TEXT... as messages of one conversation (one message per argument)."""
     messages = [{"role": role, "content": text} for text in texts]
-    with connect(url, api_key, data) as client:
+    with connect(url, api_key, data, writes=True) as client:
         done = client.memories.add(messages, user_id=user_id, session_id=session_id, space=space, wait=wait)
     state = "new" if done.created else "already known"
     extra = f", {len(done.memory_ids)} memories" if done.job is not None else ""
@@ -143,7 +209,7 @@ def search_command(
     data: Path | None,
 ) -> None:
     """Search memories for QUERY, best first."""
-    with connect(url, api_key, data) as client:
+    with connect(url, api_key, data, writes=False) as client:
         results = client.memories.search(
             query, user_id=user_id, session_id=session_id, limit=limit, threshold=threshold
         )
@@ -180,14 +246,17 @@ def _results_table(results: list[SearchResult]) -> Table:
 def export_command(out: Path, url: str | None, api_key: str | None, data: Path | None) -> None:
     """Write every event (and, for reference, every memory) as portable JSON Lines.
 
-    Through a server, the raw events the API lists are the messages of sessions; with --data, every
-    event in the store is exported (session-less messages, actions, documents too).
+    Everything the key's tenant owns is exported — messages with or without a session, actions and
+    documents — the same through a server as with --data.
     """
-    with connect(url, api_key, data) as client, _open_out(out) as handle, _progress() as progress:
-        events = client.engine.iter_events() if client.engine is not None else None
+    with (
+        connect(url, api_key, data, writes=False) as client,
+        _open_out(out) as handle,
+        _progress() as progress,
+    ):
         task = progress.add_task("exporting", total=None)
         counts: dict[str, int] = {}
-        for record in portable.export_records(client, events):
+        for record in portable.export_records(client):
             handle.write(portable.dumps(record) + "\n")
             counts[record["type"]] = counts.get(record["type"], 0) + 1
             progress.advance(task)
@@ -253,7 +322,7 @@ def import_command(
         plan = portable.plan_import(portable.read_records(file), max_batch=batch_size)
     except portable.FormatError as exc:
         raise click.ClickException(f"{getattr(file, 'name', 'input')}: {exc}") from exc
-    with connect(url, api_key, data) as client:
+    with connect(url, api_key, data, writes=True) as client:
         portable.create_containers(client, plan)
         job_ids, new = _submit_all(client, plan)
         failed = _wait_all(client, job_ids, timeout) if wait else []

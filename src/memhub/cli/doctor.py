@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from memhub.cli.stores import missing_store_hint, store_file
 from memhub.core.errors import MemhubError
 from memhub.runtime import build_embedder, local_model_file, open_store, schema_status
 from memhub.settings import Settings
@@ -148,10 +149,17 @@ def check_schema(settings: Settings) -> Check:
             "upgrade memhub to the version that last wrote this store: pip install -U memhub",
         )
     if not status.exists:
-        return Check(True, "no store yet: it is created on first start")
+        return _no_store(settings)
     if status.pending:
         return Check(None, f"{len(status.pending)} migration(s) pending", "applied on the next start")
     return _check_store_opens(url, f"{len(status.applied)} migrations current")
+
+
+def _no_store(settings: Settings) -> Check:
+    """A folder without a store fails: a mistyped --data must not pass as a healthy install."""
+    if store_file(settings) is None:  # a database server: its schema is created on first start
+        return Check(True, "no store yet: it is created on first start")
+    return Check(False, f"no memhub store in {settings.data}", missing_store_hint(settings.data))
 
 
 def _check_store_opens(url: str, note: str = "") -> Check:

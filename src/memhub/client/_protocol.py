@@ -154,9 +154,28 @@ def transport_error(exc: httpx.TransportError) -> APIConnectionError:
     """
     unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    where = _server_of(exc)
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"request timed out ({message})", request_sent=not unsent)
-    return APIConnectionError(f"connection failed ({message})", request_sent=not unsent)
+        return APITimeoutError(f"request to {where} timed out ({message})", request_sent=not unsent)
+    if isinstance(exc, httpx.ConnectError) and where != EMBEDDED_HOST:
+        return APIConnectionError(
+            f"connection to {where} failed ({message}): is a memhub server running there? "
+            "Start one with `memhub serve`, or check the URL",
+            request_sent=False,
+        )
+    return APIConnectionError(f"connection to {where} failed ({message})", request_sent=not unsent)
+
+
+EMBEDDED_HOST = "http://memhub.embedded"  # the embedded engine's base URL: there is no server to start
+
+
+def _server_of(exc: httpx.TransportError) -> str:
+    """The scheme, host and port the failed request went to (never its path or query: no content)."""
+    try:
+        url = exc.request.url
+    except RuntimeError:  # an error raised without its request
+        return "the server"
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
 
 
 def decode(response: httpx.Response) -> Any:

@@ -113,28 +113,17 @@ def memory_record(memory: Memory, names: SpaceNames) -> Record:
     }
 
 
-def session_events(client: Client) -> Iterator[Event]:
-    """Every session's messages, through the native API.
-
-    This is all the API lists of the raw events: messages added without a session, actions and
-    documents are reachable only from the store itself (``memhub export --data`` reads them there).
-    """
-    for session in client.sessions.list(limit=1000):
-        yield from client.sessions.messages(session.id, limit=1000)
-
-
-def export_records(client: Client, events: Iterable[Event] | None = None) -> Iterator[Record]:
-    """The dump of what ``client`` reaches, record by record (header, spaces, sessions, events, memories).
-
-    ``events`` replaces :func:`session_events` as the source of event lines when the caller can read a
-    more complete stream (the embedded engine reads the store).
+def export_records(client: Client) -> Iterator[Record]:
+    """The dump of everything ``client``'s tenant owns, record by record (header, spaces, sessions,
+    events, memories). Events are every raw event the API lists (``GET /v1/events``): messages with or
+    without a session, actions and documents, so a dump through a server equals one of the data folder.
     """
     spaces = list(client.spaces.list())
     names = SpaceNames(spaces)
     yield header()
     yield from (space_record(s) for s in spaces if s.name != DEFAULT_SPACE)
     yield from (session_record(s, names) for s in client.sessions.list(limit=1000))
-    yield from (event_record(e, names) for e in (events if events is not None else session_events(client)))
+    yield from (event_record(e, names) for e in client.events.list(limit=1000))
     yield from (memory_record(m, names) for m in client.memories.list(limit=1000))
 
 

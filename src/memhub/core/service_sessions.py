@@ -79,6 +79,23 @@ class SessionsMixin(ServiceBase):
             tenant_id, session_id=session_id, kinds=[EventKind.MESSAGE], cursor=cursor, limit=limit
         )
 
+    def list_events(
+        self,
+        tenant_id: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        kinds: list[EventKind] | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page:
+        """Every raw event of the tenant (messages with or without a session, actions, documents),
+        oldest first: what a complete export reads through the API."""
+        self._check_page_size(limit)
+        return self.store.list_events(
+            tenant_id, user_id=user_id, session_id=session_id, kinds=kinds, cursor=cursor, limit=limit
+        )
+
     def recent_messages(
         self, tenant_id: str, session_id: str, count: int, *, filters: dict[str, Any] | None = None
     ) -> list[Event]:

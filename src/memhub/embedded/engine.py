@@ -27,7 +27,7 @@ import atexit
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,9 +35,8 @@ import httpx
 
 from memhub.api.app import create_app
 from memhub.api.auth import DEFAULT_TENANT, EMBEDDED_KEY_NAME, write_secret_file
+from memhub.client._protocol import EMBEDDED_HOST
 from memhub.core.errors import Unauthenticated
-from memhub.core.models import Event
-from memhub.core.paging import iter_items
 from memhub.core.ports import Embedder
 from memhub.core.service import MemoryService
 from memhub.embedded.asgi import call_app
@@ -48,7 +47,7 @@ log = logging.getLogger("memhub.embedded")
 
 T = TypeVar("T")
 KEY_FILE = "embedded-key"
-EMBEDDED_BASE_URL = "http://memhub.embedded"
+EMBEDDED_BASE_URL = EMBEDDED_HOST  # the SDK knows it: a failure there has no server to start
 STOP_TIMEOUT = 30.0
 
 Message = dict[str, Any]
@@ -181,18 +180,6 @@ class EmbeddedEngine:
         self.wait_started()
         runtime: Runtime = self._app.state.runtime
         return runtime
-
-    def iter_events(self, page_size: int = 500) -> Iterator[Event]:
-        """Every raw event of the embedded tenant, oldest first, read from the store.
-
-        ``memhub export --data`` uses it: the native API lists only the messages of sessions, while a
-        complete dump also needs session-less messages, actions and documents.
-        """
-        store = self.runtime.store
-        tenant = store.find_tenant(DEFAULT_TENANT)
-        if tenant is not None:
-            tenant_id = tenant.id
-            yield from iter_items(lambda cursor: store.list_events(tenant_id, cursor=cursor, limit=page_size))
 
     # --- requests ----------------------------------------------------------------------------------
 

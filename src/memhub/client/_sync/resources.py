@@ -90,6 +90,20 @@ class Events(Resource):
         spec = protocol.request("POST", "/v1/events", body=body)
         return self._requester.submit(spec, wait=wait, timeout=timeout)
 
+    def list(
+        self,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        kinds: list[str] | None = None,
+        limit: int = 100,
+    ) -> CursorPage[Event]:
+        """Every raw event stored (messages with or without a session, actions, documents), oldest
+        first; iterating the page walks all of them. ``kinds``: ``message``, ``action``, ``document``."""
+        params: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "kind": kinds, "limit": limit}
+        spec = protocol.request("GET", "/v1/events", params=params)
+        return fetch_page(self._requester, spec, Event)
+
 
 class Jobs(Resource):
     """Jobs: the background work that turns submitted input into memories."""
