@@ -36,7 +36,7 @@ from .console import mount_console
 from .deps import require_tenant
 from .errors import ErrorRenderers, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware, add_metrics_route
-from .middleware import BodyLimitMiddleware, RequestLogMiddleware
+from .middleware import BodyLimitMiddleware, MethodGuardMiddleware, RequestLogMiddleware
 from .ratelimit import RateLimiter
 from .schemas import Health
 
@@ -113,7 +113,7 @@ def _lifespan(
 
 
 def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics) -> list[Middleware]:
-    """Outermost first: log every request (and catch the unexpected), time it, CORS, the body limit."""
+    """Outermost first: log every request (and catch the unexpected), time it, CORS, the body limit, 405s."""
     stack = [
         Middleware(RequestLogMiddleware, renderers=renderers),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -129,6 +129,7 @@ def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics)
             )
         )
     stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, renderers=renderers))
+    stack.append(Middleware(MethodGuardMiddleware, renderers=renderers))
     return stack
 
 

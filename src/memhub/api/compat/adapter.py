@@ -50,6 +50,7 @@ from starlette.responses import Response
 from memhub.api.errors import (
     ApiError,
     ErrorRenderer,
+    explain_content_type,
     from_core_error,
     from_http_exception,
     from_validation_error,
@@ -100,7 +101,7 @@ def mount_prefix(adapter: ProtocolAdapter, settings: Settings) -> str | None:
 def to_api_error(exc: Exception, request: Request, log: logging.Logger) -> ApiError | None:
     """The :class:`ApiError` of an exception a route may raise; None for a real bug."""
     if isinstance(exc, (RequestValidationError, ValidationError)):
-        return from_validation_error(exc.errors())
+        return explain_content_type(from_validation_error(exc.errors()), request.headers)
     if isinstance(exc, StarletteHTTPException):
         return from_http_exception(exc, request.method, request.url.path)
     if isinstance(exc, MemhubError):
