@@ -366,6 +366,7 @@ ALLOWED_UNTESTED: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "the API description: the same document for every caller, no tenant data",
     ("GET", "/docs"): "the Swagger page: static HTML",
     ("GET", "/docs/oauth2-redirect"): "Swagger's OAuth helper page: static HTML",
+    ("GET", "/docs/assets/{name}"): "Swagger UI's script, stylesheet and icon, from the package",
     ("GET", "/redoc"): "the ReDoc page: static HTML",
     ("GET", "/console/static/console.css"): "the console's stylesheet",
     ("GET", "/console/login"): "the sign-in form: shown before any tenant is known",

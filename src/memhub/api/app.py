@@ -34,6 +34,7 @@ from .compat.adapter import ProtocolAdapter, mount_prefix
 from .compat.doors import ADAPTERS
 from .console import mount_console
 from .deps import require_tenant
+from .docs import add_docs_routes
 from .errors import ErrorRenderers, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware, add_metrics_route
 from .middleware import BodyLimitMiddleware, MethodGuardMiddleware, RequestLogMiddleware
@@ -64,7 +65,7 @@ def create_app(
         description="Self-hosted long-term memory for AI agents. Native API under `/v1`.",
         lifespan=_lifespan(settings, embedder, bootstrap_key, metrics),
         middleware=_middleware(settings, renderers, metrics),
-        docs_url="/docs" if settings.docs_public else None,
+        docs_url=None,  # docs.py serves it with Swagger UI from the package, not a CDN
         openapi_url="/openapi.json" if settings.docs_public else None,
     )
     app.state.settings = settings
@@ -76,7 +77,9 @@ def create_app(
     add_metrics_route(app, settings, metrics)
     metrics.watch_store(lambda: getattr(app.state, "runtime", None))
     mcp_http.mount(app, settings)
-    if not settings.docs_public:
+    if settings.docs_public:
+        add_docs_routes(app, "/openapi.json")
+    else:
         _add_private_openapi(app)
     app.include_router(native.create_router())
     mount_adapters(app, settings, renderers, adapters)
