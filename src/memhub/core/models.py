@@ -292,7 +292,13 @@ class SearchRequest(_Input):
     """A search as the service receives it, already validated by the caller's adapter."""
 
     query: str
-    user_id: str | None = None
+    user_id: str | None = Field(
+        None,
+        description=(
+            "Only this user's memories. Omitted: the whole tenant, every user's memories (an admin's "
+            "view, like the console's search); an agent answering one person should always pass it."
+        ),
+    )
     session_id: str | None = None
     spaces: list[str] | None = None  # space names; None = the default space
     limit: int = 10
@@ -309,8 +315,15 @@ class SearchResult(_Model):
     """One hit: the memory, its calibrated similarity in [0, 1], the fused rank score, its sources."""
 
     memory: Memory
-    score: float
-    rank_score: float
+    score: float = Field(description="Calibrated cosine similarity in [0, 1]; what `threshold` applies to.")
+    rank_score: float = Field(
+        description=(
+            "What the results are ordered by. Without rerank: the fused z-score of the similarity and "
+            "keyword signals (plus any recency bonus), so it can be below 0 or above 1 and compares only "
+            "results of the same search. With rerank: the reranker's score, in [0, 1]. Use `score` to "
+            "judge a single hit."
+        )
+    )
     sources: list[str]
     chunk: Chunk | None = None
 
