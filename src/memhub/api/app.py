@@ -30,7 +30,7 @@ from memhub.settings import Settings
 
 from . import mcp_http, native
 from .auth import bootstrap_admin_key
-from .compat.adapter import ProtocolAdapter, mount_prefix
+from .compat.adapter import ProtocolAdapter, configured_prefix, mount_prefix, off_renderer
 from .compat.doors import ADAPTERS
 from .console import mount_console
 from .deps import require_tenant
@@ -159,9 +159,14 @@ def mount_adapters(
     for adapter in adapters:
         prefix = mount_prefix(adapter, settings)
         if prefix is None:
+            if adapter.off_hint:  # its clients get the door's own 404 saying how to turn it on
+                renderers.register(configured_prefix(adapter, settings), off_renderer(adapter))
             continue
         app.include_router(adapter.create_router(settings), prefix=prefix)
         renderers.register(prefix, adapter.render_error)
         mounted.append(prefix)
-        log.debug("mounted %s at %s", adapter.name, prefix)
+        if adapter.announce:
+            log.info("%s", adapter.announce(settings))
+        else:
+            log.debug("mounted %s at %s", adapter.name, prefix)
     return mounted
