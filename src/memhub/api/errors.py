@@ -165,18 +165,19 @@ def explain_content_type(error: ApiError, headers: Mapping[str, str]) -> ApiErro
     pydantic then says "Input should be a valid dictionary", which names the symptom, not the fix; this
     says which header is missing. Other validation errors are returned unchanged.
     """
-    content_type = headers.get("content-type", "")
+    content_type = headers.get("content-type", "")[:100]
     has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     fields = error.details.get("fields") or []
-    wrong_shape = any(
-        str(f.get("loc", "")).split(".")[0] == "body" and f.get("type") in _NOT_AN_OBJECT for f in fields
-    )
-    if error.status != 422 or "json" in content_type.lower() or not has_body or not wrong_shape:
+    # the whole body (loc "body", not a form field such as "body.metadata") was not an object
+    wrong_shape = any(f.get("loc") == "body" and f.get("type") in _NOT_AN_OBJECT for f in fields)
+    form = content_type.lower().startswith(("multipart/", "application/x-www-form-urlencoded"))
+    if error.status != 422 or "json" in content_type.lower() or form or not has_body or not wrong_shape:
         return error
     sent = f"'Content-Type: {content_type}'" if content_type else "no Content-Type header"
     message = f"the body was not read as JSON ({sent}): send the header 'Content-Type: application/json'"
     hinted = [
-        {**f, "message": message} if f.get("type") in _NOT_AN_OBJECT else f for f in fields
+        {**f, "message": message} if f.get("loc") == "body" and f.get("type") in _NOT_AN_OBJECT else f
+        for f in fields
     ]  # doors that show the first field (GUMem) show the hint too
     return ApiError(422, error.code, message, {**error.details, "fields": hinted}, error.headers)
 
