@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,17 @@ def test_worker_process_serves_a_server_without_worker(start_server: StartServer
         ]
         assert hits
     assert httpx.get(f"{server.base_url}/health").status_code == 200
+
+
+@pytest.mark.e2e
+def test_serve_on_a_busy_port_says_so_before_starting_and_exits_non_zero(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        data = tmp_path / "second"
+        result = run_memhub("serve", "--port", str(port), "--data", str(data), check=False, timeout=60)
+    assert result.returncode != 0
+    assert f"port {port} is in use" in result.stderr and "pass --port" in result.stderr
+    assert "ready" not in result.stderr and "startup complete" not in result.stderr.lower()
+    assert not (data / "admin-key").exists(), "the store must not be opened (no key created)"

@@ -76,3 +76,17 @@ def test_curl_example_runs(tmp_path: Path, server: ServerHandle) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert '"job_id"' in done.stdout and '"results"' in done.stdout
+
+
+def test_every_published_extra_install_has_the_checkout_form_next_to_it() -> None:
+    """``pip install 'memhub[x]'`` fails until memhub is on PyPI: the form that works from a clone
+    (``pip install '.[x]'``) is written in the same paragraph, for an extra pyproject declares."""
+    tomllib = pytest.importorskip("tomllib")  # in the standard library from Python 3.11
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    published = 0
+    for paragraph in re.split(r"\n\s*\n", README):
+        for extra in re.findall(r"pip install ['\"]memhub\[(\w+)\]['\"]", paragraph):
+            published += 1
+            assert extra in extras, f"README installs an extra pyproject lacks: {extra}"
+            assert f"pip install '.[{extra}]'" in paragraph, f"no checkout form next to memhub[{extra}]"
+    assert published >= 3  # mcp, postgres, pdf

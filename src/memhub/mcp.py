@@ -119,8 +119,8 @@ class _Tools:
     def search_memories(
         self,
         query: Annotated[str, Field(description="What to recall, in plain words.")],
+        user_id: Annotated[str, Field(description="Whose memories to search (required: one user's).")],
         ctx: Context,
-        user_id: Annotated[str | None, Field(description="Only memories about this user.")] = None,
         session_id: Annotated[str | None, Field(description="Only this conversation.")] = None,
         space: Space = None,
         limit: Annotated[int, Field(description="Most results to return.")] = 10,
@@ -131,7 +131,11 @@ class _Tools:
             ),
         ] = None,
     ) -> dict[str, Any]:
-        """Find the memories most relevant to a query; each has a relevance probability in [0, 1]."""
+        """Find one user's memories most relevant to a query; each has a relevance probability in [0, 1].
+
+        user_id is required: an agent answering one person must not recall another's memories. (A search
+        of the whole tenant is for admins: the HTTP API or the console.)
+        """
         tenant_id = self._tenant(ctx)
         with _tool_errors():
             request = SearchRequest(

@@ -137,6 +137,48 @@ def test_unknown_routes_404_and_wrong_methods_405(server: ServerHandle) -> None:
         assert wrong.headers["allow"]
 
 
+def test_a_literal_path_with_the_wrong_method_is_405_naming_the_method_not_a_404(
+    server: ServerHandle,
+) -> None:
+    """``GET /v1/memories/search`` must not be read as ``GET /v1/memories/{memory_id}`` with id "search"."""
+    with server.client() as client:
+        error = assert_envelope(client.get("/v1/memories/search"), 405, "method_not_allowed")
+        assert client.get("/v1/memories/search").headers["allow"] == "POST"
+        assert "use POST" in error["message"] and "GET" in error["message"]
+        assert assert_envelope(client.delete("/v1/memories/search"), 405)["details"] == {"allowed": ["POST"]}
+
+
+def test_wrong_methods_are_405_with_allow_at_every_door_in_its_shape(start_server: StartServer) -> None:
+    server = start_server(gomemory_tenant="default")
+    with server.client() as client:
+        goodmem = client.put("/goodmem/v1/users/me", headers={"x-api-key": server.api_key})
+        assert goodmem.status_code == 405 and goodmem.headers["allow"] == "GET"
+        assert set(goodmem.json()) == {"code", "message", "details"}
+        assert "use GET" in goodmem.json()["message"]
+        gumem = client.get("/gumem/api/sessions")
+        assert gumem.status_code == 405 and gumem.headers["allow"] == "POST"
+        assert "use POST" in gumem.json()["detail"] and gumem.json()["success"] is False
+        memsy = client.get("/memsy/v1/search")
+        assert memsy.status_code == 405 and memsy.headers["allow"] == "POST"
+        assert memsy.json()["detail"]["error"] == "method_not_allowed"
+        gomemory = client.get("/gomemory/add_memory")
+        assert gomemory.status_code == 405 and gomemory.headers["allow"] == "POST"
+        assert gomemory.json()["Status"] == 405 and "use POST" in gomemory.json()["Message"]
+
+
+def test_a_json_body_without_the_json_content_type_names_the_missing_header(server: ServerHandle) -> None:
+    body = json.dumps({"user_id": "u", "messages": [{"role": "user", "content": "hi"}]})
+    with server.client() as client:
+        for headers in ({"content-type": ""}, {"content-type": "text/plain"}):
+            error = assert_envelope(client.post("/v1/memories", content=body, headers=headers), 422)
+            assert "Content-Type: application/json" in error["message"], error
+        gumem = client.post("/gumem/api/sessions", content=body, headers={"content-type": "text/plain"})
+        assert "Content-Type: application/json" in gumem.json()["detail"], gumem.text
+        # a JSON body with the header but the wrong shape keeps pydantic's own message
+        wrong = assert_envelope(client.post("/v1/memories", json=[1]), 422)
+        assert "Content-Type" not in wrong["message"]
+
+
 # --- authentication ----------------------------------------------------------------------------------
 
 

@@ -543,6 +543,24 @@ def test_mount_is_off_without_a_tenant(tmp_path: Path) -> None:
     assert "/gm/get_status/{req_id}" in moved
 
 
+def test_the_start_up_log_says_the_gomemory_api_is_on_and_for_which_tenant(gm_server: ServerHandle) -> None:
+    assert "GoMemory API on at /gomemory for tenant 'default' (no authentication" in gm_server.log()
+
+
+def test_when_off_the_gomemory_prefix_answers_how_to_turn_it_on_in_its_shape(server: ServerHandle) -> None:
+    """``server`` is the shared server, started without ``--gomemory-tenant``."""
+    assert "GoMemory API on" not in server.log()
+    for response in (
+        requests.get(f"{server.base_url}/gomemory/health", timeout=10),
+        requests.post(f"{server.base_url}/gomemory/add_memory", json={}, timeout=10),
+    ):
+        assert_error_shape(response, 404)
+        assert "--gomemory-tenant" in response.json()["Message"]
+    with pytest.raises(APIError, match="--gomemory-tenant"):
+        GoMemoryClient(base_url=f"{server.base_url}/gomemory").create_user()
+    assert "gomemory" not in requests.get(f"{server.base_url}/v1/nope", timeout=10).text
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
 def test_loopback_hosts_need_no_opt_in(host: str) -> None:
     check_exposure(Settings(host=host, gomemory_tenant="default"))

@@ -13,9 +13,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 import memhub
 from support.server import ServerHandle
@@ -168,3 +169,27 @@ def _forget(page: Page, server: ServerHandle, user_id: str) -> None:
     page.wait_for_url("**/console/users")
     assert page.is_visible(f"text=Forgot user {user_id}")
     shot(page, "10-forgotten")
+
+
+def test_docs_render_the_operations_with_every_non_loopback_host_blocked(
+    server: ServerHandle, page: Page
+) -> None:
+    """``/docs`` must not need a CDN: only loopback requests are let through, the rest are aborted."""
+    blocked: list[str] = []
+
+    def only_loopback(route: Route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost", "::1"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.goto(f"{server.base_url}/docs")
+    search = page.locator('.opblock-summary-path[data-path="/v1/memories/search"]')
+    search.first.wait_for(state="visible", timeout=30_000)
+    assert page.locator(".opblock").count() > 20, "Swagger UI should list the API's operations"
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("memhub")
+    shot(page, "docs-offline")
+    assert blocked == [], f"/docs asked for other hosts: {blocked}"

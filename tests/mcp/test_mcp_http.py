@@ -38,7 +38,7 @@ async def test_tools_act_as_the_tenant_of_the_key(server: ServerHandle) -> None:
         assert hits and "fern" in hits[0]["text"]
 
     async with mcp_client(server, globex) as client:
-        assert (await call(client, "search_memories", query="office plant"))["results"] == []
+        assert (await call(client, "search_memories", query="office plant", user_id="cy"))["results"] == []
         assert "not found" in await call_error(client, "delete_memory", memory_id=hits[0]["id"])
         assert "user cy not found" in await call_error(client, "forget_user", user_id="cy")
 

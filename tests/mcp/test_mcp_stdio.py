@@ -54,16 +54,29 @@ async def test_tools_remember_recall_and_forget_over_stdio(tmp_path: Path) -> No
 async def test_bad_input_is_a_tool_error_that_says_what_to_fix(tmp_path: Path) -> None:
     async with memhub_mcp(tmp_path, "--no-worker") as client:
         assert "not found" in await call_error(client, "delete_memory", memory_id="no-such-memory")
-        assert "query must not be empty" in await call_error(client, "search_memories", query="  ")
+        assert "query must not be empty" in await call_error(
+            client, "search_memories", query="  ", user_id="ana"
+        )
         assert "limit" in await call_error(client, "list_memories", limit=0)
         assert "user_id" in await call_error(client, "add_memory", content="hello")  # required argument
         assert "user nobody not found" in await call_error(client, "forget_user", user_id="nobody")
 
 
+async def test_search_without_a_user_is_refused_so_an_agent_never_recalls_other_users(tmp_path: Path) -> None:
+    async with memhub_mcp(tmp_path) as client:
+        await call(client, "add_memory", content="I keep bees on my roof", user_id="dora", wait=True)
+        assert "user_id" in await call_error(client, "search_memories", query="bees")
+        assert (await call(client, "search_memories", query="bees", user_id="eli"))["results"] == []
+        hits = (await call(client, "search_memories", query="bees", user_id="dora"))["results"]
+        assert hits and "bees" in hits[0]["text"]
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert "user_id" in tools["search_memories"].input_schema["required"]
+
+
 async def test_each_process_sees_only_its_own_tenant(tmp_path: Path) -> None:
     async with memhub_mcp(tmp_path, "--tenant", "acme") as client:
         await call(client, "add_memory", content="Acme's launch is on Friday", user_id="bo", wait=True)
-        assert (await call(client, "search_memories", query="launch day"))["results"]
+        assert (await call(client, "search_memories", query="launch day", user_id="bo"))["results"]
     async with memhub_mcp(tmp_path, "--tenant", "globex", "--no-worker") as client:
-        assert (await call(client, "search_memories", query="launch day"))["results"] == []
+        assert (await call(client, "search_memories", query="launch day", user_id="bo"))["results"] == []
         assert (await call(client, "list_memories"))["memories"] == []

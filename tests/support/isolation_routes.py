@@ -320,9 +320,9 @@ def mcp_rows() -> list[Row]:
         )
 
     return [
-        tool(L, "search_memories", lambda b, a: {"query": b.marker}, same_body=False, note="search_memories"),
+        tool(L, "search_memories", lambda b, a: {"query": b.marker, "user_id": b.user_id}, same_body=False, note="search_memories"),
         tool(L, "search_memories", lambda b, a: {"query": b.marker, "user_id": b.user_id, "session_id": b.session_id}, same_body=False, note="search_memories B's user"),
-        tool(t, "search_memories", lambda b, a: {"query": b.marker, "space": b.space_id}, note="search_memories B's space"),
+        tool(t, "search_memories", lambda b, a: {"query": b.marker, "user_id": a.user_id, "space": b.space_id}, note="search_memories B's space"),
         tool(L, "list_memories", lambda b, a: {"user_id": b.user_id}, note="list_memories B's user"),
         tool(t, "list_memories", lambda b, a: {"space": b.space_id}, note="list_memories B's space"),
         tool(t, "delete_memory", lambda b, a: {"memory_id": b.mcp_memory_id}, note="delete_memory"),
@@ -481,6 +481,7 @@ ALLOWED_UNTESTED: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "the API description: the same document for every caller, no tenant data",
     ("GET", "/docs"): "the Swagger page: static HTML",
     ("GET", "/docs/oauth2-redirect"): "Swagger's OAuth helper page: static HTML",
+    ("GET", "/docs/assets/{name}"): "Swagger UI's script, stylesheet and icon, from the package",
     ("GET", "/redoc"): "the ReDoc page: static HTML",
     ("GET", "/console/static/console.css"): "the console's stylesheet",
     ("GET", "/console/login"): "the sign-in form: shown before any tenant is known",

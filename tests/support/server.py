@@ -171,7 +171,7 @@ def launch_server(
         if _wait_healthy(handle, timeout):
             handle.api_key = _read_admin_key(data_dir)
             return handle
-        if "address already in use" not in handle.log().lower():
+        if not any(busy in handle.log().lower() for busy in ("address already in use", "is in use")):
             raise AssertionError(f"memhub serve did not come up:\n{handle.log()[-6000:]}")
     raise AssertionError("memhub serve could not find a free port in 3 attempts")
 

@@ -31,14 +31,15 @@ from memhub.settings import Settings
 
 from . import mcp_http, native
 from .auth import bootstrap_admin_key
-from .compat.adapter import ProtocolAdapter, mount_prefix
+from .compat.adapter import ProtocolAdapter, configured_prefix, mount_prefix, off_renderer
 from .compat.doors import ADAPTERS
 from .console import mount_console
 from .deps import require_tenant
+from .docs import add_docs_routes
 from .errors import ErrorRenderers, install_error_handlers
 from .input_guard import InputGuardMiddleware
 from .metrics import Metrics, MetricsMiddleware, add_metrics_route
-from .middleware import BodyLimitMiddleware, RequestLogMiddleware
+from .middleware import BodyLimitMiddleware, MethodGuardMiddleware, RequestLogMiddleware
 from .ratelimit import RateLimiter
 from .schemas import Health
 from .slow_clients import BodyTimeoutMiddleware
@@ -67,7 +68,7 @@ def create_app(
         description="Self-hosted long-term memory for AI agents. Native API under `/v1`.",
         lifespan=_lifespan(settings, embedder, bootstrap_key, metrics),
         middleware=_middleware(settings, renderers, metrics),
-        docs_url="/docs" if settings.docs_public else None,
+        docs_url=None,  # docs.py serves it with Swagger UI from the package, not a CDN
         openapi_url="/openapi.json" if settings.docs_public else None,
     )
     app.state.settings = settings
@@ -80,7 +81,9 @@ def create_app(
     add_metrics_route(app, settings, metrics)
     metrics.watch_store(lambda: getattr(app.state, "runtime", None))
     mcp_http.mount(app, settings)
-    if not settings.docs_public:
+    if settings.docs_public:
+        add_docs_routes(app, "/openapi.json")
+    else:
         _add_private_openapi(app)
     app.include_router(native.create_router())
     mount_adapters(app, settings, renderers, adapters)
@@ -129,7 +132,7 @@ def _lifespan(
 
 def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics) -> list[Middleware]:
     """Outermost first: log every request (and catch the unexpected), time it, CORS, the body limit,
-    the body's time limit, then the input guard (text and numbers no store can hold)."""
+    the body's time limit, the input guard (text and numbers no store can hold), then 405s."""
     stack = [
         Middleware(RequestLogMiddleware, renderers=renderers),
         Middleware(MetricsMiddleware, metrics=metrics),
@@ -147,6 +150,7 @@ def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics)
     stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, renderers=renderers))
     stack.append(Middleware(BodyTimeoutMiddleware, seconds=settings.body_timeout, renderers=renderers))
     stack.append(Middleware(InputGuardMiddleware, renderers=renderers))
+    stack.append(Middleware(MethodGuardMiddleware, renderers=renderers))
     return stack
 
 
@@ -173,9 +177,14 @@ def mount_adapters(
     for adapter in adapters:
         prefix = mount_prefix(adapter, settings)
         if prefix is None:
+            if adapter.off_hint:  # its clients get the door's own 404 saying how to turn it on
+                renderers.register(configured_prefix(adapter, settings), off_renderer(adapter))
             continue
         app.include_router(adapter.create_router(settings), prefix=prefix)
         renderers.register(prefix, adapter.render_error)
         mounted.append(prefix)
-        log.debug("mounted %s at %s", adapter.name, prefix)
+        if adapter.announce:
+            log.info("%s", adapter.announce(settings))
+        else:
+            log.debug("mounted %s at %s", adapter.name, prefix)
     return mounted

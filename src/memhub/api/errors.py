@@ -172,6 +172,32 @@ def field_sentence(field: Mapping[str, Any]) -> str:
     return f"{where}: {message}" if where else message
 
 
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type", "list_type"}
+
+
+def explain_content_type(error: ApiError, headers: Mapping[str, str]) -> ApiError:
+    """A body sent without ``Content-Type: application/json`` is read as bytes, not JSON.
+
+    pydantic then says "Input should be a valid dictionary", which names the symptom, not the fix; this
+    says which header is missing. Other validation errors are returned unchanged.
+    """
+    content_type = headers.get("content-type", "")[:100]
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    fields = error.details.get("fields") or []
+    # the whole body (loc "body", not a form field such as "body.metadata") was not an object
+    wrong_shape = any(f.get("loc") == "body" and f.get("type") in _NOT_AN_OBJECT for f in fields)
+    form = content_type.lower().startswith(("multipart/", "application/x-www-form-urlencoded"))
+    if error.status != 422 or "json" in content_type.lower() or form or not has_body or not wrong_shape:
+        return error
+    sent = f"'Content-Type: {content_type}'" if content_type else "no Content-Type header"
+    message = f"the body was not read as JSON ({sent}): send the header 'Content-Type: application/json'"
+    hinted = [
+        {**f, "message": message} if f.get("loc") == "body" and f.get("type") in _NOT_AN_OBJECT else f
+        for f in fields
+    ]  # doors that show the first field (GUMem) show the hint too
+    return ApiError(422, error.code, message, {**error.details, "fields": hinted}, error.headers)
+
+
 def from_http_exception(exc: StarletteHTTPException, method: str, path: str) -> ApiError:
     """Routing errors (404, 405) and any HTTPException an adapter raises."""
     phrase = _phrase(exc.status_code)
@@ -179,8 +205,24 @@ def from_http_exception(exc: StarletteHTTPException, method: str, path: str) -> 
         exc.status_code, phrase.lower().replace(" ", "_").replace("-", "_")
     )
     detail = exc.detail if isinstance(exc.detail, str) else phrase
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and detail == phrase and headers.get("Allow"):
+        allowed = sorted(m.strip() for m in headers["Allow"].split(","))
+        return method_not_allowed(method, path, allowed)
     message = f"{phrase}: {method} {path}" if detail == phrase and exc.status_code in (404, 405) else detail
-    return ApiError(exc.status_code, code, message, {}, dict(exc.headers or {}))
+    return ApiError(exc.status_code, code, message, {}, headers)
+
+
+def method_not_allowed(method: str, path: str, allowed: Sequence[str]) -> ApiError:
+    """405 naming the methods the path does serve (also in ``Allow``, as HTTP asks)."""
+    methods = ", ".join(allowed)
+    return ApiError(
+        405,
+        "method_not_allowed",
+        f"{method} is not allowed on {path}; use {methods}",
+        {"allowed": list(allowed)},
+        {"Allow": methods},
+    )
 
 
 def body_too_large(limit: int) -> ApiError:
@@ -221,7 +263,8 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return renderers.render(request.url.path, from_validation_error(exc.errors()))
+        error = explain_content_type(from_validation_error(exc.errors()), request.headers)
+        return renderers.render(request.url.path, error)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

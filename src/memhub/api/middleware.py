@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ErrorRenderers, body_too_large, internal_error
+from .errors import ErrorRenderers, body_too_large, internal_error, method_not_allowed
 from .route_template import route_template
 
 access_log = logging.getLogger("memhub.access")
@@ -145,3 +145,49 @@ def _content_length(scope: MutableMapping[str, Any]) -> int | None:
             except ValueError:
                 return None  # the HTTP server rejects a malformed Content-Length itself
     return None
+
+
+class MethodGuardMiddleware:
+    """A literal path asked with a method it does not serve is a 405 with ``Allow``, not a 404.
+
+    Starlette takes the first route that matches path *and* method, so ``GET /v1/memories/search`` (a
+    POST route) would otherwise be served by ``GET /v1/memories/{memory_id}`` and answer "memory search
+    not found". A path written out in full names one endpoint; a template only guesses. The table of
+    literal paths is read from the app's routes on the first request (they are all mounted by then).
+    """
+
+    def __init__(self, app: ASGIApp, renderers: ErrorRenderers) -> None:
+        self.app = app
+        self.renderers = renderers
+        self._allowed: dict[str, set[str]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            allowed = self._literal_paths(scope).get(scope["path"])
+            method = scope["method"]
+            if allowed and method not in allowed and not (method == "HEAD" and "GET" in allowed):
+                error = method_not_allowed(method, scope["path"], sorted(allowed))
+                await self.renderers.render(scope["path"], error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _literal_paths(self, scope: Scope) -> dict[str, set[str]]:
+        if self._allowed is None:
+            table: dict[str, set[str]] = {}
+            for route in _flat_routes(getattr(scope.get("app"), "routes", [])):
+                methods = getattr(route, "methods", None)
+                path = getattr(route, "path", "")
+                if methods and path and "{" not in path:
+                    table.setdefault(path, set()).update(methods)
+            self._allowed = table
+        return self._allowed
+
+
+def _flat_routes(routes: list[Any]) -> list[Any]:
+    """Every route with its full path: FastAPI ≥ 0.165 keeps included routers nested (its OpenAPI
+    walks them with ``iter_route_contexts``); older versions flatten them into ``app.routes``."""
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return routes
+    return list(iter_route_contexts(routes))

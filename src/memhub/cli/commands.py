@@ -8,9 +8,11 @@ flag is actually given.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Sequence
 from types import FrameType
@@ -85,6 +87,7 @@ def serve(**options: Any) -> None:
     from memhub.api.slow_clients import protocol_with_header_timeout
 
     settings = build_settings(options)
+    _check_port_free(settings.host, settings.port)  # before anything logs "ready" or opens the store
     configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
     _exit_cleanly_on_signals()
     _refuse_unusable_store(settings)
@@ -121,6 +124,24 @@ def _refuse_unusable_store(settings: Settings) -> None:
         raise click.ClickException(f"cannot open the store: {exc.message}") from None
     except OSError as exc:
         raise click.ClickException(f"cannot open the store: {exc}") from None
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a busy port up front: uvicorn only finds out after the app's start-up has run and logged.
+
+    Binds the way uvicorn will (``SO_REUSEADDR``, IPv6 when the host has a colon) and lets go at once.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} is in use on {host} (is another memhub serve running?); pass --port"
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 @main.command()

@@ -307,7 +307,13 @@ class SearchRequest(_Input):
     """A search as the service receives it, already validated by the caller's adapter."""
 
     query: str
-    user_id: str | None = None
+    user_id: str | None = Field(
+        None,
+        description=(
+            "Only this user's memories. Omitted: the whole tenant, every user's memories (an admin's "
+            "view, like the console's search); an agent answering one person should always pass it."
+        ),
+    )
     session_id: str | None = None
     spaces: list[str] | None = None  # space names; None = the default space
     limit: int = 10
@@ -329,9 +335,20 @@ class SearchResult(_Model):
     """
 
     memory: Memory
-    score: float
-    similarity: float = 0.0
-    rank_score: float
+    score: float = Field(
+        description=(
+            "The estimated probability in [0, 1] that the memory is relevant to the query (see "
+            "core/relevance.py); what `threshold` applies to."
+        )
+    )
+    similarity: float = Field(0.0, description="The raw cosine between the query and the memory's key.")
+    rank_score: float = Field(
+        description=(
+            "What the results are ordered by. Without rerank: the relevance model's logit (plus any recency "
+            "bonus), so it can be below 0 or above 1 and compares only results of the same search. With "
+            "rerank: the reranker's score, in [0, 1]. Use `score` to judge a single hit."
+        )
+    )
     sources: list[str]
     chunk: Chunk | None = None
 

@@ -50,6 +50,7 @@ from starlette.responses import Response
 from memhub.api.errors import (
     ApiError,
     ErrorRenderer,
+    explain_content_type,
     from_core_error,
     from_http_exception,
     from_validation_error,
@@ -81,6 +82,10 @@ class ProtocolAdapter:
     """The product's error body; the status comes from ``api/errors.py``."""
     enabled: Callable[[Settings], bool] = _always
     """Whether the settings switch the door on (GoMemory: only with a tenant to serve)."""
+    announce: Callable[[Settings], str] | None = None
+    """For a door that is off unless configured: the start-up log line saying it is on, and how."""
+    off_hint: str | None = None
+    """For such a door: what its prefix answers (a 404 in its error shape) while it is off."""
 
 
 def mount_prefix(adapter: ProtocolAdapter, settings: Settings) -> str | None:
@@ -90,6 +95,11 @@ def mount_prefix(adapter: ProtocolAdapter, settings: Settings) -> str | None:
     """
     if not adapter.enabled(settings):
         return None
+    return configured_prefix(adapter, settings)
+
+
+def configured_prefix(adapter: ProtocolAdapter, settings: Settings) -> str:
+    """The adapter's prefix setting as ``/name``, whether or not the door is on."""
     prefix = "/" + str(getattr(settings, adapter.prefix_setting)).strip().strip("/")
     if prefix == "/":
         default = type(settings).model_fields[adapter.prefix_setting].default
@@ -97,10 +107,21 @@ def mount_prefix(adapter: ProtocolAdapter, settings: Settings) -> str | None:
     return prefix
 
 
+def off_renderer(adapter: ProtocolAdapter) -> ErrorRenderer:
+    """The door's error shape with its ``off_hint`` as the message of every 404 under its prefix."""
+
+    def render(error: ApiError) -> Response:
+        if error.status == 404 and adapter.off_hint:
+            error = ApiError(404, error.code, adapter.off_hint, {}, error.headers)
+        return adapter.render_error(error)
+
+    return render
+
+
 def to_api_error(exc: Exception, request: Request, log: logging.Logger) -> ApiError | None:
     """The :class:`ApiError` of an exception a route may raise; None for a real bug."""
     if isinstance(exc, (RequestValidationError, ValidationError)):
-        return from_validation_error(exc.errors())
+        return explain_content_type(from_validation_error(exc.errors()), request.headers)
     if isinstance(exc, StarletteHTTPException):
         return from_http_exception(exc, request.method, request.url.path)
     if isinstance(exc, MemhubError):
