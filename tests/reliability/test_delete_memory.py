@@ -60,4 +60,6 @@ def test_a_deleted_memory_and_its_message_are_served_nowhere_and_can_be_added_ag
         assert again.json()["created"] is True
         wait_for_job(client, again.json()["job_id"])
         hits = client.post("/v1/memories/search", json={"query": word, "user_id": user, "mode": "keyword"})
-        assert [r["memory"]["text"] for r in hits.json()["results"]] == [message]
+        texts = [r["memory"]["text"] for r in hits.json()["results"]]
+        # the turn and the fact the rule extractor draws from it, as many memories as the first time
+        assert message in texts and len(texts) == len(job["memory_ids"])

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -287,10 +287,23 @@ def _pool_features(candidates: dict[str, _Candidate]) -> None:
             "dense_rank": 0.0,
             "keyword_rank": 0.0,
         }
-    for position, chunk_id in enumerate(dense_rank):
+    for chunk_id, position in _shared_ranks(dense_rank, lambda c: candidates[c].cosine):
         candidates[chunk_id].features["dense_rank"] = 1.0 / (1.0 + position)
-    for position, chunk_id in enumerate(keyword_rank):
+    for chunk_id, position in _shared_ranks(keyword_rank, lambda c: candidates[c].keyword):
         candidates[chunk_id].features["keyword_rank"] = 1.0 / (1.0 + position)
+
+
+def _shared_ranks(ordered: list[str], value: Callable[[str], float]) -> list[tuple[str, int]]:
+    """Each candidate's position in ``ordered``, equal values sharing the first of their positions.
+
+    Two memories with the same text and key score the same; without sharing, the one whose id sorts
+    first would earn a better rank, and so a higher score, by its id alone.
+    """
+    ranks: list[tuple[str, int]] = []
+    for position, chunk_id in enumerate(ordered):
+        tied = ranks and value(ranks[-1][0]) == value(chunk_id)
+        ranks.append((chunk_id, ranks[-1][1] if tied else position))
+    return ranks
 
 
 def _order(candidates: dict[str, _Candidate], mode: SearchMode) -> dict[str, float]:
