@@ -44,6 +44,8 @@ __all__ = [
 
 log = logging.getLogger("memhub.runtime")
 
+OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
+
 
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "openai":
@@ -52,11 +54,19 @@ def build_embedder(settings: Settings) -> Embedder:
         if not settings.embed_base_url:
             raise InvalidInput("embedder=openai needs --embed-base-url (MEMHUB_EMBED_BASE_URL)")
         return OpenAIEmbedder(
-            base_url=settings.embed_base_url, model=settings.embed_model, api_key=settings.embed_api_key
+            base_url=settings.embed_base_url,
+            model=settings.embed_model or OPENAI_DEFAULT_MODEL,
+            api_key=settings.embed_api_key,
         )
-    from memhub.pipeline.embedders import LocalEmbedder
+    from memhub.pipeline.embedders.local_onnx import LOCAL_MODELS, MODEL_ID, LocalEmbedder
 
-    return LocalEmbedder(threads=settings.embed_threads)
+    model = settings.embed_model or MODEL_ID
+    if model not in LOCAL_MODELS:
+        raise InvalidInput(
+            f"unknown local embedding model {model!r} (--embed-model / MEMHUB_EMBED_MODEL); "
+            f"choose one of: {', '.join(LOCAL_MODELS)}"
+        )
+    return LocalEmbedder(model=model, threads=settings.embed_threads)
 
 
 def build_extractor(settings: Settings) -> Extractor:
@@ -167,11 +177,13 @@ def chat_reply(
         return chat.complete([system(system_prompt), user(prompt)]).text
 
 
-def local_model_file() -> str:
-    """The file name of the local embedder's ONNX model, shipped in ``memhub/pipeline/model/``."""
-    from memhub.pipeline.embedders.local_onnx import MODEL_FILE
+def local_model_file(settings: Settings | None = None) -> str:
+    """The file name of the configured local model's ONNX file, shipped in ``memhub/pipeline/model/``."""
+    from memhub.pipeline.embedders.local_onnx import LOCAL_MODELS, MODEL_ID
 
-    return MODEL_FILE
+    name = settings.embed_model if settings is not None and settings.embedder == "local" else None
+    spec = LOCAL_MODELS.get(name or MODEL_ID)
+    return spec.file if spec is not None else f"{name} (not a bundled model)"
 
 
 def limits_from(settings: Settings) -> Limits:
