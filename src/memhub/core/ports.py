@@ -356,6 +356,9 @@ class Store(Protocol):
         ...
 
     def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]: ...
+    def vector_models(self) -> list[str]:
+        """The embedding models that chunk vectors of this store were made by, sorted."""
+        ...
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         """Best keyword (BM25-like, higher is better) matches among the scope's live chunks."""
