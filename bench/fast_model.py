@@ -58,6 +58,7 @@ def fp32_cosines(fp32: Path, embedder: LocalEmbedder, texts: list[str]) -> tuple
     folder = Path(__file__).resolve().parents[1] / "src" / "memhub" / "pipeline" / "model"
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=128)
+    tokenizer.no_padding()  # tokenizer.json pads by default; one text per run needs none
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(fp32), options, providers=["CPUExecutionProvider"])

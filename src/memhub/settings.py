@@ -54,9 +54,9 @@ class Settings(BaseSettings):
     )
     embed_model: str | None = Field(
         None,
-        description="embedder=local: all-MiniLM-L6-v2 (default) or paraphrase-MiniLM-L3-v2 (~5x less CPU "
-        "per text, see the README's performance section); embedder=openai: the endpoint's model name "
-        "(default text-embedding-3-small).",
+        description="embedder=local: all-MiniLM-L6-v2 (default) or paraphrase-MiniLM-L3-v2 (~4.7x less "
+        "model CPU per text, a little less recall: README, 'The fast local model'); embedder=openai: the "
+        "endpoint's model name (default text-embedding-3-small).",
     )
     embed_api_key: str | None = Field(None, description="API key for embedder=openai (never logged).")
     embed_threads: int | None = Field(
