@@ -125,9 +125,6 @@ class PostgresStore(SqlStore):
     def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
         return self._db.run(lambda conn: vectors.fetch_chunk_vectors(conn, model_id, chunk_ids))
 
-    def vector_models(self) -> list[str]:
-        return self._db.run(vectors.vector_models)
-
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         return self._db.run(lambda conn: keyword_search(conn, scope, flt, text, limit))
 

@@ -149,12 +149,6 @@ def fetch_chunk_vectors(conn: Conn, model_id: str, chunk_ids: Sequence[str]) -> 
         return {row["id"]: _array(row["embedding"]) for row in cur}
 
 
-def vector_models(conn: Conn) -> list[str]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT model_id FROM chunk_vectors ORDER BY model_id")
-        return [str(row["model_id"]) for row in cur]
-
-
 def _array(value: Any) -> Vector:
     if isinstance(value, PgVector):
         return value.to_numpy().astype(np.float32)

@@ -148,11 +148,6 @@ class SqliteStore(SqlStore):
         with self._db.read() as conn:
             return fetch_chunk_vectors(conn, model_id, chunk_ids)
 
-    def vector_models(self) -> list[str]:
-        with self._db.read() as conn:
-            rows = conn.execute("SELECT DISTINCT model_id FROM chunk_vectors ORDER BY model_id").fetchall()
-        return [str(row[0]) for row in rows]
-
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         with self._db.read() as conn:
             return keyword_search(conn, scope, flt, text, limit)
