@@ -56,6 +56,9 @@ import torch
 from onnx import helper, numpy_helper, version_converter
 from tokenizers import Tokenizer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model_check_sentences import CHECK_SENTENCES, GOLDEN_SENTENCES
+
 REPO = Path(__file__).resolve().parents[1]
 MODEL_NAME = "all-MiniLM-L6-v2"
 ONNX_NAME = f"{MODEL_NAME}.int8.onnx"
@@ -80,41 +83,6 @@ MIN_QUANT_ELEMENTS = 4096  # smaller tensors (biases, LayerNorm, token types) st
 MIN_COSINE = 0.999
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
 OUTPUT_NAME = "last_hidden_state"
-
-GOLDEN_SENTENCES = [
-    "The quick brown fox jumps over the lazy dog.",
-    "I prefer my coffee black, no sugar.",
-    "Alice moved to Berlin in March 2021 and works as a data engineer.",
-    "What is the capital of France?",
-    "def add(a, b):\n    return a + b",
-]
-
-CHECK_SENTENCES = [
-    *GOLDEN_SENTENCES,
-    "",
-    "a",
-    "Hello!",
-    "User likes hiking in the Alps during summer holidays.",
-    "My daughter's birthday is on the 14th of July; she will turn seven.",
-    "The meeting was moved from Tuesday 10:00 to Thursday 15:30 (CET).",
-    "Je préfère le thé vert au café le matin.",
-    "Das Wetter in München ist heute sonnig und warm.",
-    "東京は日本の首都です。",
-    "Emoji test 🎉🚀 — with dashes, “quotes” and ellipsis…",
-    "SELECT id, name FROM users WHERE created_at > NOW() - INTERVAL '7 days';",
-    "https://example.com/path?query=value&other=1#fragment",
-    "Allergic to peanuts and shellfish; carries an EpiPen at all times.",
-    "The patient reported mild headaches after switching medication dosage to 20mg.",
-    "   leading and trailing whitespace   ",
-    "UPPER CASE SENTENCE ABOUT NOTHING IN PARTICULAR",
-    "3.14159 2.71828 1.41421 1.73205 0.57721",
-    "Remind me to call mom on Sunday evening.",
-    "The user's favourite programming languages are Rust, Python and OCaml.",
-    "Quantum entanglement does not allow faster-than-light communication.",
-    " ".join(["memory"] * 300),
-    " ".join(f"word{i}" for i in range(400)),
-    "Long context: " + " ".join(["The agent remembered the user's preferences across sessions."] * 40),
-]
 
 
 def sha256_file(path: Path) -> str:

@@ -46,6 +46,8 @@ __all__ = [
 
 log = logging.getLogger("memhub.runtime")
 
+OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
+
 
 def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "openai":
@@ -54,11 +56,19 @@ def build_embedder(settings: Settings) -> Embedder:
         if not settings.embed_base_url:
             raise InvalidInput("embedder=openai needs --embed-base-url (MEMHUB_EMBED_BASE_URL)")
         return OpenAIEmbedder(
-            base_url=settings.embed_base_url, model=settings.embed_model, api_key=settings.embed_api_key
+            base_url=settings.embed_base_url,
+            model=settings.embed_model or OPENAI_DEFAULT_MODEL,
+            api_key=settings.embed_api_key,
         )
-    from memhub.pipeline.embedders import LocalEmbedder
+    from memhub.pipeline.embedders.local_onnx import LOCAL_MODELS, MODEL_ID, LocalEmbedder
 
-    return LocalEmbedder(threads=settings.embed_threads)
+    model = settings.embed_model or MODEL_ID
+    if model not in LOCAL_MODELS:
+        raise InvalidInput(
+            f"unknown local embedding model {model!r} (--embed-model / MEMHUB_EMBED_MODEL); "
+            f"choose one of: {', '.join(LOCAL_MODELS)}"
+        )
+    return LocalEmbedder(model=model, threads=settings.embed_threads)
 
 
 def build_extractor(settings: Settings) -> Extractor:
@@ -175,11 +185,31 @@ def chat_reply(
         return chat.complete([system(system_prompt), user(prompt)]).text
 
 
-def local_model_file() -> str:
-    """The file name of the local embedder's ONNX model, shipped in ``memhub/pipeline/model/``."""
-    from memhub.pipeline.embedders.local_onnx import MODEL_FILE
+def check_one_vector_space(store: Store, embedder: Embedder) -> None:
+    """Refuse to serve a store whose vectors another model made.
 
-    return MODEL_FILE
+    Vectors are stored per model, so a search with model B would rank only B's vectors and silently
+    drop every memory model A embedded from its dense side (and the worker would mix new B vectors
+    with old A ones). Refusing at start-up keeps rankings within one vector space.
+    """
+    others = [model for model in store.vector_models() if model != embedder.model_id]
+    if others:
+        raise InvalidInput(
+            f"this store's memories were embedded with {', '.join(others)}, but the configured embedding "
+            f"model is {embedder.model_id}; memhub does not rank vectors of two models together. Start "
+            f"with --embed-model {others[0]} (MEMHUB_EMBED_MODEL), or re-embed them into a new store: "
+            "`memhub export` with the old model, `memhub import` with the new one (`memhub reindex` "
+            "is not built yet)"
+        )
+
+
+def local_model_file(settings: Settings | None = None) -> str:
+    """The file name of the configured local model's ONNX file, shipped in ``memhub/pipeline/model/``."""
+    from memhub.pipeline.embedders.local_onnx import LOCAL_MODELS, MODEL_ID
+
+    name = settings.embed_model if settings is not None and settings.embedder == "local" else None
+    spec = LOCAL_MODELS.get(name or MODEL_ID)
+    return spec.file if spec is not None else f"{name} (not a bundled model)"
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -220,7 +250,12 @@ class Runtime:
         if settings.database_url is None:
             private_dir(settings.data)  # holds the store and the admin key: 0700 when memhub creates it
         store = open_store(settings.store_url())
-        model = embedder or build_embedder(settings)
+        try:
+            model = embedder or build_embedder(settings)
+            check_one_vector_space(store, model)
+        except BaseException:
+            store.close()
+            raise
         clock = SystemClock()
         config = WorkerConfig(
             batch_size=settings.worker_batch_size,

@@ -153,3 +153,50 @@ def test_batches_of_one_call_run_in_parallel_with_the_same_rows(embedder: LocalE
     one_by_one = np.vstack([embedder.embed([text]) for text in texts])
     assert np.allclose(got, one_by_one, atol=1e-5)
     assert any(t.name.startswith("memhub-embed") for t in threading.enumerate())
+
+
+# --- the fast bundled model: paraphrase-MiniLM-L3-v2, dynamically quantised int8 ----------------------
+
+FAST_GOLDEN = Path(__file__).with_name("golden_vectors_paraphrase-MiniLM-L3-v2.json")
+
+
+@pytest.fixture(scope="module")
+def fast() -> LocalEmbedder:
+    return LocalEmbedder(model="paraphrase-MiniLM-L3-v2", threads=1)
+
+
+def test_fast_model_matches_its_float32_golden_vectors(fast: LocalEmbedder) -> None:
+    golden = json.loads(FAST_GOLDEN.read_text(encoding="utf-8"))
+    texts = [item["text"] for item in golden["items"]]
+    expected = np.array([item["vector"] for item in golden["items"]], dtype=np.float32)
+    got = fast.embed(texts)
+    # int8 compute: scripts/build_fast_model.py measured min 0.9939 over its 28 check sentences
+    for text, cosine in zip(texts, cosines(got, expected), strict=True):
+        assert cosine >= 0.99, (text, cosine)
+
+
+def test_fast_model_names_its_own_vector_space(fast: LocalEmbedder) -> None:
+    assert isinstance(fast, Embedder)
+    assert fast.model_id == "paraphrase-MiniLM-L3-v2"
+    assert fast.dim == 384
+    default = LocalEmbedder(threads=1).embed(["I live in Lisbon."])
+    assert float(cosines(fast.embed(["I live in Lisbon."]), default)[0]) < 0.99  # a different space
+
+
+def test_fast_model_truncates_at_128_tokens_and_batches_like_the_default(fast: LocalEmbedder) -> None:
+    head = " ".join(f"word{i}" for i in range(100))  # ~300 tokens: past 128
+    first = fast.embed([head + " and then one ending", head + " but another, different ending"])
+    assert np.allclose(first[0], first[1], atol=1e-6)
+    together = fast.embed(MIXED)
+    alone = np.concatenate([fast.embed([text]) for text in MIXED])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    # int8 activations are quantised per model run with one scale for the whole batch, so a text's vector
+    # moves slightly with its batch mates (measured 0.9949-1.0 here), unlike the float32-compute default
+    assert np.all(cosines(together, alone) > 0.99)
+    a, b, c = fast.embed(["I live in Lisbon, Portugal.", "My home is in Lisbon.", "The GPU kernel failed."])
+    assert float(a @ b) > float(a @ c) + 0.3
+
+
+def test_unknown_local_model_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="paraphrase-MiniLM-L3-v2"):
+        LocalEmbedder(model="all-MiniLM-L12-v2")

@@ -1040,6 +1040,12 @@ class StoreContract:
         reused = store.chunk_vectors(MODEL, [outcome.memories[0].chunks[0].chunk.id])
         np.testing.assert_allclose(next(iter(reused.values())), vector, rtol=1e-6)
 
+    def test_vector_models_name_every_model_with_chunk_vectors(self, store: Store, w: Writer) -> None:
+        assert store.vector_models() == []
+        a, space = w.tenant("a")
+        w.memorise(a, space, ["a remembered fact"])
+        assert store.vector_models() == [MODEL]
+
     def test_vector_search_is_exact(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")
         ingested = [

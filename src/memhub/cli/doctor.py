@@ -90,7 +90,7 @@ def check_data_dir(settings: Settings) -> Check:
 
 
 def check_model_file(settings: Settings) -> Check:
-    model_file = local_model_file()
+    model_file = local_model_file(settings)
     path = resources.files("memhub.pipeline") / "model" / model_file
     if not path.is_file():
         return Check(False, f"model file {model_file} is missing", "reinstall memhub: pip install -U memhub")

@@ -361,6 +361,10 @@ class Store(Protocol):
         ...
 
     def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]: ...
+    def vector_models(self) -> list[str]:
+        """The embedding models this store holds vectors of, sorted (read off the vector table's key, so
+        it costs one index probe per model, not a scan, however large the store)."""
+        ...
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         """Best keyword (BM25-like, higher is better) matches among the scope's live chunks."""

@@ -1,14 +1,17 @@
-"""The default embedder: all-MiniLM-L6-v2 run by onnxruntime, offline, with no torch at run time.
+"""The default embedder: a bundled sentence model run by onnxruntime, offline, with no torch at run time.
 
-The model ships inside the package (``memhub/pipeline/model/``, built by ``scripts/build_model.py``)
-and is found with ``importlib.resources``, so it works from any working directory and never touches
-the network. The measurements behind the choices below: ``docs/decisions/local-embedder.md``.
+Two models ship inside the package (``memhub/pipeline/model/``) and are found with
+``importlib.resources``, so they work from any working directory and never touch the network:
+all-MiniLM-L6-v2 (the default, ``scripts/build_model.py``) and the ~5x cheaper paraphrase-MiniLM-L3-v2
+(``scripts/build_fast_model.py``). The measurements behind the choices below:
+``docs/decisions/local-embedder.md`` and ``docs/decisions/fast-local-model.md``.
 
-* **int8 storage, float32 compute.** The shipped file keeps its weights as int8 with float32 scales (a
+* **int8 storage, float32 compute (L6).** The shipped file keeps its weights as int8 with float32 scales (a
   quarter of the size). onnxruntime folds the ``DequantizeLinear`` nodes into float32 weights when it
   loads the session, which only happens with ``session.disable_quant_qdq`` set (otherwise the nodes run
   on every call). Integer *compute* was tried and not shipped: too far from the reference vectors, or
-  slower on a CPU without VNNI.
+  slower on a CPU without VNNI. The L3 model is the opposite trade: dynamically quantised int8 compute,
+  chosen for speed, checked to a minimum cosine of 0.994 against its own float32 graph.
 * **Sort by length inside a call.** Texts are tokenised once, sorted by token count and cut into
   batches, so each batch is padded only to its own longest text instead of the call's longest; rows
   are written back in input order. The result does not depend on how texts are batched (padding is
@@ -45,13 +48,27 @@ import numpy.typing as npt
 from memhub.core.errors import Unavailable
 from memhub.core.ports import Matrix
 
-MODEL_ID = "all-MiniLM-L6-v2"
+MODEL_ID = "all-MiniLM-L6-v2"  # the default
+FAST_MODEL_ID = "paraphrase-MiniLM-L3-v2"
 DIM = 384
-MAX_TOKENS = 256
-MODEL_FILE = "all-MiniLM-L6-v2.int8.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+MAX_TOKENS = 256  # the longest any bundled model reads
+TOKENIZER_FILE = "tokenizer.json"  # both models share the uncased WordPiece vocabulary
 _OUTPUT = "last_hidden_state"
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A bundled model: its ONNX file in ``memhub/pipeline/model/`` and the tokens it reads."""
+
+    file: str
+    max_tokens: int
+
+
+LOCAL_MODELS = {
+    MODEL_ID: LocalModel(file="all-MiniLM-L6-v2.int8.onnx", max_tokens=256),
+    FAST_MODEL_ID: LocalModel(file="paraphrase-MiniLM-L3-v2.int8.onnx", max_tokens=128),
+}
+MODEL_FILE = LOCAL_MODELS[MODEL_ID].file
 
 IntArray = npt.NDArray[np.int64]
 
@@ -60,11 +77,13 @@ IntArray = npt.NDArray[np.int64]
 class _Loaded:
     session: Any  # onnxruntime.InferenceSession (untyped library)
     tokenizer: Any  # tokenizers.Tokenizer (untyped library)
+    inputs: tuple[str, ...]  # the graph's inputs, from input_ids, attention_mask, token_type_ids
 
 
 class LocalEmbedder:
-    """Implements :class:`memhub.core.ports.Embedder` with the bundled all-MiniLM-L6-v2 model.
+    """Implements :class:`memhub.core.ports.Embedder` with a bundled model (``LOCAL_MODELS``).
 
+    ``model``: the bundled model's name (default all-MiniLM-L6-v2).
     ``threads``: batches embedded at once, one thread each (``None``: one per CPU this process may use).
     ``batch_size``: most texts per model call. ``max_batch_tokens``: most padded tokens per model call.
     """
@@ -72,16 +91,20 @@ class LocalEmbedder:
     def __init__(
         self,
         *,
+        model: str = MODEL_ID,
         threads: int | None = None,
         batch_size: int = 32,
         max_batch_tokens: int = 512,
     ) -> None:
+        if model not in LOCAL_MODELS:
+            raise ValueError(f"unknown local model {model!r}; choose one of: {', '.join(LOCAL_MODELS)}")
         if threads is not None and threads < 1:
             raise ValueError("threads must be >= 1 (or None for onnxruntime's default)")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         if max_batch_tokens < MAX_TOKENS:
             raise ValueError(f"max_batch_tokens must be >= {MAX_TOKENS} (one text of maximal length)")
+        self._model = model
         self._threads = threads or _usable_cpus()
         self._batch_size = batch_size
         self._max_batch_tokens = max_batch_tokens
@@ -91,7 +114,7 @@ class LocalEmbedder:
 
     @property
     def model_id(self) -> str:
-        return MODEL_ID
+        return self._model
 
     @property
     def dim(self) -> int:
@@ -102,7 +125,8 @@ class LocalEmbedder:
         self._get()
 
     def embed(self, texts: Sequence[str]) -> Matrix:
-        """One L2-normalised float32 row per text, in input order; texts past 256 tokens are truncated."""
+        """One L2-normalised float32 row per text, in input order; texts past the model's
+        ``max_tokens`` (256 for L6, 128 for L3) are truncated."""
         items = list(texts)
         out = np.zeros((len(items), DIM), dtype=np.float32)
         if not items:
@@ -116,7 +140,8 @@ class LocalEmbedder:
 
         def run(rows: list[int]) -> None:
             ids, mask, types = _pad([encodings[row] for row in rows], max(lengths[row] for row in rows))
-            feed = dict(zip(_INPUTS, (ids, mask, types), strict=True))
+            padded = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feed = {name: padded[name] for name in loaded.inputs}
             hidden = loaded.session.run([_OUTPUT], feed)[0]
             out[rows] = _mean_pool_normalise(hidden, mask)  # each batch writes its own rows
 
@@ -155,12 +180,12 @@ class LocalEmbedder:
         if loaded is None:
             with self._lock:
                 if self._loaded is None:
-                    self._loaded = _load()
+                    self._loaded = _load(LOCAL_MODELS[self._model])
                 loaded = self._loaded
         return loaded
 
 
-def _load() -> _Loaded:
+def _load(model: LocalModel) -> _Loaded:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -168,16 +193,17 @@ def _load() -> _Loaded:
     try:
         with resources.as_file(folder / TOKENIZER_FILE) as path:
             tokenizer = Tokenizer.from_file(str(path))
-        with resources.as_file(folder / MODEL_FILE) as path:
+        with resources.as_file(folder / model.file) as path:
             session = ort.InferenceSession(str(path), _session_options(ort), ["CPUExecutionProvider"])
     except (OSError, RuntimeError) as exc:  # a missing file surfaces as RuntimeError from the Rust side
         raise Unavailable(
             f"the bundled embedding model could not be loaded from memhub/pipeline/model/ ({exc}); "
             "reinstall memhub with its package data"
         ) from exc
-    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_truncation(max_length=model.max_tokens)
     tokenizer.no_padding()
-    return _Loaded(session=session, tokenizer=tokenizer)
+    inputs = tuple(node.name for node in session.get_inputs())
+    return _Loaded(session=session, tokenizer=tokenizer, inputs=inputs)
 
 
 def _session_options(ort: Any) -> Any:

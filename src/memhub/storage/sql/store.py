@@ -209,6 +209,9 @@ class SqlStore(ABC):
     def put_blob(self, blob: Blob) -> Blob:
         return self._write(lambda conn: blobs.put_blob(self._dialect, conn, blob))
 
+    def vector_models(self) -> list[str]:
+        return self._read(vector_models)
+
     def get_blob(self, tenant_id: str, owner_id: str, name: str) -> Blob:
         return self._read(lambda conn: blobs.get_blob(self._dialect, conn, tenant_id, owner_id, name))
 
@@ -226,3 +229,19 @@ class SqlStore(ABC):
 def check_page_size(limit: int) -> None:
     if limit < 1:
         raise InvalidInput(f"page size must be at least 1, got {limit}")
+
+
+# Distinct model ids by skipping along the (model_id, hash) primary key of ``vectors``: one index probe per
+# model instead of a scan of every vector (both SQLite and PostgreSQL plan MIN over a key prefix that way).
+_VECTOR_MODELS = """
+WITH RECURSIVE models(model_id) AS (
+    SELECT MIN(model_id) FROM vectors
+    UNION ALL
+    SELECT (SELECT MIN(v.model_id) FROM vectors v WHERE v.model_id > models.model_id)
+    FROM models WHERE models.model_id IS NOT NULL
+)
+SELECT model_id FROM models WHERE model_id IS NOT NULL ORDER BY model_id"""
+
+
+def vector_models(conn: Connection) -> list[str]:
+    return [str(row["model_id"]) for row in conn.execute(_VECTOR_MODELS).fetchall()]
