@@ -28,7 +28,9 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)
 
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _URL_LOGGERS = ("httpx", "httpcore")  # they log whole request URLs, credentials and query strings included
-MIN_SECRET_CHARS = 4  # shorter values (a port, "1") would blank out half the log and hide nothing
+# Shorter values can't be told from ordinary words: a compose file's default database password "memhub"
+# blanked the logger name of every line. A secret that short protects little; use a longer one.
+MIN_SECRET_CHARS = 8
 REDACTED = "***"
 
 

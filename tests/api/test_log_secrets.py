@@ -56,3 +56,11 @@ def test_the_formatter_removes_every_secret_the_settings_hold() -> None:
     for secret in ("db-pass-881", "ssl-pass-772", "rr-pass-113", "sk-rerank-4401"):
         assert secret not in line
     assert "db.internal" in line and "***" in line
+
+
+def test_a_secret_as_short_as_a_word_does_not_blank_the_log() -> None:
+    """A database password equal to a word of the log ("memhub") must not replace that word everywhere."""
+    inner = logging.Formatter("%(name)s: %(message)s")
+    formatter = RedactingFormatter(inner, ["memhub", "long-secret-9917"])
+    record = logging.LogRecord("memhub.worker", logging.INFO, __file__, 1, "x long-secret-9917", None, None)
+    assert formatter.format(record) == "memhub.worker: x ***"
