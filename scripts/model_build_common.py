@@ -1,4 +1,32 @@
-"""Sentences both model builds check against (``build_model.py``, ``build_fast_model.py``)."""
+"""What both model builds share (``build_model.py``, ``build_fast_model.py``): the sentences they check
+against, file digests and the licence copy. Its own module because ``build_model.py`` needs torch and
+``build_fast_model.py`` must not."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+APACHE_LICENSE = Path("/usr/share/common-licenses/Apache-2.0")
+APACHE_LICENSE_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def copy_license(out: Path) -> None:
+    """The canonical Apache-2.0 text (Debian's base-files) as ``out/LICENSE``, checked by its digest."""
+    if not APACHE_LICENSE.exists() or sha256_file(APACHE_LICENSE) != APACHE_LICENSE_SHA256:
+        sys.exit(f"need the canonical Apache-2.0 text at {APACHE_LICENSE} (Debian base-files)")
+    shutil.copyfile(APACHE_LICENSE, out / "LICENSE")
+
 
 GOLDEN_SENTENCES = [
     "The quick brown fox jumps over the lazy dog.",
