@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from memhub.core.models import JobStatus, MessageInput
 from memhub.runtime import Runtime
 from memhub.settings import Settings
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 from support.embedders import HashEmbedder
 from support.polling import poll_until
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from fakes.openai_server import start_fake_openai_server
 from memhub.logging_setup import RedactingFormatter
 from memhub.settings import Settings
+from memhub.testing.openai_server import start_fake_openai_server
 from support.api import add_messages
 from support.server import StartServer
 

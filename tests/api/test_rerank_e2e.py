@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
-from fakes.rerank_server import RerankRoute
 from memhub.client import Client, ServiceUnavailableError, UnprocessableEntityError
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
+from memhub.testing.rerank_server import RerankRoute
 from support.api import add_messages, assert_envelope, search_episodes
 from support.server import ServerHandle, launch_server
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 from support.api import add_messages, search_episodes
 from support.server import ServerHandle, launch_server
 

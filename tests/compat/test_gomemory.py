@@ -148,7 +148,7 @@ def test_s3_add_memory_answers_at_once_with_the_spec_req_id(
     keyed_client: GoMemoryClient, failing_embeddings: Any
 ) -> None:
     """The answer does not wait for the work: it comes while the embedder is held, the job unfinished."""
-    from fakes.openai_server import embeddings_handler
+    from memhub.testing.openai_server import embeddings_handler
 
     client = keyed_client
     user_id = client.create_user().user_id
@@ -410,7 +410,7 @@ def test_native_data_is_visible_through_gomemory(gm_server: ServerHandle, client
 
 @pytest.fixture(scope="module")
 def failing_embeddings() -> Iterator[Any]:
-    from fakes.openai_server import start_fake_openai_server
+    from memhub.testing.openai_server import start_fake_openai_server
 
     with start_fake_openai_server() as fake:
         yield fake

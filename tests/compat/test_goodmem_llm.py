@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from goodmem import AsyncGoodmem, BadRequestError, Goodmem
 
-from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, start_fake_openai_server
-from fakes.rerank_server import RerankRoute
+from memhub.testing.openai_server import FakeOpenAIServer, RecordedRequest, Reply, start_fake_openai_server
+from memhub.testing.rerank_server import RerankRoute
 from support.goodmem import base_url, temporary_space, wait_completed
 from support.server import ServerHandle
 

@@ -19,16 +19,16 @@ import httpx
 import pytest
 from goodmem import Goodmem
 
-from fakes.openai_server import (
+from memhub.pipeline.outbound import OutboundPolicy, OutboundRefused
+from memhub.settings import Settings
+from memhub.testing.openai_server import (
     FakeOpenAIServer,
     RecordedRequest,
     Reply,
     error_reply,
     start_fake_openai_server,
 )
-from fakes.rerank_server import RerankRoute
-from memhub.pipeline.outbound import OutboundPolicy, OutboundRefused
-from memhub.settings import Settings
+from memhub.testing.rerank_server import RerankRoute
 from support.goodmem import base_url, temporary_space, wait_completed
 from support.server import ServerHandle, StartServer, free_port
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from goodmem import Goodmem
 
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
-from fakes.rerank_server import RerankRoute
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
+from memhub.testing.rerank_server import RerankRoute
 from support.goodmem import base_url, temporary_space, wait_completed
 from support.server import ServerHandle
 

@@ -26,8 +26,8 @@ from mem0 import AsyncMemoryClient, MemoryClient
 from mem0.exceptions import MemoryError as Mem0Error
 from mem0.exceptions import MemoryNotFoundError, ValidationError
 
-from fakes.openai_server import start_fake_openai_server
-from fakes.rerank_server import RerankRoute
+from memhub.testing.openai_server import start_fake_openai_server
+from memhub.testing.rerank_server import RerankRoute
 from support.server import ServerHandle, launch_server
 
 PREFIX = "/mem0"

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from memhub.core.errors import Unavailable
 from memhub.pipeline.llm import ChatClient, StructuredReplyError, ask_json, system, user
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 
 SECRET = "sk-test-DO-NOT-LEAK-0987654321"
 
@@ -90,7 +90,7 @@ def test_the_api_key_is_sent_but_never_quoted_in_errors(fake: FakeOpenAIServer) 
 
 
 def test_an_answer_without_content_is_a_clear_error(fake: FakeOpenAIServer) -> None:
-    from fakes.openai_server import Reply
+    from memhub.testing.openai_server import Reply
 
     fake.route("/v1/chat/completions", lambda server, request: Reply(200, {"choices": []}))
     with pytest.raises(Unavailable, match=r"no 'choices\[0\]\.message\.content'"):

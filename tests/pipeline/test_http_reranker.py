@@ -1,4 +1,4 @@
-"""The HTTP reranker against a real fake rerank server on a loopback port (tests/fakes/rerank_server.py)."""
+"""The HTTP reranker against a real fake rerank server on a loopback port (memhub.testing.rerank_server)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, start_fake_openai_server
-from fakes.rerank_server import RerankRoute
 from memhub.core.errors import InvalidInput, NotSupported, Unavailable
 from memhub.core.ports import Reranker
 from memhub.pipeline.rerankers import HttpReranker, reranker_for, to_unit_interval
+from memhub.testing.openai_server import FakeOpenAIServer, RecordedRequest, Reply, start_fake_openai_server
+from memhub.testing.rerank_server import RerankRoute
 
 MODEL = "rerank-test"
 SECRET = "sk-rerank-DO-NOT-LEAK-0987654321"

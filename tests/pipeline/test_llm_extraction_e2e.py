@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from memhub.client import Client
 from memhub.core.models import JobStatus, MemoryKind
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 from support.server import StartServer
 
 FACT = "Ada's daughter Mia is allergic to peanuts"

@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from memhub.core.models import Event, EventKind, MemoryDraft, MemoryKind
 from memhub.core.ports import ExtractionContext, Extractor
 from memhub.pipeline.extractors.llm import LLMExtractor
 from memhub.pipeline.llm import ChatClient
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 
 WHEN = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
 FACTS = {

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from memhub.core.models import Memory, MemoryKind, MessageInput
 from memhub.core.ports import Embedder
 from memhub.runtime import Runtime, build_embedder
 from memhub.settings import Settings
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fakes.chat_server import ChatScript
-from fakes.openai_server import FakeOpenAIServer, start_fake_openai_server
 from memhub.core.ports import Reranker
 from memhub.pipeline.llm import ChatClient
 from memhub.pipeline.rerankers import LLMReranker
+from memhub.testing.chat_server import ChatScript
+from memhub.testing.openai_server import FakeOpenAIServer, start_fake_openai_server
 
 DOCS = ["Berlin is in Germany.", "Paris is the capital of France.", "Cats sleep a lot."]
 

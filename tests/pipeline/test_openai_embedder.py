@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, start_fake_openai_server
 from memhub.core.errors import Unavailable
 from memhub.core.ports import Embedder
 from memhub.pipeline.embedders import OpenAIEmbedder
+from memhub.testing.openai_server import FakeOpenAIServer, RecordedRequest, Reply, start_fake_openai_server
 
 MODEL = "text-embedding-test"
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"

@@ -1,6 +1,6 @@
 """``POST /v1/rerank`` for the fake OpenAI server: a rerank endpoint whose scores the test dictates.
 
-A :class:`RerankRoute` installed on a :class:`~fakes.openai_server.FakeOpenAIServer` scores each document
+A :class:`RerankRoute` installed on a :class:`~.openai_server.FakeOpenAIServer` scores each document
 by the first of the test's ``keywords`` it contains (``default`` when none), the way a test wants the
 order to come out, and answers in the shape of the request it got:
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, error_reply
+from memhub.testing.openai_server import FakeOpenAIServer, RecordedRequest, Reply, error_reply
 
 
 class RerankRoute:

@@ -1,6 +1,6 @@
 """``POST /v1/chat/completions`` for the fake OpenAI server, with replies scripted by the test.
 
-A :class:`ChatScript` is installed on a :class:`~fakes.openai_server.FakeOpenAIServer` and answers each
+A :class:`ChatScript` is installed on a :class:`~.openai_server.FakeOpenAIServer` and answers each
 chat request with the next scripted step, in order, then with ``default`` once the script is used up::
 
     with start_fake_openai_server() as fake:
@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, error_reply
+from memhub.testing.openai_server import FakeOpenAIServer, RecordedRequest, Reply, error_reply
 
 Step = Callable[[RecordedRequest], Reply]
 

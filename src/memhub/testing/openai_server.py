@@ -212,7 +212,10 @@ class FakeOpenAIServer:
     def expected(self, texts: list[str], model: str) -> npt.NDArray[np.float32]:
         """The normalised vectors a correct client must return for ``texts``."""
         matrix = np.array([fake_vector(model, text, self.dim) for text in texts], dtype=np.float64)
-        return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+        normalised: npt.NDArray[np.float32] = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(
+            np.float32
+        )
+        return normalised
 
     # --- serving -------------------------------------------------------------------------------------
 
