@@ -10,6 +10,7 @@ The SDK's telemetry is off and its config folder is a temporary one (both read a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 import time
@@ -26,6 +27,7 @@ from mem0 import AsyncMemoryClient, MemoryClient
 from mem0.exceptions import MemoryError as Mem0Error
 from mem0.exceptions import MemoryNotFoundError, ValidationError
 
+from memhub.testing.chat_server import ChatScript
 from memhub.testing.openai_server import start_fake_openai_server
 from memhub.testing.rerank_server import RerankRoute
 from support.server import ServerHandle, launch_server
@@ -115,6 +117,36 @@ def test_add_with_infer_false_stores_each_message_verbatim(mem0: MemoryClient) -
     listed = mem0.get_all(filters={"user_id": user})
     assert listed["count"] == 2  # no facts derived: verbatim means verbatim
     assert {m["metadata"]["channel"] for m in listed["results"]} == {"web"}
+
+
+@pytest.mark.e2e  # starts its own server (with an LLM extractor)
+def test_infer_false_and_text_updates_never_call_the_llm_extractor(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """mem0's ``infer=False`` stores the messages as they are: with an LLM extractor configured (a fake
+    chat endpoint on loopback), neither such an add nor a text update sends it a request; an inferred
+    add does, and its fact comes from the model."""
+    fact = {"facts": [{"text": "User owns a kayak named Otter", "core": False, "turn": 0}]}
+    with start_fake_openai_server() as fake:
+        chat = ChatScript(fake)
+        handle = launch_server(
+            tmp_path_factory.mktemp("mem0-llm"), llm_base_url=fake.base_url, llm_model="fake-chat"
+        )
+        try:
+            with httpx.Client() as http:
+                client = MemoryClient(api_key=handle.api_key, host=_host(handle), client=http)
+                user = _id("llm")
+                memory_id = verbatim(client, "I keep my kayak Otter at the lake.", user_id=user)
+                client.update(memory_id, text="I keep my kayak Otter at the river.")
+                calls_without_inference = len(chat.calls)
+                chat.reply(json.dumps(fact))
+                answer = client.add("My kayak is called Otter.", user_id=user)
+                event = settle(client, answer["event_id"])
+        finally:
+            handle.stop()
+    assert calls_without_inference == 0
+    assert len(chat.calls) == 1 and "My kayak is called Otter." in chat.calls[0][-1]["content"]
+    assert "User owns a kayak named Otter" in [r["data"]["memory"] for r in event["results"]]
 
 
 def test_add_queues_extraction_and_the_event_reports_the_memories(mem0: MemoryClient) -> None:

@@ -177,7 +177,7 @@ def test_an_unreachable_endpoint_falls_back_to_the_rule_extractor() -> None:
         _rule_fallback(LLMExtractor(chat).extract(TURNS, ExtractionContext()))
 
 
-def test_turns_without_a_user_message_and_documents_never_reach_the_model(
+def test_turns_without_a_user_message_documents_and_verbatim_jobs_never_reach_the_model(
     fake: FakeOpenAIServer, chat: ChatClient
 ) -> None:
     script = ChatScript(fake)
@@ -186,8 +186,10 @@ def test_turns_without_a_user_message_and_documents_never_reach_the_model(
     document = extractor.extract(
         [_event("A long manual. " * 10, kind=EventKind.DOCUMENT)], ExtractionContext()
     )
+    verbatim = extractor.extract(TURNS, ExtractionContext(derive_facts=False))
     assert _episodes(assistant_only) == [TURNS[1].content]
     assert [d.kind for d in document] == [MemoryKind.DOCUMENT]
+    assert _episodes(verbatim) == [turn.content for turn in TURNS]
     assert script.calls == []
 
 

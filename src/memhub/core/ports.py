@@ -130,11 +130,14 @@ class ExtractionContext:
 
     ``similar_facts`` searches all of the user's live facts by meaning (the store's dense index), for
     extractors that reconcile what they extract with what is known; it is None when the job has no user.
+    ``derive_facts`` is False for a verbatim submission (mem0's ``infer: false``, a text update): its
+    facts would be dropped, so an extractor that pays for them (a model call) must not ask for any.
     """
 
     existing_facts: list[Memory] = field(default_factory=list)
     previous_events: list[Event] = field(default_factory=list)  # earlier turns of the same session
     similar_facts: FactFinder | None = None
+    derive_facts: bool = True
 
 
 @runtime_checkable

@@ -76,7 +76,8 @@ class IngestProcessor:
 
     def _outcome(self, job: Job) -> JobOutcome:
         events = self._store.job_events(job.id)
-        drafts = _as_asked(events, self._extractor.extract(events, self._context(job, events)))
+        context = self._context(job, events)
+        drafts = _as_asked(events, self._extractor.extract(events, context))
         outcome = JobOutcome(job_id=job.id, model_id=self._embedder.model_id)
         now = self._clock.now()
         for ordinal, draft in enumerate(drafts):
@@ -93,7 +94,9 @@ class IngestProcessor:
         session_id = events[0].session_id
         if session_id is not None:
             context.previous_events = self._previous_turns(job, session_id, events)
-        if job.user_id is not None:
+        if _verbatim(events):
+            context.derive_facts = False  # no facts will be kept: neither load the known ones nor ask
+        elif job.user_id is not None:
             scope = Scope(
                 tenant_id=job.tenant_id,
                 space_ids=[job.space_id],
@@ -136,12 +139,16 @@ class IngestProcessor:
             outcome.vectors = {h: fresh[h] for h in hashes if h in fresh}
 
 
+def _verbatim(events: list[Event]) -> bool:
+    return bool(events) and all(e.metadata.get(VERBATIM_KEY) for e in events)
+
+
 def _as_asked(events: list[Event], drafts: list[MemoryDraft]) -> list[MemoryDraft]:
     """Honour a verbatim submission: its turns only, no facts; a revision's turn supersedes its target.
 
     Done here rather than in each extractor so every extractor (rules, LLM) obeys the same flags.
     """
-    if not events or not all(e.metadata.get(VERBATIM_KEY) for e in events):
+    if not _verbatim(events):
         return drafts
     kept = [d for d in drafts if d.kind is not MemoryKind.FACT]
     target = events[0].metadata.get(REVISES_KEY)

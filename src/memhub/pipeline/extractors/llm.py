@@ -11,7 +11,8 @@ Enabled by ``--llm-base-url`` (any OpenAI-compatible chat endpoint). For a conve
 4. If the endpoint is down, times out, or answers unusably twice, the job gets the rule extractor's
    facts instead: a job is never failed (nor its input lost) because of the model.
 
-Documents, and jobs without a user turn, never reach the model: the rule extractor handles them.
+Documents, verbatim submissions (``context.derive_facts`` False: mem0's ``infer: false``) and jobs
+without a user turn never reach the model: the rule extractor handles them.
 Drafts made here say so in ``metadata["extractor"] = "llm"``; ``metadata["change"]`` says how a fact was
 reconciled (``add``, ``update``, ``supersede``).
 """
@@ -62,7 +63,9 @@ class LLMExtractor:
 
     def extract(self, events: Sequence[Event], context: ExtractionContext) -> list[MemoryDraft]:
         base = self._fallback.extract(events, context)
-        if not events or events[0].kind is EventKind.DOCUMENT or not any(map(is_user_turn, events)):
+        if not context.derive_facts or not events or events[0].kind is EventKind.DOCUMENT:
+            return base
+        if not any(map(is_user_turn, events)):
             return base
         try:
             facts = ask_json(
