@@ -14,6 +14,15 @@ revision in a subprocess, so both figures come from one command on one machine:
 
     nice -n 10 python bench/extraction.py            # before (main) and after (this checkout)
     python bench/extraction.py --sample 120 --show   # print the sample to label (not stored)
+
+``--llm`` is a smoke test of the LLM extractor path, not a measure of any model: on a few conversations
+(``--convs``, default 5) each turn goes through memhub's LLM extractor as the runtime builds it
+(``build_extractor``: the real ``ChatClient`` over HTTP, JSON repair, validation, reconciliation, drafts)
+to a fake OpenAI-compatible server on loopback (``memhub.testing``). The fake model answers each prompt
+with the facts the rule extractor finds in that turn, in a JSON code fence, so every figure of the LLM
+path must equal the rule extractor's; a difference is something the path lost or changed:
+
+    nice -n 10 python bench/extraction.py --llm      # writes bench/results/extraction_llm_smoke.json
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 DATA_CANDIDATES = (REPO.parent / "shared" / "data" / "locomo10.json", Path("/work/shared/data/locomo10.json"))
 LABELS = REPO / "bench" / "labels" / "extraction_clean.json"
 OUT = REPO / "bench" / "results" / "extraction.json"
+LLM_OUT = REPO / "bench" / "results" / "extraction_llm_smoke.json"
 TUNE = range(0, 5)
 HELD_OUT = range(5, 10)
 
@@ -54,6 +65,16 @@ def _data() -> list[dict[str, Any]]:
 def _sources(source: Any) -> set[str]:
     items = source if isinstance(source, list) else [source]
     return {s.strip() for item in items for s in str(item).split(",") if s.strip()}
+
+
+def _observations(conv: dict[str, Any]) -> list[set[str]]:
+    """The source turns of each annotated observation of ``conv``."""
+    return [
+        _sources(source)
+        for per_speaker in conv["observation"].values()
+        for observations in per_speaker.values()
+        for _text, source in observations
+    ]
 
 
 def run_one() -> dict[str, Any]:
@@ -81,16 +102,119 @@ def run_one() -> dict[str, Any]:
                         facts.append({"conv": index, "text": draft.text, "core": draft.core})
         split = "tune_0_4" if index in TUNE else "held_out_5_9"
         tally = splits.setdefault(split, {"observations": 0, "covered": 0})
-        for per_speaker in conv["observation"].values():
-            for observations in per_speaker.values():
-                for _text, source in observations:
-                    tally["observations"] += 1
-                    tally["covered"] += bool(_sources(source) & producing)
+        for sources in _observations(conv):
+            tally["observations"] += 1
+            tally["covered"] += bool(sources & producing)
     return {
         "facts": facts,
         "splits": splits,
         "ms_per_message": 1000 * elapsed / messages,
         "messages": messages,
+    }
+
+
+def _turns(convs: list[int], max_turns: int | None) -> list[tuple[int, Any]]:
+    """(conversation, event) of the first ``max_turns`` turns of each of ``convs``, as extracted alone."""
+    data = _data()
+    out: list[tuple[int, Any]] = []
+    for index in convs:
+        events = [e.model_copy(update={"position": 0}) for s in locomo_sessions(data[index]) for e in s]
+        out.extend((index, event) for event in events[:max_turns])
+    return out
+
+
+def _extract_turns(extractor: Any, turns: list[tuple[int, Any]]) -> dict[str, Any]:
+    """Facts of each turn extracted on its own, the turns that produced one, and the time per turn."""
+    from memhub.core.models import MemoryKind
+    from memhub.core.ports import ExtractionContext
+
+    facts: list[dict[str, Any]] = []
+    producing: set[str] = set()
+    start = time.perf_counter()
+    for index, event in turns:
+        for draft in extractor.extract([event], ExtractionContext()):
+            if draft.kind is MemoryKind.FACT:
+                producing.add(event.id)
+                facts.append({"conv": index, "turn": event.id, "text": draft.text, "core": draft.core})
+    elapsed = time.perf_counter() - start
+    return {"facts": facts, "producing": producing, "ms_per_message": 1000 * elapsed / max(len(turns), 1)}
+
+
+def _labelled_clean(facts: list[dict[str, Any]], labels: dict[str, dict[str, bool]]) -> dict[str, Any]:
+    """Clean share over every distinct produced fact that has a hand label (the part of the full run's
+    labelled sample that falls in this subset)."""
+    judged = [labels[fact_id(text)] for text in {f["text"] for f in facts} if fact_id(text) in labels]
+    third = sum(j["third_person"] for j in judged)
+    return {
+        "labelled": len(judged),
+        "clean_third_person": third,
+        "clean_third_person_share": round(third / len(judged), 3) if judged else None,
+    }
+
+
+def _smoke_summary(
+    result: dict[str, Any], observations: list[set[str]], labels: dict[str, dict[str, bool]]
+) -> dict[str, Any]:
+    covered = sum(bool(sources & result["producing"]) for sources in observations)
+    return {
+        "coverage": {
+            "observations": len(observations),
+            "covered": covered,
+            "share": round(covered / len(observations), 3) if observations else None,
+        },
+        "facts": len(result["facts"]),
+        "core_facts": sum(f["core"] for f in result["facts"]),
+        "clean": _labelled_clean(result["facts"], labels),
+        "ms_per_message": round(result["ms_per_message"], 3),
+    }
+
+
+def run_llm_smoke(
+    convs: list[int], max_turns: int | None, labels: dict[str, dict[str, bool]]
+) -> dict[str, Any]:
+    """The rule extractor and the LLM extractor path (fake model on loopback) on the same turns."""
+    from memhub.core.ports import ExtractionContext
+    from memhub.pipeline.extractors import RuleExtractor
+    from memhub.pipeline.extractors.llm_facts import extraction_messages
+    from memhub.runtime import build_extractor
+    from memhub.settings import Settings
+    from memhub.testing.chat_server import completion
+    from memhub.testing.openai_server import RecordedRequest, Reply, start_fake_openai_server
+
+    turns = _turns(convs, max_turns)
+    rule = _extract_turns(RuleExtractor(), turns)
+    answers: dict[str, str] = {}  # the prompt of a turn -> what the fake model replies
+    for _index, event in turns:
+        prompt = extraction_messages([event], ExtractionContext())[-1]["content"]
+        mine = [f for f in RuleExtractor().extract([event], ExtractionContext()) if f.kind.value == "fact"]
+        items = [{"text": f.text, "core": f.core, "slot": f.metadata.get("slot"), "turn": 0} for f in mine]
+        answers[prompt] = "```json\n" + json.dumps({"facts": items}) + "\n```"
+    requests = 0
+
+    def fake_model(server: Any, request: RecordedRequest) -> Reply:
+        nonlocal requests
+        requests += 1
+        return completion(answers.get(request.body["messages"][-1]["content"], '{"facts": []}'))
+
+    with start_fake_openai_server() as fake:
+        fake.route("/v1/chat/completions", fake_model)
+        extractor = build_extractor(Settings(llm_base_url=fake.base_url, llm_model="fake-chat"))
+        try:
+            llm = _extract_turns(extractor, turns)
+        finally:
+            getattr(extractor, "close", lambda: None)()
+    data = _data()
+    extracted = {event.id for _index, event in turns}
+    observations = [s for index in convs for s in _observations(data[index]) if s & extracted]
+    same = Counter(f["text"] for f in rule["facts"]) & Counter(f["text"] for f in llm["facts"])
+    return {
+        "turns": len(turns),
+        "rule": _smoke_summary(rule, observations, labels),
+        "llm_fake_model": {
+            **_smoke_summary(llm, observations, labels),
+            "chat_requests": requests,
+            "facts_identical_to_rule": sum(same.values()),
+        },
     }
 
 
@@ -154,11 +278,20 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=120, help="facts per labelled sample")
     parser.add_argument("--show", action="store_true", help="print the samples with their ids, to label")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--llm", action="store_true", help="smoke test of the LLM extractor path (fake model)"
+    )
+    parser.add_argument("--convs", default="5", help="with --llm: conversations, comma-separated")
+    parser.add_argument("--max-turns", type=int, default=None, help="with --llm: first N turns of each")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the JSON")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one()))
         return
     labels: dict[str, dict[str, bool]] = json.loads(LABELS.read_text())["labels"] if LABELS.exists() else {}
+    if args.llm:
+        _write(args.out or LLM_OUT, _llm_report(args, labels))
+        return
     before = _run_revision(args.before)
     after = run_one()
     if args.show:
@@ -175,9 +308,30 @@ def main() -> None:
         "before": _summary(before, args.sample, labels),
         "after": _summary(after, args.sample, labels),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    _write(args.out or OUT, report)
+
+
+def _llm_report(args: argparse.Namespace, labels: dict[str, dict[str, bool]]) -> dict[str, Any]:
+    convs = [int(c) for c in args.convs.split(",")]
+    command = f"nice -n 10 python bench/extraction.py --llm --convs {args.convs}"
+    if args.max_turns is not None:
+        command += f" --max-turns {args.max_turns}"
+    return {
+        "command": command,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "what": "smoke test of the LLM extractor path against a fake model that answers the rule "
+        "extractor's facts; says nothing about a real model's quality",
+        "convs": convs,
+        "max_turns": args.max_turns,
+        **run_llm_smoke(convs, args.max_turns, labels),
+    }
+
+
+def _write(path: Path, report: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LOCOMO = REPO.parent / "shared" / "data" / "locomo10.json"
+# where bench/extraction.py looks (a git worktree's parent is not the repository's)
+EXTRACTION_DATA = (LOCOMO, Path("/work/shared/data/locomo10.json"))
 
 
 def run_script(script: str, *args: str) -> str:
@@ -176,3 +178,18 @@ def test_console_bench_times_every_page(tmp_path: Path) -> None:
     run_script("console.py", "--messages", "20", "--users", "2", "--requests", "2", "--out", str(out_file))
     pages = json.loads(out_file.read_text())["pages"]
     assert len(pages) == 7 and all(page["n"] == 2 and page["bytes"] > 0 for page in pages)
+
+
+@pytest.mark.skipif(not any(p.is_file() for p in EXTRACTION_DATA), reason="LoCoMo data not found")
+def test_extraction_llm_smoke_runs_the_llm_path_and_loses_nothing_of_the_fake_models_answer(
+    tmp_path: Path,
+) -> None:
+    """``extraction.py --llm``: every turn goes to the fake chat server through memhub's LLM extractor,
+    and a fake model that answers the rule extractor's facts gives the rule extractor's figures."""
+    out_file = tmp_path / "extraction_llm.json"
+    run_script("extraction.py", "--llm", "--convs", "5", "--max-turns", "40", "--out", str(out_file))
+    report = json.loads(out_file.read_text())
+    rule, llm = report["rule"], report["llm_fake_model"]
+    assert report["turns"] == 40 and llm["chat_requests"] == 40
+    assert rule["facts"] > 0 and llm["facts_identical_to_rule"] == llm["facts"] == rule["facts"]
+    assert llm["coverage"] == rule["coverage"] and rule["coverage"]["observations"] > 0
