@@ -538,6 +538,8 @@ def test_actions_are_the_users_memories_with_or_without_a_session(gumem: GUMemCl
         message="an action of another session was not recalled",
     )
     assert recalled("booking", "campsite at Yellowstone")  # searchable by its type too
+    in_its_session = _top(session.get_memory({"query": "What is on my shopping list?"})["data"])
+    assert any("oat milk" in text for text in in_its_session)  # and in the session it was recorded in
     stranger = gumem.sessions.create({"user_id": _user("someone_else")})
     theirs = stranger.get_memory({"query": "Did I book the campsite?"})["data"]
     assert not any("Yellowstone" in text for text in _contents(theirs))

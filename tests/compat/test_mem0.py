@@ -202,6 +202,17 @@ def test_a_users_memories_from_another_door_are_that_users_memories_here(
     assert updated["user_id"] == user and updated["metadata"] == {"plot": 42}
 
 
+def test_a_users_search_finds_what_every_run_of_theirs_was_told(mem0: MemoryClient) -> None:
+    """Memory is the user's, not the run's: ``run_id`` narrows only when it is asked for."""
+    user, monday, friday = _id("runs"), _id("r-mon"), _id("r-fri")
+    verbatim(mem0, "My bike is a green Brompton.", user_id=user, run_id=monday)
+    verbatim(mem0, "I ride my bike to the office on Fridays.", user_id=user, run_id=friday)
+    everything = mem0.search("tell me about my bike", filters={"user_id": user}, threshold=0.0)["results"]
+    assert {h["run_id"] for h in everything} == {monday, friday}
+    one_run = mem0.search("my bike", filters={"AND": [{"user_id": user}, {"run_id": friday}]}, threshold=0.0)
+    assert [h["memory"] for h in one_run["results"]] == ["I ride my bike to the office on Fridays."]
+
+
 def test_search_filters_combine_and_or_not_with_the_documented_operators(mem0: MemoryClient) -> None:
     user, agent = _id("flt"), _id("agent")
     verbatim(mem0, "Book the Tuesday yoga class.", user_id=user, metadata={"topic": "Fitness", "prio": 1})

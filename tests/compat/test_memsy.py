@@ -340,6 +340,15 @@ def test_s6_session_scoping(c: MemsyClient, world: World) -> None:
     assert [r.id for r in both_empty] == [r.id for r in outside]
 
 
+def test_s6_an_actors_memories_of_every_session_are_found_without_a_session(
+    c: MemsyClient, world: World
+) -> None:
+    """Memory is the actor's, not the session's: no ``session_id`` searches all their conversations."""
+    found = c.search("tea", actor_id="u1", limit=50).results
+    assert {"s1", "s2"} <= {r.session_id for r in found}
+    assert all(r.metadata["actor_id"] == "u1" for r in found)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
