@@ -77,8 +77,9 @@ def _observations(conv: dict[str, Any]) -> list[set[str]]:
     ]
 
 
-def run_one() -> dict[str, Any]:
-    """Extract every turn with the ``memhub`` importable here; coverage per split, facts, timing."""
+def run_one(convs: list[int] | None = None) -> dict[str, Any]:
+    """Extract every turn (of ``convs``, default all) with the ``memhub`` importable here; coverage per
+    split, facts, timing."""
     from memhub.core.models import MemoryKind
     from memhub.core.ports import ExtractionContext
     from memhub.pipeline.extractors import RuleExtractor
@@ -89,6 +90,8 @@ def run_one() -> dict[str, Any]:
     elapsed = 0.0
     messages = 0
     for index, conv in enumerate(_data()):
+        if convs is not None and index not in convs:
+            continue
         producing: set[str] = set()
         for events in locomo_sessions(conv):
             for event in events:
@@ -218,7 +221,7 @@ def run_llm_smoke(
     }
 
 
-def _run_revision(revision: str) -> dict[str, Any]:
+def _run_revision(revision: str, convs: str | None) -> dict[str, Any]:
     """``run_one`` on the source tree of ``revision``, in a subprocess."""
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(
@@ -226,9 +229,8 @@ def _run_revision(revision: str) -> dict[str, Any]:
         )
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
-        out = subprocess.run(
-            [sys.executable, __file__, "--one"], env=env, check=True, capture_output=True, text=True
-        )
+        command = [sys.executable, __file__, "--one", *(["--convs", convs] if convs else [])]
+        out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 
@@ -281,19 +283,22 @@ def main() -> None:
     parser.add_argument(
         "--llm", action="store_true", help="smoke test of the LLM extractor path (fake model)"
     )
-    parser.add_argument("--convs", default="5", help="with --llm: conversations, comma-separated")
+    parser.add_argument(
+        "--convs", default=None, help="conversations, comma-separated (default: all; --llm: 5)"
+    )
     parser.add_argument("--max-turns", type=int, default=None, help="with --llm: first N turns of each")
     parser.add_argument("--out", type=Path, default=None, help="where to write the JSON")
     args = parser.parse_args()
+    convs = [int(c) for c in args.convs.split(",")] if args.convs else None
     if args.one:
-        print(json.dumps(run_one()))
+        print(json.dumps(run_one(convs)))
         return
     labels: dict[str, dict[str, bool]] = json.loads(LABELS.read_text())["labels"] if LABELS.exists() else {}
     if args.llm:
         _write(args.out or LLM_OUT, _llm_report(args, labels))
         return
-    before = _run_revision(args.before)
-    after = run_one()
+    before = _run_revision(args.before, args.convs)
+    after = run_one(convs)
     if args.show:
         for name, result in (("before", before), ("after", after)):
             for fact in _sample(result["facts"], args.sample):
@@ -302,7 +307,7 @@ def main() -> None:
                 print(name, fact_id(fact["text"]), shown, fact["text"], sep="\t")
         return
     report = {
-        "command": "nice -n 10 python bench/extraction.py",
+        "command": "nice -n 10 python bench/extraction.py" + (f" --convs {args.convs}" if convs else ""),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "before_revision": args.before,
         "before": _summary(before, args.sample, labels),
@@ -312,8 +317,8 @@ def main() -> None:
 
 
 def _llm_report(args: argparse.Namespace, labels: dict[str, dict[str, bool]]) -> dict[str, Any]:
-    convs = [int(c) for c in args.convs.split(",")]
-    command = f"nice -n 10 python bench/extraction.py --llm --convs {args.convs}"
+    convs = [int(c) for c in (args.convs or "5").split(",")]
+    command = "nice -n 10 python bench/extraction.py --llm --convs " + ",".join(map(str, convs))
     if args.max_turns is not None:
         command += f" --max-turns {args.max_turns}"
     return {

@@ -193,3 +193,18 @@ def test_extraction_llm_smoke_runs_the_llm_path_and_loses_nothing_of_the_fake_mo
     assert report["turns"] == 40 and llm["chat_requests"] == 40
     assert rule["facts"] > 0 and llm["facts_identical_to_rule"] == llm["facts"] == rule["facts"]
     assert llm["coverage"] == rule["coverage"] and rule["coverage"]["observations"] > 0
+
+
+@pytest.mark.skipif(not any(p.is_file() for p in EXTRACTION_DATA), reason="LoCoMo data not found")
+def test_extraction_compares_two_revisions_extractors_on_the_same_turns(tmp_path: Path) -> None:
+    """``extraction.py`` runs the extractor of another revision (here HEAD, from ``git archive``) and this
+    checkout's on the same turns in one command, and reports coverage on the held-out split."""
+    out_file = tmp_path / "extraction.json"
+    run_script("extraction.py", "--before", "HEAD", "--convs", "5", "--out", str(out_file))
+    report = json.loads(out_file.read_text())
+    before, after = report["before"], report["after"]
+    assert after["messages"] == before["messages"] > 0
+    assert (
+        list(after["coverage"]) == ["held_out_5_9"] and after["coverage"]["held_out_5_9"]["observations"] > 0
+    )
+    assert after["facts"] > 0 and after["clean"]["sample"] > 0
