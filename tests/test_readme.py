@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -96,6 +97,29 @@ def test_every_published_extra_install_has_the_checkout_form_next_to_it() -> Non
             assert extra in extras, f"README installs an extra pyproject lacks: {extra}"
             assert f"pip install '.[{extra}]'" in paragraph, f"no checkout form next to memhub[{extra}]"
     assert published >= 3  # mcp, postgres, pdf
+
+
+def test_every_memhub_command_in_the_readme_uses_options_the_command_has() -> None:
+    """``memhub bench locomo --data FILE`` stayed in the README after ``--data`` became ``--dataset``
+    there (a hidden, deprecated alias): every ``--option`` written after a ``memhub`` command must be
+    one of that command's visible options."""
+    wrong = []
+    for line in re.finditer(r"(?<![\w/.-])memhub ([^`\n|]+)", README):
+        words = line.group(1).split()
+        command: click.Command = main
+        named = []
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            named.append(words[0])
+            command = command.commands[words.pop(0)]
+        options = {
+            name
+            for param in command.params
+            if isinstance(param, click.Option) and not param.hidden
+            for name in (*param.opts, *param.secondary_opts, "--help")
+        }
+        used = {m.group(0) for w in words if (m := re.match(r"--[\w-]+", w))}
+        wrong += [f"memhub {' '.join(named)} {option}" for option in sorted(used - options) if named]
+    assert wrong == []
 
 
 # -------------------------------------------------------------------------------------------------
