@@ -60,6 +60,17 @@ def test_add_then_search_against_a_data_folder(tmp_path: Path) -> None:
     assert "already known" in again.output
 
 
+def test_search_without_user_searches_every_user_of_the_tenant_and_its_help_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run("add", "--user", "ines", "I grow tomatoes on my balcony", "--data", data)
+    run("add", "--user", "joao", "I grow chillies on my balcony", "--data", data)
+    query = ["search", "what grows on the balcony?", "--json", "--data", data]
+    everyone = {hit["memory"]["user_id"] for hit in json.loads(run(*query).output)}
+    ines = {hit["memory"]["user_id"] for hit in json.loads(run(*query, "--user", "ines").output)}
+    assert everyone == {"ines", "joao"} and ines == {"ines"}
+    assert "every user's memories in the tenant" in " ".join(run("search", "--help").output.split())
+
+
 def test_url_and_data_exclude_each_other(tmp_path: Path) -> None:
     result = run("search", "x", "--url", "http://127.0.0.1:1", "--data", tmp_path, ok=False)
     assert result.exit_code == 2 and "not both" in result.output + result.stderr

@@ -7,6 +7,7 @@ tests are about the app's wiring, not about retrieval quality (the e2e tests use
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,20 @@ def test_private_docs_need_a_key(private_docs: tuple[TestClient, str]) -> None:
     spec = client.get("/openapi.json", headers={"Authorization": f"Bearer {key}"})
     assert spec.status_code == 200 and "/v1/memories" in spec.json()["paths"]
     assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
     assert client.get("/health").json()["status"] == "ok"
+
+
+def test_docs_and_redoc_pages_load_only_this_servers_assets(tmp_path: Path) -> None:
+    """Both pages must work offline: every script, stylesheet and icon they name is served here."""
+    with TestClient(create_app(Settings(data=tmp_path, worker=False), embedder=HashEmbedder())) as client:
+        for page in ("/docs", "/redoc"):
+            html = client.get(page).text
+            assets = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', html)
+            assert assets and all(a.startswith("/") for a in assets), (page, assets)
+            for asset in assets:
+                served = client.get(asset)
+                assert served.status_code == 200 and len(served.content) > 500, (page, asset)
 
 
 def test_lifespan_owns_the_runtime(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

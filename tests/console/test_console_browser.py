@@ -52,9 +52,9 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def test_a_person_browses_searches_deletes_and_forgets_in_chromium(server: ServerHandle, page: Page) -> None:
@@ -171,21 +171,26 @@ def _forget(page: Page, server: ServerHandle, user_id: str) -> None:
     shot(page, "10-forgotten")
 
 
-def test_docs_render_the_operations_with_every_non_loopback_host_blocked(
-    server: ServerHandle, page: Page
-) -> None:
-    """``/docs`` must not need a CDN: only loopback requests are let through, the rest are aborted."""
+def only_loopback(page: Page) -> list[str]:
+    """Let the page reach loopback only: every other request is aborted and its URL listed."""
     blocked: list[str] = []
 
-    def only_loopback(route: Route) -> None:
-        host = urlsplit(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost", "::1"):
+    def loopback_only(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost", "::1"):
             route.continue_()
         else:
             blocked.append(route.request.url)
             route.abort()
 
-    page.route("**/*", only_loopback)
+    page.route("**/*", loopback_only)
+    return blocked
+
+
+def test_docs_render_the_operations_with_every_non_loopback_host_blocked(
+    server: ServerHandle, page: Page
+) -> None:
+    """``/docs`` must not need a CDN: only loopback requests are let through, the rest are aborted."""
+    blocked = only_loopback(page)
     page.goto(f"{server.base_url}/docs")
     search = page.locator('.opblock-summary-path[data-path="/v1/memories/search"]')
     search.first.wait_for(state="visible", timeout=30_000)
@@ -193,3 +198,18 @@ def test_docs_render_the_operations_with_every_non_loopback_host_blocked(
     assert page.locator(".swagger-ui .info .title").inner_text().startswith("memhub")
     shot(page, "docs-offline")
     assert blocked == [], f"/docs asked for other hosts: {blocked}"
+
+
+def test_redoc_renders_the_operations_with_every_non_loopback_host_blocked(
+    server: ServerHandle, page: Page
+) -> None:
+    """``/redoc`` must not need a CDN (nor Google's fonts): it is a blank page if its script is missing."""
+    blocked = only_loopback(page)
+    page.goto(f"{server.base_url}/redoc")
+    title = page.locator(".api-info h1")
+    title.wait_for(state="visible", timeout=30_000)
+    assert title.inner_text().startswith("memhub")
+    operations = page.locator("[data-item-id*='operation/']")
+    assert operations.count() > 20, "ReDoc should list the API's operations"
+    shot(page, "redoc-offline", full_page=False)  # the whole page is ~85,000 pixels tall
+    assert blocked == [], f"/redoc asked for other hosts: {blocked}"

@@ -483,6 +483,7 @@ ALLOWED_UNTESTED: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "Swagger's OAuth helper page: static HTML",
     ("GET", "/docs/assets/{name}"): "Swagger UI's script, stylesheet and icon, from the package",
     ("GET", "/redoc"): "the ReDoc page: static HTML",
+    ("GET", "/redoc/assets/redoc.standalone.js"): "ReDoc's script, from the package",
     ("GET", "/console/static/console.css"): "the console's stylesheet",
     ("GET", "/console/login"): "the sign-in form: shown before any tenant is known",
     (

@@ -68,7 +68,8 @@ def create_app(
         description="Self-hosted long-term memory for AI agents. Native API under `/v1`.",
         lifespan=_lifespan(settings, embedder, bootstrap_key, metrics),
         middleware=_middleware(settings, renderers, metrics),
-        docs_url=None,  # docs.py serves it with Swagger UI from the package, not a CDN
+        docs_url=None,  # docs.py serves /docs and /redoc from installed packages, not a CDN
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_public else None,
     )
     app.state.settings = settings

@@ -1,28 +1,35 @@
-"""``/docs``: Swagger UI served from the installed package, so the page works with no internet.
+"""``/docs`` and ``/redoc``: Swagger UI and ReDoc served from installed packages, so both pages work
+with no internet.
 
-FastAPI's default page loads Swagger UI's script and stylesheet from a CDN: on a machine without internet
-(or behind a proxy that blocks it) ``/docs`` is a blank page. The ``swagger-ui-bundle-v2`` package ships
-Swagger UI's dist files (Apache-2.0, licence in its wheel); Swagger UI 5 is needed for the OpenAPI 3.1
-document FastAPI writes. Only the three files the page loads are served, by name.
+FastAPI's default pages load their scripts and stylesheets from a CDN (and ReDoc's its fonts from Google):
+on a machine without internet (or behind a proxy that blocks it) they are blank pages. The
+``swagger-ui-bundle-v2`` package ships Swagger UI's dist files (Apache-2.0, licence in its wheel); Swagger
+UI 5 is needed for the OpenAPI 3.1 document FastAPI writes. ``fastapi-standalone-docs`` ships ReDoc's
+standalone bundle (ReDoc is MIT); memhub only reads that file, it does not use the package's patching of
+FastAPI. Only the files the pages load are served, by name (docs/decisions/docs-offline.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import fastapi_standalone_docs
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path  # (untyped: a path and files only)
 
 from memhub.core.errors import NotFound
 
 ASSETS = "/docs/assets"
+REDOC_ASSETS = "/redoc/assets"
 _MEDIA_TYPES = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
     "favicon-32x32.png": "image/png",
 }
+_REDOC_JS = "redoc.standalone.js"
+_CACHE = {"Cache-Control": "public, max-age=86400"}
 
 
 def add_docs_routes(app: FastAPI, openapi_url: str) -> None:
@@ -48,8 +55,33 @@ def add_docs_routes(app: FastAPI, openapi_url: str) -> None:
         if media_type is None:
             raise NotFound(f"no docs asset {name!r}")
         content = (Path(str(swagger_ui_path)) / name).read_bytes()
-        return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
+        return Response(content, media_type=media_type, headers=_CACHE)
 
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False)
     app.add_api_route(oauth_redirect, oauth_page, methods=["GET"], include_in_schema=False)
     app.add_api_route(f"{ASSETS}/{{name}}", asset, methods=["GET"], include_in_schema=False)
+    _add_redoc_routes(app, openapi_url, title)
+
+
+def _add_redoc_routes(app: FastAPI, openapi_url: str, title: str) -> None:
+    """``/redoc`` and its one script (the favicon is Swagger UI's, served above)."""
+
+    async def redoc_page() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=title,
+            redoc_js_url=f"{REDOC_ASSETS}/{_REDOC_JS}",
+            redoc_favicon_url=f"{ASSETS}/favicon-32x32.png",
+            with_google_fonts=False,  # fonts.googleapis.com: ReDoc falls back to the browser's fonts
+        )
+
+    async def redoc_script() -> Response:
+        content = (_redoc_folder() / _REDOC_JS).read_bytes()
+        return Response(content, media_type="text/javascript", headers=_CACHE)
+
+    app.add_api_route("/redoc", redoc_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route(f"{REDOC_ASSETS}/{_REDOC_JS}", redoc_script, methods=["GET"], include_in_schema=False)
+
+
+def _redoc_folder() -> Path:
+    return Path(next(iter(fastapi_standalone_docs.__path__))) / "static" / "redoc"

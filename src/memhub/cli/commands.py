@@ -24,7 +24,7 @@ from memhub._version import __version__
 from memhub.api.auth import EMBEDDED_KEY_NAME
 from memhub.cli import backup, bench, data, ops
 from memhub.cli.options import build_settings, choices, setting_option, store_options
-from memhub.cli.stores import require_store, say_created, store_missing
+from memhub.cli.stores import log_created, require_store, say_created, store_missing
 from memhub.core.errors import MemhubError, NotSupported
 from memhub.core.models import ApiKey, KeyRole
 from memhub.core.ports import Matrix
@@ -90,7 +90,10 @@ def serve(**options: Any) -> None:
     _check_port_free(settings.host, settings.port)  # before anything logs "ready" or opens the store
     configure_logging(settings.log_level, json_lines=settings.log_json, secrets=settings.secrets())
     _exit_cleanly_on_signals()
-    _refuse_unusable_store(settings)
+    new_store = store_missing(settings)
+    _refuse_unusable_store(settings)  # creates the store when there is none
+    if new_store:
+        log_created(settings.data)
     try:
         app = create_app(settings)  # adapters refuse unsafe settings here (e.g. GoMemory on a public host)
     except MemhubError as exc:
@@ -168,7 +171,10 @@ def worker(**options: Any) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    new_store = store_missing(settings)
     runtime = _open_runtime(settings)
+    if new_store:
+        log_created(settings.data)
     try:
         runtime.start_worker()
         while not stop.wait(0.5):

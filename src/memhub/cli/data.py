@@ -191,7 +191,11 @@ def add_command(
 
 @click.command("search")
 @click.argument("query")
-@click.option("--user", "user_id", help="Only memories about this user.")
+@click.option(
+    "--user",
+    "user_id",
+    help="Only memories about this user. Without it: every user's memories in the tenant (an admin's view).",
+)
 @click.option("--session", "session_id", help="Only memories of this session.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1), help="Most results.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Least relevance probability (0-1).")

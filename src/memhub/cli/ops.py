@@ -15,6 +15,7 @@ import click
 
 from memhub.cli.doctor import healthy, report, run_checks
 from memhub.cli.options import build_settings, choices, store_options
+from memhub.cli.stores import log_created, store_missing
 from memhub.core.errors import MemhubError
 from memhub.logging_setup import configure_logging
 from memhub.runtime import Runtime
@@ -47,11 +48,14 @@ def mcp_command(tenant: str, worker: bool, **options: Any) -> None:
         settings.log_level, json_lines=settings.log_json, secrets=settings.secrets()
     )  # stderr: stdout is the protocol
     signal.signal(signal.SIGTERM, _exit_zero)  # so the finally below gives the worker's leases back
+    new_store = store_missing(settings)
     try:
         runtime = Runtime.open(settings)
         tenant_id = runtime.service.ensure_tenant(tenant).id
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
+    if new_store:
+        log_created(settings.data)
     try:
         if worker:
             runtime.start_worker()

@@ -3,7 +3,7 @@
 A mistyped ``--data`` used to create a new, empty store and answer "no results" (or export nothing, or
 pass every doctor check): the user could not tell a typo from lost data. So commands that only read
 refuse a folder without a store, naming it and the store folders nearby that it may have meant;
-commands that write may create one but say so in one line.
+commands that write (``serve``, ``worker`` and ``mcp`` too) may create one but say so in one line.
 
 Only SQLite stores live in the data folder; with a PostgreSQL ``--database-url`` there is nothing here to
 check (the database server answers for itself).
@@ -12,6 +12,7 @@ check (the database server answers for itself).
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from pathlib import Path
 
@@ -83,6 +84,16 @@ def require_store(settings: Settings) -> None:
         raise click.ClickException(missing_store_message(settings.data))
 
 
+def created_message(data: Path) -> str:
+    return f"created a new store at {data}"
+
+
 def say_created(data: Path) -> None:
     """For commands that write, once they opened a store that was not there: one line on stderr."""
-    click.echo(f"created a new store at {data}", err=True)
+    click.echo(created_message(data), err=True)
+
+
+def log_created(data: Path) -> None:
+    """The same line for the long-running commands (``serve``, ``worker``, ``mcp``), through their log:
+    it then has the log's format (JSON lines with ``--log-json``) and, for ``mcp``, stays off stdout."""
+    logging.getLogger("memhub.cli").info("%s", created_message(data))
