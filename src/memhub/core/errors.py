@@ -38,6 +38,13 @@ class Conflict(MemhubError):
     code = "conflict"
 
 
+class ModelRetired(Conflict):
+    """Vectors of an embedding model the store no longer uses (``memhub reindex`` switched it to another):
+    the writer must be restarted with the store's model; nothing was written."""
+
+    code = "model_retired"
+
+
 class Unauthenticated(MemhubError):
     """No credentials, or credentials that match no live API key."""
 

@@ -60,6 +60,33 @@ def store_vectors(conn: sqlite3.Connection, model_id: str, vectors: Mapping[str,
     conn.executemany("INSERT OR IGNORE INTO vectors (model_id, hash, dim, vector) VALUES (?, ?, ?, ?)", rows)
 
 
+def link_chunk_vectors(conn: sqlite3.Connection, model_id: str, links: Sequence[tuple[int, str]]) -> None:
+    """Link chunks ``(rid, hash)`` to their stored vectors of ``model_id`` (reindex: the chunks exist
+    already, so no revision moves; ``retire_models`` makes every index reload at the switch)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO chunk_vectors (chunk_rid, model_id, vector_hash)"
+        " SELECT c.rid, v.model_id, v.hash FROM chunks c, vectors v"
+        " WHERE c.rid = ? AND v.model_id = ? AND v.hash = ?",
+        [(rid, model_id, vector_hash) for rid, vector_hash in links],
+    )
+
+
+def retire_models(conn: sqlite3.Connection) -> None:
+    """After the switch to another model: every process's indexes reload from the file.
+
+    Raising the tombstone floor past every revision an index can hold makes the next search of each
+    (tenant, model) load it whole — the new model's index sees the vectors the reindex added to
+    unchanged memories, the old model's is found empty.
+    """
+    conn.execute(_BUMP_REV)
+    conn.execute(
+        "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'rev') WHERE key = 'tombstone_floor'"
+    )
+
+
+_BUMP_REV = "UPDATE meta SET value = value + 1 WHERE key = 'rev'"
+
+
 def _model_dim(conn: sqlite3.Connection, model_id: str) -> int | None:
     row = conn.execute("SELECT dim FROM vectors WHERE model_id = ? LIMIT 1", (model_id,)).fetchone()
     return None if row is None else int(row[0])
