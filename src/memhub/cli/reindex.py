@@ -62,6 +62,9 @@ def reindex_command(batch_size: int, batches: int | None, **options: Any) -> Non
         done, total = store.reindex_progress(plan.target)
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: searches still use the old model; run `memhub reindex` again to continue")
+        raise SystemExit(130) from None
     finally:
         store.close()
     _stderr().print(f"embedded {result.embedded:,} texts for {result.chunks:,} chunks")
