@@ -1,8 +1,8 @@
 """How fast `memhub reindex` re-embeds a store, and what it costs beyond the model itself, in one run.
 
 Builds a SQLite store from ``--messages`` chat turns (LoCoMo's if the shared data is there, else
-synthetic; see ``embed.sentences``) with paraphrase-MiniLM-L3-v2, then reindexes it to all-MiniLM-L6-v2
-and back, each with one onnxruntime thread, timing for each direction:
+synthetic; see ``embed.sentences``; numbered, so that no two are alike) with paraphrase-MiniLM-L3-v2,
+then reindexes it to all-MiniLM-L6-v2 and back, each with one onnxruntime thread, timing for each direction:
 
 - ``chunks_per_s``: chunks re-embedded per wall-clock second (the whole run, switch included);
 - ``cpu_ms_per_chunk``: CPU time of this process (``time.process_time``) per chunk;
@@ -36,7 +36,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "reindex.json"
 
 def build(data: Path, messages: int) -> None:
     settings = Settings(data=data, database_url=None, embed_model=FAST_MODEL_ID, embed_threads=1)
-    texts = sentences(messages)
+    texts = [f"{text} ({i})" for i, text in enumerate(sentences(messages))]  # no two alike: no cache hits
     with memhub.Client(path=str(data), settings=settings) as client:
         for start in range(0, len(texts), 100):
             batch = [{"role": "user", "content": t} for t in texts[start : start + 100]]

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,14 +20,18 @@ from click.testing import CliRunner, Result
 
 import memhub
 from memhub.cli import main
-from memhub.core.errors import InvalidInput
-from memhub.core.models import JobStatus, MessageInput, SearchRequest
+from memhub.core.clock import SystemClock
+from memhub.core.errors import InvalidInput, ModelRetired
+from memhub.core.models import Event, JobStatus, MemoryDraft, MessageInput, SearchRequest
+from memhub.core.ports import ExtractionContext
 from memhub.core.reindex import Reindexer
+from memhub.jobs import Worker
+from memhub.pipeline.extractors import RuleExtractor
 from memhub.runtime import Runtime, open_store
 from memhub.settings import Settings
 from support.embedders import HashEmbedder
 from support.polling import poll_until
-from support.server import hermetic_env
+from support.server import ServerHandle, hermetic_env
 
 L6 = "all-MiniLM-L6-v2"
 L3 = "paraphrase-MiniLM-L3-v2"
@@ -212,7 +217,7 @@ def _ingest_during_reindex(settings: Settings) -> None:
         done, total = store.reindex_progress("test-hash-32")
         assert done == total and total > 36  # chunks written during the reindex got a new vector too
         assert store.vector_models() == ["test-hash-32"]
-        late = _add(old, tenant, "after the switch, in Lisbon")
+        late = _add(old, tenant, "I live in Lisbon since the switch.")
         poll_until(
             lambda: not old.worker._thread or not old.worker._thread.is_alive(), message="worker stops"
         )
@@ -231,7 +236,7 @@ def _ingest_during_reindex(settings: Settings) -> None:
         assert new.store.get_job(tenant, late).status is JobStatus.SUCCEEDED
         assert new.store.reindex_progress("test-hash-32")[0] == new.store.reindex_progress("test-hash-32")[1]
         hits = new.service.search(
-            tenant, SearchRequest(query="after the switch Lisbon", user_id="u", limit=1)
+            tenant, SearchRequest(query="Where does the user live, Lisbon?", user_id="u", limit=1)
         )
         assert hits and "Lisbon" in hits[0].memory.text
     finally:
@@ -244,3 +249,81 @@ def test_ingestion_during_a_reindex_on_sqlite(tmp_path: Path) -> None:
 
 def test_ingestion_during_a_reindex_on_postgres(pg_url: str, tmp_path: Path) -> None:
     _ingest_during_reindex(Settings(data=tmp_path, database_url=pg_url))
+
+
+def test_a_running_server_answers_with_the_old_model_until_the_switch(
+    start_server: Callable[..., ServerHandle], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    server = start_server(data)  # the default model, L6
+    with memhub.Client(server.base_url, server.api_key) as client:
+        for i, fact in enumerate(FACTS):
+            client.memories.add(
+                [{"role": "user", "content": fact}], user_id="u", session_id=f"s{i}", wait=True
+            )
+
+        def top() -> list[list[str]]:
+            return [[r.memory.text for r in client.memories.search(q, user_id="u", limit=3)] for q in QUERIES]
+
+        before = top()
+        partial = _reindex(data, "--embed-model", L3, "--batch-size", "3", "--batches", "2")
+        assert partial.exit_code == 0, partial.output
+        assert top() == before  # the server still ranks the old model's vectors
+        client.memories.add(
+            [{"role": "user", "content": "I moved to Madrid last month."}], user_id="u", wait=True
+        )
+        finished = _reindex(data, "--embed-model", L3)
+        assert f"the store now uses {L3}" in finished.output, finished.output
+        store = open_store(Settings(data=data, database_url=None).store_url())
+        try:
+            done, total = store.reindex_progress(L3)
+            assert done == total  # the message the server added during the reindex included
+        finally:
+            store.close()
+        with server.client() as http:  # its searches now say what to do, not rank by keywords alone
+            refused = http.post(
+                "/v1/memories/search", json={"query": "Where does the user live?", "user_id": "u"}
+            )
+        assert refused.status_code == 503 and f"restart it with --embed-model {L3}" in refused.text
+        late = client.memories.add([{"role": "user", "content": "My favourite colour is teal."}], user_id="u")
+        poll_until(lambda: "restart it with --embed-model" in server.log(), message="the old worker stops")
+        assert client.jobs.get(late.job_id).status == "pending"
+    server.stop()
+    restarted = start_server(data, embed_model=L3)
+    with memhub.Client(restarted.base_url, restarted.api_key) as client:
+        poll_until(lambda: client.jobs.get(late.job_id).status == "succeeded", message="the new worker")
+        hits = client.memories.search("favourite colour", user_id="u", limit=1)
+        assert hits and "teal" in hits[0].memory.text
+        assert (
+            "Madrid"
+            in client.memories.search("Where did the user move?", user_id="u", limit=1)[0].memory.text
+        )
+
+
+class _FactChecker(RuleExtractor):
+    """The rule extractor, asking the store for similar facts first as the LLM extractor does."""
+
+    def extract(self, events: Sequence[Event], context: ExtractionContext) -> list[MemoryDraft]:
+        if context.similar_facts is not None:
+            context.similar_facts([e.content for e in events], 3)
+        return super().extract(events, context)
+
+
+def test_a_worker_whose_fact_search_meets_a_retired_model_gives_its_jobs_back_unharmed(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data=tmp_path, database_url=None)
+    old = Runtime.open(settings, embedder=HashEmbedder(64))
+    try:
+        tenant = old.store.ensure_tenant("t", datetime.now(timezone.utc)).id
+        _add(old, tenant, "I live in Porto.")
+        old.worker.run_until_idle()
+        assert Reindexer(old.store, HashEmbedder(32)).run().switched
+        job_id = _add(old, tenant, "I live in Lisbon now.")
+        worker = Worker(old.store, HashEmbedder(64), _FactChecker(), SystemClock())
+        with pytest.raises(ModelRetired, match="restart it with --embed-model test-hash-32"):
+            worker.run_until_idle()
+        job = old.store.get_job(tenant, job_id)
+        assert job.status is JobStatus.PENDING and job.attempts == 0 and job.last_error is None
+    finally:
+        old.close()

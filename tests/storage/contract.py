@@ -1141,7 +1141,8 @@ class StoreContract:
         assert store.vector_space() == VectorSpace(active="new-model")
         assert store.vector_models() == ["new-model"]
         assert store.chunk_vectors(MODEL, old.chunk_ids) == {}
-        assert store.vector_search(Scope(tenant_id=a), None, MODEL, query, 10) == []
+        with pytest.raises(ModelRetired, match="restart it with --embed-model new-model"):
+            store.vector_search(Scope(tenant_id=a), None, MODEL, query, 10)  # a server still on MODEL
         hits = store.vector_search(Scope(tenant_id=a), None, "new-model", vectors[rest[0].rid], 10)
         assert len(hits) == 3 and hits[0].chunk_id == old.chunk_ids[2]
         assert hits[0].score == pytest.approx(1.0, abs=1e-5)

@@ -38,13 +38,6 @@ class Conflict(MemhubError):
     code = "conflict"
 
 
-class ModelRetired(Conflict):
-    """Vectors of an embedding model the store no longer uses (``memhub reindex`` switched it to another):
-    the writer must be restarted with the store's model; nothing was written."""
-
-    code = "model_retired"
-
-
 class Unauthenticated(MemhubError):
     """No credentials, or credentials that match no live API key."""
 
@@ -88,6 +81,13 @@ class StorageFull(Unavailable):
 
     code = "storage_full"
     retry_after = 60.0
+
+
+class ModelRetired(Unavailable):
+    """This process embeds with a model its store no longer uses (``memhub reindex`` switched it to
+    another): it must be restarted with the store's model. Nothing was written."""
+
+    code = "model_retired"
 
 
 class NotSupported(MemhubError):

@@ -43,6 +43,7 @@ from memhub.core.ports import ChunkHit, Vector
 
 from ..sql.codec import normalised
 from ..sql.scope import scope_condition
+from ..sql.vector_space import read_space, refuse_retired
 from .db import Conn
 from .dialect import POSTGRES
 from .scope import filter_condition
@@ -184,7 +185,8 @@ def vector_search(
     if limit <= 0:
         return []
     dim = model_dim(conn, model_id)
-    if dim is None:
+    if dim is None:  # no vectors of this model: is it one a reindex retired?
+        refuse_retired(read_space(POSTGRES, conn), model_id, "this server embeds queries with")
         return []
     query = normalised(vector)
     if len(query) != dim:

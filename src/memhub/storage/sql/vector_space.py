@@ -19,12 +19,12 @@ from memhub.core.ports import ChunkToEmbed, VectorSpace
 
 from .dialect import Connection, Dialect
 
-_READ = "SELECT active, target FROM vector_space WHERE id = 1"
+READ_SPACE = "SELECT active, target FROM vector_space WHERE id = 1"
 _MISSING = "NOT EXISTS (SELECT 1 FROM chunk_vectors cv WHERE cv.chunk_rid = c.rid AND cv.model_id = ?)"
 
 
 def read_space(d: Dialect, conn: Connection, lock: str = "") -> VectorSpace:
-    row = conn.execute(d.sql(_READ + lock)).fetchone()
+    row = conn.execute(d.sql(READ_SPACE + lock)).fetchone()
     if row is None:  # the migration inserts the row; a store is never without it
         return VectorSpace()
     return VectorSpace(active=row["active"], target=row["target"])
@@ -32,13 +32,21 @@ def read_space(d: Dialect, conn: Connection, lock: str = "") -> VectorSpace:
 
 def check_writer(d: Dialect, conn: Connection, model_id: str) -> None:
     """Refuse chunk vectors of a model the store has moved away from (see the module docstring)."""
-    space = read_space(d, conn, d.share_row)
+    refuse_retired(read_space(d, conn, d.share_row), model_id, "this worker embeds with")
+
+
+def refuse_retired(space: VectorSpace, model_id: str, role: str) -> None:
+    """:class:`ModelRetired` unless ``model_id`` is the store's model or the one a reindex makes.
+
+    Searching or writing with a retired model would rank nothing (its vectors are gone) or write
+    vectors no search reads: the process is told to restart with the store's model instead.
+    """
     if space.active is None or model_id in (space.active, space.target):
         return
     raise ModelRetired(
         f"this store now searches with the embedding model {space.active} (switched by `memhub "
-        f"reindex`), but this worker embeds with {model_id}: restart it with --embed-model "
-        f"{space.active} (MEMHUB_EMBED_MODEL); its jobs are left for a worker with that model"
+        f"reindex`), but {role} {model_id}: restart it with --embed-model {space.active} "
+        "(MEMHUB_EMBED_MODEL)"
     )
 
 

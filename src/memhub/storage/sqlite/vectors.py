@@ -34,9 +34,10 @@ import numpy as np
 from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
 from memhub.core.models import Scope
-from memhub.core.ports import ChunkHit, Vector
+from memhub.core.ports import ChunkHit, Vector, VectorSpace
 
 from ..sql.codec import decode_vector, encode_vector, normalised
+from ..sql.vector_space import READ_SPACE, refuse_retired
 from .db import Database
 from .rows import placeholders
 from .vector_index import MemoryRecord, VectorIndex
@@ -181,6 +182,9 @@ class VectorIndexes:
             elif rev != entry.rev:
                 _catch_up(conn, entry.index, tenant_id, model_id, since=entry.rev)
             entry.rev = rev
+            if entry.index.size == 0:  # no vectors of this model here: is it one a reindex retired?
+                active, target = conn.execute(READ_SPACE).fetchone()
+                refuse_retired(VectorSpace(active, target), model_id, "this server embeds queries with")
             return entry.index
 
 
