@@ -31,7 +31,7 @@ from memhub.runtime import Runtime, open_store
 from memhub.settings import Settings
 from support.embedders import HashEmbedder
 from support.polling import poll_until
-from support.server import ServerHandle, hermetic_env
+from support.server import ServerHandle, hermetic_env, start_worker
 
 L6 = "all-MiniLM-L6-v2"
 L3 = "paraphrase-MiniLM-L3-v2"
@@ -218,9 +218,7 @@ def _ingest_during_reindex(settings: Settings) -> None:
         assert done == total and total > 36  # chunks written during the reindex got a new vector too
         assert store.vector_models() == ["test-hash-32"]
         late = _add(old, tenant, "I live in Lisbon since the switch.")
-        poll_until(
-            lambda: not old.worker._thread or not old.worker._thread.is_alive(), message="worker stops"
-        )
+        poll_until(lambda: not old.worker.alive, message="the old worker stops")
         assert old.store.get_job(tenant, late).status is JobStatus.PENDING
         assert old.store.get_job(tenant, late).attempts == 0
     finally:
@@ -255,39 +253,51 @@ def test_a_running_server_answers_with_the_old_model_until_the_switch(
     start_server: Callable[..., ServerHandle], tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    server = start_server(data)  # the default model, L6
-    with memhub.Client(server.base_url, server.api_key) as client:
-        for i, fact in enumerate(FACTS):
+    server = start_server(data, args=["--no-worker"])  # the default model, L6, and a worker of its own
+    worker_log = tmp_path / "worker.log"
+    worker = start_worker(data, worker_log)
+    try:
+        with memhub.Client(server.base_url, server.api_key) as client:
+            for i, fact in enumerate(FACTS):
+                client.memories.add(
+                    [{"role": "user", "content": fact}], user_id="u", session_id=f"s{i}", wait=True
+                )
+
+            def top() -> list[list[str]]:
+                return [
+                    [r.memory.text for r in client.memories.search(q, user_id="u", limit=3)] for q in QUERIES
+                ]
+
+            before = top()
+            partial = _reindex(data, "--embed-model", L3, "--batch-size", "3", "--batches", "2")
+            assert partial.exit_code == 0, partial.output
+            assert top() == before  # the server still ranks the old model's vectors
             client.memories.add(
-                [{"role": "user", "content": fact}], user_id="u", session_id=f"s{i}", wait=True
+                [{"role": "user", "content": "I moved to Madrid last month."}], user_id="u", wait=True
             )
-
-        def top() -> list[list[str]]:
-            return [[r.memory.text for r in client.memories.search(q, user_id="u", limit=3)] for q in QUERIES]
-
-        before = top()
-        partial = _reindex(data, "--embed-model", L3, "--batch-size", "3", "--batches", "2")
-        assert partial.exit_code == 0, partial.output
-        assert top() == before  # the server still ranks the old model's vectors
-        client.memories.add(
-            [{"role": "user", "content": "I moved to Madrid last month."}], user_id="u", wait=True
-        )
-        finished = _reindex(data, "--embed-model", L3)
-        assert f"the store now uses {L3}" in finished.output, finished.output
-        store = open_store(Settings(data=data, database_url=None).store_url())
-        try:
-            done, total = store.reindex_progress(L3)
-            assert done == total  # the message the server added during the reindex included
-        finally:
-            store.close()
-        with server.client() as http:  # its searches now say what to do, not rank by keywords alone
-            refused = http.post(
-                "/v1/memories/search", json={"query": "Where does the user live?", "user_id": "u"}
+            finished = _reindex(data, "--embed-model", L3)
+            assert f"the store now uses {L3}" in finished.output, finished.output
+            store = open_store(Settings(data=data, database_url=None).store_url())
+            try:
+                done, total = store.reindex_progress(L3)
+                assert done == total  # the message the server added during the reindex included
+            finally:
+                store.close()
+            with server.client() as http:  # its searches now say what to do, not rank by keywords alone
+                refused = http.post(
+                    "/v1/memories/search", json={"query": "Where does the user live?", "user_id": "u"}
+                )
+            assert refused.status_code == 503 and f"restart it with --embed-model {L3}" in refused.text
+            late = client.memories.add(
+                [{"role": "user", "content": "My favourite colour is teal."}], user_id="u"
             )
-        assert refused.status_code == 503 and f"restart it with --embed-model {L3}" in refused.text
-        late = client.memories.add([{"role": "user", "content": "My favourite colour is teal."}], user_id="u")
-        poll_until(lambda: "restart it with --embed-model" in server.log(), message="the old worker stops")
-        assert client.jobs.get(late.job_id).status == "pending"
+            assert worker.wait(timeout=120) == 1  # the old worker ends, saying why
+            assert f"restart it with --embed-model {L3}" in worker_log.read_text(encoding="utf-8")
+            assert client.jobs.get(late.job_id).status == "pending"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
     server.stop()
     restarted = start_server(data, embed_model=L3)
     with memhub.Client(restarted.base_url, restarted.api_key) as client:

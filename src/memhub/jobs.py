@@ -102,6 +102,11 @@ class Worker:
         self._thread.start()
         log.info("worker %s started", self.owner)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker thread runs (it stops by itself when the store retired its model)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def notify(self) -> None:
         """New work was submitted: skip the idle wait."""
         self._wake.set()

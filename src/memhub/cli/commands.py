@@ -172,7 +172,8 @@ def worker(**options: Any) -> None:
     try:
         runtime.start_worker()
         while not stop.wait(0.5):
-            pass
+            if not runtime.worker.alive:  # it stopped itself (`memhub reindex` retired its model)
+                raise click.ClickException("the worker stopped (see the log above for why)")
     finally:
         runtime.close()
 
