@@ -21,10 +21,10 @@ from click.testing import CliRunner, Result
 import memhub
 from memhub.cli import main
 from memhub.core.clock import SystemClock
-from memhub.core.errors import InvalidInput, ModelRetired
+from memhub.core.errors import Conflict, InvalidInput, ModelRetired
 from memhub.core.models import Event, JobStatus, MemoryDraft, MessageInput, SearchRequest
 from memhub.core.ports import ExtractionContext
-from memhub.core.reindex import Reindexer
+from memhub.core.reindex import NothingToReindex, Reindexer
 from memhub.jobs import Worker
 from memhub.pipeline.extractors import RuleExtractor
 from memhub.runtime import Runtime, open_store
@@ -337,3 +337,21 @@ def test_a_worker_whose_fact_search_meets_a_retired_model_gives_its_jobs_back_un
         assert job.status is JobStatus.PENDING and job.attempts == 0 and job.last_error is None
     finally:
         old.close()
+
+
+def test_a_reindex_to_a_third_model_waits_for_the_one_under_way(tmp_path: Path) -> None:
+    settings = Settings(data=tmp_path, database_url=None)
+    with memhub.Client(path=str(tmp_path), embedder=HashEmbedder(64)) as client:
+        client.memories.add([{"role": "user", "content": "I live in Lisbon."}], user_id="u", wait=True)
+    store = open_store(settings.store_url())
+    try:
+        assert not Reindexer(store, HashEmbedder(32), batch_size=1).run(max_batches=1).switched
+        with pytest.raises(
+            Conflict, match=r"a reindex to test-hash-32 is under way .*--embed-model test-hash-32"
+        ):
+            Reindexer(store, HashEmbedder(16)).run()
+        assert Reindexer(store, HashEmbedder(32)).run().switched
+        with pytest.raises(NothingToReindex, match="the store already uses test-hash-32"):
+            Reindexer(store, HashEmbedder(32)).run()
+    finally:
+        store.close()

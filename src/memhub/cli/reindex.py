@@ -85,8 +85,6 @@ def _describe(plan: ReindexPlan) -> str:
     line = f"re-embedding {plan.total - plan.done:,} of {plan.total:,} chunks with {plan.target}{was}"
     if plan.done:
         line += f"; {plan.done:,} already done by an earlier run"
-    if plan.replaces:
-        line += f"; the unfinished reindex to {plan.replaces} is given up"
     return line
 
 

@@ -45,7 +45,6 @@ class ReindexPlan:
     target: str
     done: int
     total: int
-    replaces: str | None = None  # a reindex to this other model was under way and is given up
 
 
 @dataclass(frozen=True)
@@ -73,9 +72,14 @@ class Reindexer:
                 f"the store already uses {self._target}: nothing to reindex (to switch to another model, "
                 "set --embed-model / MEMHUB_EMBED_MODEL to it and run `memhub reindex` again)"
             )
+        if space.target is not None and space.target != self._target:
+            done, total = self._store.reindex_progress(space.target)
+            raise Conflict(
+                f"a reindex to {space.target} is under way ({done:,} of {total:,} chunks): finish it first "
+                f"(`memhub reindex` with --embed-model {space.target}), then reindex to {self._target}"
+            )
         done, total = self._store.reindex_progress(self._target)
-        replaces = space.target if space.target not in (None, self._target) else None
-        return ReindexPlan(sources=sources, target=self._target, done=done, total=total, replaces=replaces)
+        return ReindexPlan(sources=sources, target=self._target, done=done, total=total)
 
     def run(
         self, on_batch: Callable[[int], None] | None = None, max_batches: int | None = None
