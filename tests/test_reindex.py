@@ -145,14 +145,25 @@ def test_a_killed_reindex_continues_where_it_stopped(tmp_path: Path) -> None:
     try:
         total = store.reindex_progress(L3)[1]
         command = [sys.executable, "-m", "memhub", "reindex", "--data", str(tmp_path), "--embed-model", L3]
-        killed = subprocess.Popen(
-            [*command, "--batch-size", "4", "--embed-threads", "1"],
-            env=hermetic_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        command += ["--batch-size", "4", "--embed-threads", "1"]
+        # Ctrl-C: it stops, says how to go on
+        interrupted = subprocess.Popen(
+            command, env=hermetic_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
         try:
             poll_until(lambda: store.reindex_progress(L3)[0] > 0, message="the reindex made progress")
+        finally:
+            interrupted.send_signal(signal.SIGINT)
+            output, _ = interrupted.communicate(timeout=120)
+        assert interrupted.returncode == 130
+        assert b"interrupted: searches still use the old model; run `memhub reindex` again" in output
+        first = store.reindex_progress(L3)[0]
+        # killed outright: a batch is all or nothing, the next run finds what is missing
+        killed = subprocess.Popen(
+            command, env=hermetic_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            poll_until(lambda: store.reindex_progress(L3)[0] > first, message="the second run made progress")
         finally:
             killed.send_signal(signal.SIGKILL)
             killed.wait()
