@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from memhub.core import ids
-from memhub.core.errors import MemhubError
+from memhub.core.errors import MemhubError, ModelRetired
 from memhub.core.lease_keeper import LeaseKeeper
 from memhub.core.models import Job
 from memhub.core.ports import Clock, Embedder, Extractor, Matrix, Store
@@ -102,6 +102,11 @@ class Worker:
         self._thread.start()
         log.info("worker %s started", self.owner)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker thread runs (it stops by itself when the store retired its model)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def notify(self) -> None:
         """New work was submitted: skip the idle wait."""
         self._wake.set()
@@ -158,6 +163,13 @@ class Worker:
         try:
             with self._leases.keeping([job.id for job in jobs]):
                 result = self._processor.process(jobs, self.owner)
+        except ModelRetired as exc:
+            # `memhub reindex` moved the store to another model: this worker's vectors would be
+            # unsearchable. Its jobs go back unharmed (no attempt counted) for a worker on the new model.
+            self._store.release_jobs(self.owner)
+            self._stop.set()
+            log.error("worker %s stops: %s", self.owner, exc.message)
+            raise
         except Exception as exc:  # e.g. the embedder is unreachable: every job of the batch failed
             log.warning("batch of %d jobs failed: %s", len(jobs), type(exc).__name__)
             failed = {job.id: f"{type(exc).__name__}: {exc}" for job in jobs}

@@ -190,16 +190,27 @@ def check_one_vector_space(store: Store, embedder: Embedder) -> None:
 
     Vectors are stored per model, so a search with model B would rank only B's vectors and silently
     drop every memory model A embedded from its dense side (and the worker would mix new B vectors
-    with old A ones). Refusing at start-up keeps rankings within one vector space.
+    with old A ones). Refusing at start-up keeps rankings within one vector space. While `memhub
+    reindex` makes B's vectors beside A's (``core/reindex.py``), the store serves A until the switch.
     """
-    others = [model for model in store.vector_models() if model != embedder.model_id]
+    model = embedder.model_id
+    space = store.vector_space()
+    if space.target is not None and model == space.target and space.active not in (None, model):
+        raise InvalidInput(
+            f"a `memhub reindex` to {model} is under way and not finished: until it is, this store "
+            f"searches with {space.active}. Start with --embed-model {space.active} (MEMHUB_EMBED_MODEL), "
+            f"or finish the reindex first (`memhub reindex` with --embed-model {model})"
+        )
+    others = [m for m in store.vector_models() if m not in (model, space.target)]
+    if space.active not in (None, model) and space.active not in others:
+        others.insert(0, space.active)
     if others:
         raise InvalidInput(
             f"this store's memories were embedded with {', '.join(others)}, but the configured embedding "
-            f"model is {embedder.model_id}; memhub does not rank vectors of two models together. Start "
-            f"with --embed-model {others[0]} (MEMHUB_EMBED_MODEL), or re-embed them into a new store: "
-            "`memhub export` with the old model, `memhub import` with the new one (`memhub reindex` "
-            "is not built yet)"
+            f"model is {model}; memhub does not rank vectors of two models together. Start with "
+            f"--embed-model {others[0]} (MEMHUB_EMBED_MODEL), or re-embed the store with {model}: "
+            f"`memhub reindex` with --embed-model {model} (searches keep using {others[0]} until it is "
+            "done; then restart with the new model)"
         )
 
 

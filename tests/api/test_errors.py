@@ -51,6 +51,7 @@ def test_error_status_table_is_pinned() -> None:
         "RateLimited": 429,
         "StorageFull": 507,
         "Unavailable": 503,
+        "ModelRetired": 503,
         "NotSupported": 501,
     }
     declared = {

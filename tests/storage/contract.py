@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from memhub.core.errors import Conflict, InvalidInput, NotFound
+from memhub.core.errors import Conflict, InvalidInput, ModelRetired, NotFound
 from memhub.core.filters import matches, parse_filter
 from memhub.core.models import (
     ApiKey,
@@ -38,7 +38,7 @@ from memhub.core.models import (
     SourceRef,
     Space,
 )
-from memhub.core.ports import JobOutcome, Store, StoredChunk, StoredMemory
+from memhub.core.ports import JobOutcome, Store, StoredChunk, StoredMemory, VectorSpace
 
 MODEL = "test-model"
 DIM = 8
@@ -1100,3 +1100,90 @@ class StoreContract:
         hits = store.keyword_search(Scope(tenant_id=a), None, "project meeting zanzibar", 5)
         assert hits[0].memory_id == got.memory_ids[-1]
         assert len(hits) == 5 and hits[0].score > hits[1].score
+
+    # --- switching the embedding model (memhub reindex) --------------------------------------------
+    def _embed_for(self, store: Store, w: Writer, model: str, chunks: list[Any]) -> dict[int, np.ndarray]:
+        """Give ``chunks`` (ChunkToEmbed) vectors of ``model``; returns them by chunk rid."""
+        vectors = {chunk.rid: w.unit() for chunk in chunks}
+        hashes = {chunk.rid: content_hash(f"{model}|{chunk.rid}") for chunk in chunks}
+        store.add_chunk_vectors(
+            model, {hashes[rid]: v for rid, v in vectors.items()}, [(rid, hashes[rid]) for rid in vectors]
+        )
+        return vectors
+
+    def test_a_reindex_serves_the_old_vectors_until_every_chunk_has_a_new_one(
+        self, store: Store, w: Writer
+    ) -> None:
+        a, space = w.tenant("a")
+        old = w.memorise(a, space, ["first fact", "second fact", "third fact"])
+        assert store.vector_space() == VectorSpace()
+        store.begin_reindex(MODEL, "new-model")
+        assert store.vector_space() == VectorSpace(active=MODEL, target="new-model")
+        first = store.chunks_to_embed("new-model", 0, 2)
+        assert [c.dense_key for c in first] == ["first fact", "second fact"]
+        assert all(c.tenant_id == a for c in first) and first[0].rid < first[1].rid
+        rest = store.chunks_to_embed("new-model", first[-1].rid, 2)
+        assert [c.dense_key for c in rest] == ["third fact"]
+        assert store.chunks_to_embed("new-model", rest[-1].rid, 2) == []
+        self._embed_for(store, w, "new-model", first)
+        assert store.reindex_progress("new-model") == (2, 3)
+        assert [c.dense_key for c in store.chunks_to_embed("new-model", 0, 10)] == ["third fact"]
+        new_space = store.vector_search(Scope(tenant_id=a), None, "new-model", w.unit(), 10)
+        assert len(new_space) == 2  # (an index of the new model made before the switch must not go stale)
+        # not complete: nothing switches, and searches still rank the old model's vectors
+        assert store.finish_reindex("new-model") == 1
+        assert store.vector_space() == VectorSpace(active=MODEL, target="new-model")
+        assert store.vector_models() == sorted([MODEL, "new-model"])
+        query = old.vectors[old.chunk_ids[2]]
+        assert store.vector_search(Scope(tenant_id=a), None, MODEL, query, 1)[0].chunk_id == old.chunk_ids[2]
+        vectors = self._embed_for(store, w, "new-model", rest)
+        assert store.finish_reindex("new-model") == 0
+        assert store.vector_space() == VectorSpace(active="new-model")
+        assert store.vector_models() == ["new-model"]
+        assert store.chunk_vectors(MODEL, old.chunk_ids) == {}
+        with pytest.raises(ModelRetired, match="restart it with --embed-model new-model"):
+            store.vector_search(Scope(tenant_id=a), None, MODEL, query, 10)  # a server still on MODEL
+        hits = store.vector_search(Scope(tenant_id=a), None, "new-model", vectors[rest[0].rid], 10)
+        assert len(hits) == 3 and hits[0].chunk_id == old.chunk_ids[2]
+        assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+    def test_chunks_written_during_a_reindex_are_left_for_it_and_a_retired_model_is_refused(
+        self, store: Store, w: Writer
+    ) -> None:
+        a, space = w.tenant("a")
+        w.memorise(a, space, ["before the reindex"])
+        store.begin_reindex(MODEL, "new-model")
+        self._embed_for(store, w, "new-model", store.chunks_to_embed("new-model", 0, 10))
+        w.memorise(a, space, ["while it runs"])  # a worker still on the old model: accepted
+        assert store.finish_reindex("new-model") == 1
+        late = store.chunks_to_embed("new-model", 0, 10)
+        assert [c.dense_key for c in late] == ["while it runs"]
+        self._embed_for(store, w, "new-model", late)
+        assert store.finish_reindex("new-model") == 0
+        before = store.counts(a)
+        with pytest.raises(ModelRetired, match="--embed-model new-model"):
+            w.memorise(a, space, ["after the switch"])
+        assert store.counts(a).memories == before.memories
+        # a worker on the new model writes as usual
+        job, events = w.submit(a, space, None, ["after the switch"])
+        owner = w._claim(job.id)
+        outcome, _ = w._outcome(job, events, ["after the switch"], MemoryKind.FACT, False, None, None)
+        outcome.model_id = "new-model"
+        assert store.complete_job(outcome, owner, w.tick())
+        assert store.reindex_progress("new-model") == (3, 3)
+
+    def test_adding_reindex_vectors_skips_deleted_chunks_and_keeps_existing_links(
+        self, store: Store, w: Writer
+    ) -> None:
+        a, space = w.tenant("a")
+        got = w.memorise(a, space, ["kept", "forgotten"])
+        store.begin_reindex(MODEL, "new-model")
+        chunks = store.chunks_to_embed("new-model", 0, 10)
+        store.delete_memory(a, got.memory_ids[1])
+        first = self._embed_for(store, w, "new-model", chunks)
+        assert store.reindex_progress("new-model") == (1, 1)
+        self._embed_for(store, w, "new-model", chunks[:1])  # another vector for the same chunk: ignored
+        kept = store.chunk_vectors("new-model", [got.chunk_ids[0]])[got.chunk_ids[0]]
+        np.testing.assert_allclose(kept, first[chunks[0].rid], rtol=1e-6)
+        assert store.finish_reindex("new-model") == 0
+        assert store.vector_models() == ["new-model"]

@@ -39,6 +39,7 @@ from memhub.core.errors import (
     InvalidInput,
     LimitExceeded,
     MemhubError,
+    ModelRetired,
     NotFound,
     NotSupported,
     PermissionDenied,
@@ -60,6 +61,7 @@ STATUS_BY_ERROR: dict[type[MemhubError], int] = {
     RateLimited: 429,
     StorageFull: 507,
     Unavailable: 503,
+    ModelRetired: 503,  # a server on a model `memhub reindex` retired: restarting it fixes it
     NotSupported: 501,
 }
 """Core error class → HTTP status. Subclasses inherit their base's status; anything unlisted is a 500."""

@@ -22,7 +22,7 @@ import click
 
 from memhub._version import __version__
 from memhub.api.auth import EMBEDDED_KEY_NAME
-from memhub.cli import backup, bench, data, ops
+from memhub.cli import backup, bench, data, ops, reindex
 from memhub.cli.options import build_settings, choices, setting_option, store_options
 from memhub.cli.stores import log_created, require_store, say_created, store_missing
 from memhub.core.errors import MemhubError, NotSupported
@@ -178,7 +178,8 @@ def worker(**options: Any) -> None:
     try:
         runtime.start_worker()
         while not stop.wait(0.5):
-            pass
+            if not runtime.worker.alive:  # it stopped itself (`memhub reindex` retired its model)
+                raise click.ClickException("the worker stopped (see the log above for why)")
     finally:
         runtime.close()
 
@@ -326,5 +327,5 @@ def keys_revoke(id_or_prefix: str, **options: Any) -> None:
 # Commands written in their own modules: data commands (add, search, import, export) and benchmarks.
 # Registering them here, rather than those modules importing this one to decorate onto ``main``, keeps
 # the imports one-way.
-for _command in (*data.COMMANDS, *ops.COMMANDS, *backup.COMMANDS, bench.bench):
+for _command in (*data.COMMANDS, *ops.COMMANDS, *backup.COMMANDS, *reindex.COMMANDS, bench.bench):
     main.add_command(_command)

@@ -83,6 +83,13 @@ class StorageFull(Unavailable):
     retry_after = 60.0
 
 
+class ModelRetired(Unavailable):
+    """This process embeds with a model its store no longer uses (``memhub reindex`` switched it to
+    another): it must be restarted with the store's model. Nothing was written."""
+
+    code = "model_retired"
+
+
 class NotSupported(MemhubError):
     """The operation exists in a protocol memhub speaks but cannot exist in a self-hosted server."""
 

@@ -88,6 +88,28 @@ class JobOutcome:
         return [(old, new, starts.get(new, now)) for old, new in self.supersede.items()]
 
 
+@dataclass(frozen=True)
+class VectorSpace:
+    """Which embedding model a store searches with, and the one a ``memhub reindex`` is moving it to.
+
+    ``active`` is None in a store no reindex has touched (its model is then whatever made its vectors,
+    :meth:`Store.vector_models`); ``target`` is None unless a reindex is under way.
+    """
+
+    active: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkToEmbed:
+    """A chunk still without a vector of the reindex's model: its row id (the walk's order), its tenant
+    (vector hashes are per tenant) and the text its vector is made of."""
+
+    rid: int
+    tenant_id: str
+    dense_key: str
+
+
 @runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -367,6 +389,34 @@ class Store(Protocol):
     def vector_models(self) -> list[str]:
         """The embedding models this store holds vectors of, sorted (read off the vector table's key, so
         it costs one index probe per model, not a scan, however large the store)."""
+        ...
+
+    # --- switching the embedding model (``memhub reindex``, core/reindex.py) ----------------------------
+    def vector_space(self) -> VectorSpace: ...
+    def begin_reindex(self, active: str | None, target: str) -> None:
+        """Record that ``target``'s vectors are being made beside ``active``'s (which keep serving).
+        From now on a job outcome is accepted with vectors of either model only."""
+        ...
+
+    def reindex_progress(self, model_id: str) -> tuple[int, int]:
+        """(chunks with a vector of ``model_id``, all chunks)."""
+        ...
+
+    def chunks_to_embed(self, model_id: str, after: int, limit: int) -> list[ChunkToEmbed]:
+        """Up to ``limit`` chunks with a row id above ``after`` and no vector of ``model_id``, by row id."""
+        ...
+
+    def add_chunk_vectors(
+        self, model_id: str, vectors: Mapping[str, Vector], links: Sequence[tuple[int, str]]
+    ) -> None:
+        """Store ``vectors`` (by hash) and link each chunk ``(rid, hash)`` to its vector of ``model_id``;
+        a chunk deleted meanwhile is skipped, one already linked keeps its link."""
+        ...
+
+    def finish_reindex(self, model_id: str) -> int:
+        """Atomically, unless a chunk still lacks a vector of ``model_id`` (then: how many do, and
+        nothing changes): make ``model_id`` the active model, drop every other model's vectors, end the
+        reindex; returns 0. Writers are excluded meanwhile, so no chunk is written in between."""
         ...
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import ids
+from .errors import ModelRetired
 from .fact_search import DenseFactFinder
 from .models import (
     REVISES_KEY,
@@ -62,6 +63,8 @@ class IngestProcessor:
         for job in jobs:
             try:
                 outcomes.append(self._outcome(job))
+            except ModelRetired:  # not this job's fault: the whole worker must restart (jobs.py)
+                raise
             except Exception as exc:  # one bad job must not sink the batch; the worker records why
                 log.warning("job %s failed during extraction: %s", job.id, type(exc).__name__)
                 result.failed[job.id] = f"{type(exc).__name__}: {exc}"

@@ -26,6 +26,7 @@ def _pyformat(statement: str) -> str:
 class PostgresDialect(Dialect):
     cursor_time = "?::timestamptz"
     lock_row = " FOR UPDATE"
+    share_row = " FOR SHARE"
 
     def sql(self, statement: str) -> str:
         return _pyformat(statement)

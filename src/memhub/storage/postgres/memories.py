@@ -26,6 +26,7 @@ from ..sql.rows import chunk_params, memory_params
 from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
+from ..sql.vector_space import check_writer
 from ..sql.words import fold
 from .db import Conn
 from .dialect import POSTGRES
@@ -51,6 +52,8 @@ def write_outcome(conn: Conn, tenant_id: str, outcome: JobOutcome, now: datetime
     model_id = outcome.model_id or ""
     if not model_id and (outcome.vectors or any(stored.chunks for stored in outcome.memories)):
         raise InvalidInput("JobOutcome.model_id must name the embedder of the outcome's chunk vectors")
+    if model_id:
+        check_writer(POSTGRES, conn, model_id)
     stored = store_vectors(conn, model_id, outcome.vectors)
     fresh = _new_memories(conn, tenant_id, outcome.memories)
     if fresh:

@@ -241,6 +241,15 @@ _KEY_ROLES = (
         AND (older.created_at, older.id) < (api_keys.created_at, api_keys.id))""",
 )
 
+_VECTOR_SPACE = (
+    # The model searches use and the one a `memhub reindex` moves the store to (sql/vector_space.py).
+    """CREATE TABLE vector_space (
+        id integer PRIMARY KEY CHECK (id = 1),
+        active text,
+        target text)""",
+    "INSERT INTO vector_space (id) VALUES (1)",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0001_core", _CORE),
     ("0002_jobs_events", _JOBS),
@@ -252,6 +261,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0008_keyword_stats_per_tenant", keyword_terms.PER_TENANT_MIGRATION),
     ("0009_vector_release", _VECTOR_RELEASE),
     ("0010_key_roles", _KEY_ROLES),
+    ("0011_vector_space", _VECTOR_SPACE),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"

@@ -17,21 +17,23 @@ the job queue hands each job to one worker at a time (``FOR UPDATE SKIP LOCKED``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from memhub.core.filters import Filter
 from memhub.core.models import Chunk, Event, Job, Memory, Page, Scope
-from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
+from memhub.core.ports import ChunkHit, ChunkToEmbed, JobOutcome, MemoryOrder, Vector, VectorSpace
 
+from ..sql import vector_space
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
 from . import jobs, memories, vectors
-from .db import Database, connect, parse_postgres_url
+from .db import Conn, Database, connect, parse_postgres_url
 from .dialect import POSTGRES
 from .keyword import keyword_search
 from .schema import migrate
+from .vectors import link_chunk_vectors, retire_models, store_vectors
 
 T = TypeVar("T")
 
@@ -124,6 +126,37 @@ class PostgresStore(SqlStore):
 
     def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
         return self._db.run(lambda conn: vectors.fetch_chunk_vectors(conn, model_id, chunk_ids))
+
+    # --- switching the embedding model ------------------------------------------------------------
+    def vector_space(self) -> VectorSpace:
+        return self._db.run(lambda conn: vector_space.read_space(POSTGRES, conn))
+
+    def begin_reindex(self, active: str | None, target: str) -> None:
+        self._db.run(lambda conn: vector_space.begin(POSTGRES, conn, active, target))
+
+    def reindex_progress(self, model_id: str) -> tuple[int, int]:
+        return self._db.run(lambda conn: vector_space.progress(POSTGRES, conn, model_id))
+
+    def chunks_to_embed(self, model_id: str, after: int, limit: int) -> list[ChunkToEmbed]:
+        return self._db.run(lambda conn: vector_space.chunks_to_embed(POSTGRES, conn, model_id, after, limit))
+
+    def add_chunk_vectors(
+        self, model_id: str, vectors: Mapping[str, Vector], links: Sequence[tuple[int, str]]
+    ) -> None:
+        def work(conn: Conn) -> None:
+            store_vectors(conn, model_id, vectors)
+            link_chunk_vectors(conn, model_id, links)
+
+        self._db.run(work)
+
+    def finish_reindex(self, model_id: str) -> int:
+        def work(conn: Conn) -> int:
+            missing = vector_space.switch(POSTGRES, conn, model_id)
+            if not missing:
+                retire_models(conn, model_id)
+            return missing
+
+        return self._db.run(work)
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         return self._db.run(lambda conn: keyword_search(conn, scope, flt, text, limit))

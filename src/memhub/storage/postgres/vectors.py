@@ -43,6 +43,7 @@ from memhub.core.ports import ChunkHit, Vector
 
 from ..sql.codec import normalised
 from ..sql.scope import scope_condition
+from ..sql.vector_space import read_space, refuse_retired
 from .db import Conn
 from .dialect import POSTGRES
 from .scope import filter_condition
@@ -129,6 +130,29 @@ def store_vectors(conn: Conn, model_id: str, vectors: Mapping[str, Vector]) -> d
     return {row["hash"]: unit[row["hash"]] for row in added}
 
 
+def link_chunk_vectors(conn: Conn, model_id: str, links: Sequence[tuple[int, str]]) -> None:
+    """Link chunks ``(rid, hash)`` to their stored vectors of ``model_id``, with the copy searches read."""
+    if not links:
+        return
+    rids, hashes = zip(*links, strict=True)
+    conn.execute(
+        "INSERT INTO chunk_vectors (chunk_rid, model_id, vector_hash, memory_rid, embedding)"
+        " SELECT c.rid, v.model_id, v.hash, c.memory_rid, v.vector"
+        " FROM unnest(%s::bigint[], %s::text[]) AS l(rid, hash)"
+        " JOIN chunks c ON c.rid = l.rid JOIN vectors v ON v.model_id = %s AND v.hash = l.hash"
+        " ON CONFLICT DO NOTHING",
+        (list(rids), list(hashes), model_id),
+    )
+
+
+def retire_models(conn: Conn, active: str) -> None:
+    """After the switch to ``active``: the other models' HNSW indexes and registrations go too."""
+    rows = conn.execute("SELECT model_id FROM models WHERE model_id <> %s", (active,)).fetchall()
+    for row in rows:
+        conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(_index_name(row["model_id"]))))
+    conn.execute("DELETE FROM models WHERE model_id <> %s", (active,))
+
+
 def fetch_vectors(conn: Conn, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
     with conn.cursor(binary=True) as cur:
         cur.execute(
@@ -161,7 +185,8 @@ def vector_search(
     if limit <= 0:
         return []
     dim = model_dim(conn, model_id)
-    if dim is None:
+    if dim is None:  # no vectors of this model: is it one a reindex retired?
+        refuse_retired(read_space(POSTGRES, conn), model_id, "this server embeds queries with")
         return []
     query = normalised(vector)
     if len(query) != dim:

@@ -50,6 +50,10 @@ class Dialect(ABC):
     """What a ``SELECT`` ends with to lock the rows it reads until commit (nothing where writers are
     serialised anyway)."""
 
+    share_row: str = ""
+    """As :attr:`lock_row`, in shared mode: readers holding it exclude one holding :attr:`lock_row`
+    but not each other."""
+
     def sql(self, statement: str) -> str:
         """``statement`` (written with ``?`` placeholders) in this driver's placeholder style."""
         return statement

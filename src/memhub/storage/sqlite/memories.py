@@ -25,6 +25,7 @@ from ..sql.rows import chunk_params, memory_params
 from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
+from ..sql.vector_space import check_writer
 from .dialect import SQLITE
 from .fts import scope_key
 from .rows import (
@@ -57,6 +58,8 @@ def write_outcome(conn: sqlite3.Connection, tenant_id: str, outcome: JobOutcome,
     model_id = outcome.model_id or ""
     if not model_id and (outcome.vectors or any(stored.chunks for stored in outcome.memories)):
         raise InvalidInput("JobOutcome.model_id must name the embedder of the outcome's chunk vectors")
+    if model_id:
+        check_writer(SQLITE, conn, model_id)
     store_vectors(conn, model_id, outcome.vectors)
     for stored in outcome.memories:
         _write_memory(conn, tenant_id, stored, model_id)

@@ -320,6 +320,15 @@ _KEY_ROLES = (
         AND (older.created_at, older.id) < (api_keys.created_at, api_keys.id))""",
 )
 
+_VECTOR_SPACE = (
+    # The model searches use and the one a `memhub reindex` moves the store to (sql/vector_space.py).
+    """CREATE TABLE vector_space (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        active TEXT,
+        target TEXT)""",
+    "INSERT INTO vector_space (id) VALUES (1)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -332,6 +341,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_keyword_totals", _KEYWORD_TOTALS),
     Migration("0010_vector_release", _VECTOR_RELEASE),
     Migration("0011_key_roles", _KEY_ROLES),
+    Migration("0012_vector_space", _VECTOR_SPACE),
 )
 
 

@@ -18,16 +18,17 @@ the file itself, not from anything this process remembers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from memhub.core.filters import Filter
 from memhub.core.models import Chunk, Event, Job, Memory, Page, Scope
-from memhub.core.ports import ChunkHit, JobOutcome, MemoryOrder, Vector
+from memhub.core.ports import ChunkHit, ChunkToEmbed, JobOutcome, MemoryOrder, Vector, VectorSpace
 
 from ..private import private_file
+from ..sql import vector_space
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
 from . import jobs, memories
@@ -35,7 +36,14 @@ from .db import Database, DbOptions, parse_sqlite_url, store_errors
 from .dialect import SQLITE
 from .keyword import keyword_search
 from .schema import migrate
-from .vectors import VectorIndexes, fetch_chunk_vectors, fetch_vectors
+from .vectors import (
+    VectorIndexes,
+    fetch_chunk_vectors,
+    fetch_vectors,
+    link_chunk_vectors,
+    retire_models,
+    store_vectors,
+)
 
 T = TypeVar("T")
 
@@ -151,6 +159,39 @@ class SqliteStore(SqlStore):
     def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
         with self._db.read() as conn:
             return fetch_chunk_vectors(conn, model_id, chunk_ids)
+
+    # --- switching the embedding model ------------------------------------------------------------
+    def vector_space(self) -> VectorSpace:
+        with self._db.read() as conn:
+            return vector_space.read_space(SQLITE, conn)
+
+    def begin_reindex(self, active: str | None, target: str) -> None:
+        with self._db.write() as conn:
+            vector_space.begin(SQLITE, conn, active, target)
+
+    def reindex_progress(self, model_id: str) -> tuple[int, int]:
+        with self._db.read() as conn:
+            return vector_space.progress(SQLITE, conn, model_id)
+
+    def chunks_to_embed(self, model_id: str, after: int, limit: int) -> list[ChunkToEmbed]:
+        with self._db.read() as conn:
+            return vector_space.chunks_to_embed(SQLITE, conn, model_id, after, limit)
+
+    def add_chunk_vectors(
+        self, model_id: str, vectors: Mapping[str, Vector], links: Sequence[tuple[int, str]]
+    ) -> None:
+        with self._db.write() as conn:
+            store_vectors(conn, model_id, vectors)
+            link_chunk_vectors(conn, model_id, links)
+
+    def finish_reindex(self, model_id: str) -> int:
+        with self._db.write() as conn:
+            missing = vector_space.switch(SQLITE, conn, model_id)
+            if not missing:
+                retire_models(conn)
+        if not missing:
+            self._db.checkpoint()  # the old vectors' pages leave the WAL too (forget-on-disk.md)
+        return missing
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         with self._db.read() as conn:

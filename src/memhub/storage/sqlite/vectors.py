@@ -34,9 +34,10 @@ import numpy as np
 from memhub.core.errors import InvalidInput
 from memhub.core.filters import Filter
 from memhub.core.models import Scope
-from memhub.core.ports import ChunkHit, Vector
+from memhub.core.ports import ChunkHit, Vector, VectorSpace
 
 from ..sql.codec import decode_vector, encode_vector, normalised
+from ..sql.vector_space import READ_SPACE, refuse_retired
 from .db import Database
 from .rows import placeholders
 from .vector_index import MemoryRecord, VectorIndex
@@ -58,6 +59,33 @@ def store_vectors(conn: sqlite3.Connection, model_id: str, vectors: Mapping[str,
         dim = len(vector)
         rows.append((model_id, vector_hash, dim, encode_vector(vector)))
     conn.executemany("INSERT OR IGNORE INTO vectors (model_id, hash, dim, vector) VALUES (?, ?, ?, ?)", rows)
+
+
+def link_chunk_vectors(conn: sqlite3.Connection, model_id: str, links: Sequence[tuple[int, str]]) -> None:
+    """Link chunks ``(rid, hash)`` to their stored vectors of ``model_id`` (reindex: the chunks exist
+    already, so no revision moves; ``retire_models`` makes every index reload at the switch)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO chunk_vectors (chunk_rid, model_id, vector_hash)"
+        " SELECT c.rid, v.model_id, v.hash FROM chunks c, vectors v"
+        " WHERE c.rid = ? AND v.model_id = ? AND v.hash = ?",
+        [(rid, model_id, vector_hash) for rid, vector_hash in links],
+    )
+
+
+def retire_models(conn: sqlite3.Connection) -> None:
+    """After the switch to another model: every process's indexes reload from the file.
+
+    Raising the tombstone floor past every revision an index can hold makes the next search of each
+    (tenant, model) load it whole — the new model's index sees the vectors the reindex added to
+    unchanged memories, the old model's is found empty.
+    """
+    conn.execute(_BUMP_REV)
+    conn.execute(
+        "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'rev') WHERE key = 'tombstone_floor'"
+    )
+
+
+_BUMP_REV = "UPDATE meta SET value = value + 1 WHERE key = 'rev'"
 
 
 def _model_dim(conn: sqlite3.Connection, model_id: str) -> int | None:
@@ -154,6 +182,9 @@ class VectorIndexes:
             elif rev != entry.rev:
                 _catch_up(conn, entry.index, tenant_id, model_id, since=entry.rev)
             entry.rev = rev
+            if entry.index.size == 0:  # no vectors of this model here: is it one a reindex retired?
+                active, target = conn.execute(READ_SPACE).fetchone()
+                refuse_retired(VectorSpace(active, target), model_id, "this server embeds queries with")
             return entry.index
 
 
