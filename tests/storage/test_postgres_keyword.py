@@ -164,7 +164,7 @@ def _no_zero_terms(pg_url: str) -> None:
 def test_a_database_indexed_before_stemming_is_reanalysed_and_finds_other_word_forms(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = next(i for i, step in enumerate(postgres_schema.MIGRATIONS) if step[0] == "0011_keyword_analysis")
+    first = next(i for i, step in enumerate(postgres_schema.MIGRATIONS) if step[0] == "0012_keyword_analysis")
     monkeypatch.setattr(postgres_schema, "MIGRATIONS", postgres_schema.MIGRATIONS[:first])
     old = open_store(pg_url)
     w = Writer(old)

@@ -103,7 +103,7 @@ def _fts_is_consistent(db_path: Path) -> None:
 def test_a_store_indexed_before_stemming_is_reanalysed_and_finds_other_word_forms(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = next(i for i, step in enumerate(MIGRATIONS) if step.name == "0012_keyword_text")
+    before = next(i for i, step in enumerate(MIGRATIONS) if step.name == "0013_keyword_text")
     monkeypatch.setattr(sqlite_schema, "MIGRATIONS", MIGRATIONS[:before])
     old = open_store(f"sqlite:///{db_path}")
     tenant, space = Writer(old).tenant("a")

@@ -265,7 +265,7 @@ MIGRATIONS: tuple[tuple[str, tuple[Step, ...]], ...] = (
     ("0008_keyword_stats_per_tenant", keyword_terms.PER_TENANT_MIGRATION),
     ("0009_vector_release", _VECTOR_RELEASE),
     ("0010_key_roles", _KEY_ROLES),
-    ("0011_keyword_analysis", _KEYWORD_ANALYSIS),
+    ("0012_keyword_analysis", _KEYWORD_ANALYSIS),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"

@@ -368,7 +368,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_keyword_totals", _KEYWORD_TOTALS),
     Migration("0010_vector_release", _VECTOR_RELEASE),
     Migration("0011_key_roles", _KEY_ROLES),
-    Migration("0012_keyword_text", _KEYWORD_TEXT),
+    Migration("0013_keyword_text", _KEYWORD_TEXT),
 )
 
 
