@@ -30,9 +30,10 @@ from common import REPO, locomo_turns, percentiles, write_json
 
 from memhub.core.models import Scope
 from memhub.storage import open_store
-from memhub.storage.postgres.keyword import fold
+from memhub.storage.sql.analysis import KeywordAnalyser
 
 BATCH = 10_000
+ANALYSER = KeywordAnalyser()  # what the store indexes chunks with (its default)
 
 
 def server(workdir: Path, rebuild: bool) -> Any:
@@ -82,7 +83,9 @@ def _batch(conn: Any, tenant: str, space: str, corpus: list[str], n0: int, n: in
     rows = []
     for i in range(n0, n0 + n):
         text = f"{corpus[i % len(corpus)]} #{i}"
-        rows.append((str(uuid.uuid4()), str(uuid.uuid4()), f"user-{i // per_user}", text, fold(text)))
+        rows.append(
+            (str(uuid.uuid4()), str(uuid.uuid4()), f"user-{i // per_user}", text, ANALYSER.text(text))
+        )
     with conn.transaction():
         conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS bench_in (mid text, cid text, uid text, body text, folded text)"

@@ -260,7 +260,7 @@ class Runtime:
     ) -> Runtime:
         if settings.database_url is None:
             private_dir(settings.data)  # holds the store and the admin key: 0700 when memhub creates it
-        store = open_store(settings.store_url())
+        store = open_store(settings.store_url(), settings.keyword_stemmer)
         try:
             model = embedder or build_embedder(settings)
             if model.dim:  # key management opens the store with a stand-in that never embeds

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds one rerank request may take before it is retried or given up."
     )
 
+    # --- keyword search (storage/sql/analysis.py) ---------------------------------------------------
+    keyword_stemmer: Literal["english", "none"] = Field(
+        "english",
+        description="Word forms keyword search conflates: 'english' = Snowball English stems ('camped' finds "
+        "'camping'); 'none' = whole words (case and accents folded). A change re-indexes the store on start.",
+    )
+
     # --- outbound calls to endpoints tenants register (pipeline/outbound.py) --------------------------
     outbound_tenant_calls: bool = Field(
         True,

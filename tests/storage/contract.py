@@ -1093,6 +1093,28 @@ class StoreContract:
                 assert hit.memory_id in got.memory_ids
         assert store.keyword_search(Scope(tenant_id=a), None, "espresso", 0) == []
 
+    def test_keyword_search_finds_other_forms_of_a_word(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        got = w.memorise(
+            a,
+            space,
+            [
+                "We went camping by the lake",
+                "two books on the shelf",
+                "Die Kinder spielten im Garten",
+                "東京タワー",
+            ],
+        )
+
+        def found(query: str) -> list[str]:
+            return [h.memory_id for h in store.keyword_search(Scope(tenant_id=a), None, query, 10)]
+
+        assert found("camped") == found("Camps") == found("camping") == [got.memory_ids[0]]
+        assert found("book") == [got.memory_ids[1]]
+        # Words of other languages are not broken: each still finds itself, whatever English rules do.
+        assert found("Kinder") == found("spielten") == [got.memory_ids[2]]
+        assert found("東京タワー") == [got.memory_ids[3]]
+
     def test_keyword_search_ranks_a_rare_word_above_common_ones(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")
         common = [f"weekly project meeting notes, project meeting {i}" for i in range(30)]

@@ -15,6 +15,9 @@ from memhub.core.models import Scope
 from memhub.core.ports import Store
 from memhub.storage import open_store
 from memhub.storage.sqlite import keyword as sqlite_keyword
+from memhub.storage.sqlite import schema as sqlite_schema
+from memhub.storage.sqlite.fts import scope_key
+from memhub.storage.sqlite.schema import MIGRATIONS
 
 from .contract import Writer
 
@@ -82,3 +85,80 @@ def test_bounded_search_keeps_rare_hits_first_and_scope_exact(store: Store) -> N
     filtered = store.keyword_search(Scope(tenant_id=a), flt, "apple kiwi", 10)
     assert filtered and rare.memory_ids[0] not in {h.memory_id for h in filtered}
     assert store.keyword_search(Scope(tenant_id=b), None, "apple", 10) == []
+
+
+# --- the analyser: stored chunks follow it (sql/analysis.py) ---------------------------------------
+def _found(store: Store, tenant: str, query: str) -> list[str]:
+    return [hit.memory_id for hit in store.keyword_search(Scope(tenant_id=tenant), None, query, 10)]
+
+
+def _fts_is_consistent(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    try:  # FTS5 compares its index with what the content table's keyword_text says it should hold
+        conn.execute("INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+
+def test_a_store_indexed_before_stemming_is_reanalysed_and_finds_other_word_forms(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = next(i for i, step in enumerate(MIGRATIONS) if step.name == "0013_keyword_text")
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", MIGRATIONS[:before])
+    old = open_store(f"sqlite:///{db_path}")
+    tenant, space = Writer(old).tenant("a")
+    old.close()
+    conn = sqlite3.connect(db_path)  # chunks as the older schema wrote them: FTS5 over sparse_key itself
+    with conn:
+        for i, text in enumerate(["We went camping by the lake", "Café books and more books"]):
+            conn.execute(
+                "INSERT INTO memories (id, tenant_id, space_id, kind, core, text, metadata, occurred_at,"
+                " created_at, updated_at) VALUES (?, ?, ?, 'episode', 0, ?, '{}', ?, ?, ?)",
+                (f"m{i}", tenant, space, text, *["2024-01-01T00:00:00.000000Z"] * 3),
+            )
+            conn.execute(
+                "INSERT INTO chunks (id, memory_rid, ordinal, text, dense_key, sparse_key, scope_key)"
+                " VALUES (?, (SELECT rid FROM memories WHERE id = ?), 0, ?, ?, ?, ?)",
+                (f"c{i}", f"m{i}", text, text, text, scope_key(tenant, space, None, None)),
+            )
+    assert conn.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'camped'").fetchall() == []
+    conn.close()
+    monkeypatch.undo()
+
+    store = open_store(f"sqlite:///{db_path}")
+    try:
+        assert _found(store, tenant, "camping") == _found(store, tenant, "camped") == ["m0"]
+        assert _found(store, tenant, "book") == _found(store, tenant, "CAFE") == ["m1"]
+        _fts_is_consistent(db_path)
+        store.delete_memory(tenant, "m0")  # the delete trigger hands FTS5 the analysed text it indexed
+        _fts_is_consistent(db_path)
+        assert _found(store, tenant, "camping") == []
+    finally:
+        store.close()
+
+
+def test_changing_the_stemmer_reanalyses_the_stored_chunks(db_path: Path) -> None:
+    first = open_store(f"sqlite:///{db_path}", "english")
+    w = Writer(first)
+    tenant, space = w.tenant("a")
+    got = w.memorise(tenant, space, ["We went camping by the lake"])
+    first.close()
+    for stemmer, camped in (("none", []), ("english", got.memory_ids)):
+        store = open_store(f"sqlite:///{db_path}", stemmer)
+        try:
+            assert _found(store, tenant, "camped") == camped
+            assert _found(store, tenant, "camping") == got.memory_ids
+            _fts_is_consistent(db_path)
+            assert read_setting(db_path) == stemmer
+        finally:
+            store.close()
+
+
+def read_setting(db_path: Path) -> str:
+    conn = sqlite3.connect(db_path)
+    try:
+        return str(
+            conn.execute("SELECT value FROM store_settings WHERE key = 'keyword_analyser'").fetchone()[0]
+        )
+    finally:
+        conn.close()

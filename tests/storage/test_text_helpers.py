@@ -7,30 +7,38 @@ import sqlite3
 import pytest
 
 from memhub.core.errors import InvalidInput
+from memhub.storage.sql.analysis import KeywordAnalyser
 from memhub.storage.sql.cursors import decode_cursor, encode_cursor
 from memhub.storage.sql.words import MAX_TERMS
-from memhub.storage.sqlite.fts import match_expression, scope_key, scoped_match
+from memhub.storage.sqlite import fts
+from memhub.storage.sqlite.fts import scope_key, scoped_match
 
 from .contract import HOSTILE_TEXTS
+
+ENGLISH = KeywordAnalyser("english")
+
+
+def match_expression(text: str) -> str | None:
+    return fts.match_expression(text, ENGLISH)
 
 
 def test_match_expression_quotes_and_ors_words() -> None:
     assert match_expression('Where\'s "Lisbon" (AND) col:x*?') == '"lisbon" OR "col" OR "x"'
     assert match_expression('What\'s "that" (AND)?') == '"what" OR "s" OR "that" OR "and"'  # all common: kept
     assert match_expression("  ...  ") is None
-    assert match_expression("Ünïcödé 東京") == '"ünïcödé" OR "東京"'
+    assert match_expression("Ünïcödé 東京") == '"unicod" OR "東京"'
     assert match_expression(" ".join(f"w{i}" for i in range(500))).count(" OR ") == MAX_TERMS - 1  # type: ignore[union-attr]
 
 
 def test_common_words_are_dropped_from_queries_unless_nothing_else_is_left() -> None:
-    assert match_expression("what did Caroline do in the summer?") == '"caroline" OR "summer"'
+    assert match_expression("what did Caroline do in the summer?") == '"carolin" OR "summer"'
     assert match_expression("Who are you?") == '"who" OR "are" OR "you"'
 
 
 def test_every_hostile_text_is_valid_fts5_also_with_hostile_scope_ids() -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute(
-        "CREATE VIRTUAL TABLE t USING fts5(sparse_key, scope_key, tokenize='unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE t USING fts5(keyword_text, scope_key, tokenize='unicode61 remove_diacritics 2')"
     )
     conn.execute("INSERT INTO t VALUES ('some text', ?)", (scope_key('a"b', "s:1", "u*", None),))
     for text in HOSTILE_TEXTS:
@@ -42,14 +50,14 @@ def test_every_hostile_text_is_valid_fts5_also_with_hostile_scope_ids() -> None:
 
 def test_scope_tokens_select_exactly_their_scope_and_never_match_words() -> None:
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE t USING fts5(sparse_key, scope_key)")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(keyword_text, scope_key)")
     rows = [
         (1, "paris trip", scope_key("t1", "s1", "alice", "e1")),
         (2, "paris food", scope_key("t1", "s1", "bob", None)),
         (3, "paris", scope_key("t1", "s2", None, None)),
         (4, "paris", scope_key("t2", "s3", "alice", "e1")),  # same user and session ids, other tenant
     ]
-    conn.executemany("INSERT INTO t (rowid, sparse_key, scope_key) VALUES (?, ?, ?)", rows)
+    conn.executemany("INSERT INTO t (rowid, keyword_text, scope_key) VALUES (?, ?, ?)", rows)
 
     def hits(**scope: object) -> list[int]:
         expression = scoped_match('"paris"', "t1", **scope)  # type: ignore[arg-type]
@@ -63,7 +71,9 @@ def test_scope_tokens_select_exactly_their_scope_and_never_match_words() -> None
     assert hits(space_ids=["s1"]) == [1, 2]
     assert hits(space_ids=["s1", "s2"]) == [1, 2, 3]
     token = scope_key("t1", "s1", "alice", "e1").split()[0]
-    assert conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (f'sparse_key : "{token}"',)).fetchall() == []
+    assert (
+        conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (f'keyword_text : "{token}"',)).fetchall() == []
+    )
 
 
 def test_cursors_round_trip_and_reject_foreign_or_broken_ones() -> None:

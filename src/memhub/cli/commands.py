@@ -122,7 +122,9 @@ def _refuse_unusable_store(settings: Settings) -> None:
     if folder.ok is False:
         raise click.ClickException(f"{folder.title}: {folder.fix}" if folder.fix else folder.title)
     try:
-        open_store(settings.store_url()).close()  # applies pending migrations, as the server would
+        open_store(
+            settings.store_url(), settings.keyword_stemmer
+        ).close()  # applies pending migrations, as the server would
     except MemhubError as exc:
         raise click.ClickException(f"cannot open the store: {exc.message}") from None
     except OSError as exc:

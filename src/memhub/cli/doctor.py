@@ -139,7 +139,7 @@ def check_schema(settings: Settings) -> Check:
     try:
         status = schema_status(url)
     except MemhubError:
-        return _check_store_opens(url)
+        return _check_store_opens(url, settings.keyword_stemmer)
     except sqlite3.Error as exc:
         return Check(False, f"store {url} cannot be read: {exc}", "restore the file from a backup")
     if status.unknown:
@@ -152,7 +152,7 @@ def check_schema(settings: Settings) -> Check:
         return _no_store(settings)
     if status.pending:
         return Check(None, f"{len(status.pending)} migration(s) pending", "applied on the next start")
-    return _check_store_opens(url, f"{len(status.applied)} migrations current")
+    return _check_store_opens(url, settings.keyword_stemmer, f"{len(status.applied)} migrations current")
 
 
 def _no_store(settings: Settings) -> Check:
@@ -162,9 +162,9 @@ def _no_store(settings: Settings) -> Check:
     return Check(False, f"no memhub store in {settings.data}", missing_store_hint(settings.data))
 
 
-def _check_store_opens(url: str, note: str = "") -> Check:
+def _check_store_opens(url: str, keyword_stemmer: str, note: str = "") -> Check:
     try:
-        store = open_store(url)
+        store = open_store(url, keyword_stemmer)
         try:
             counts = store.counts()
         finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from memhub.core.errors import InvalidInput
 from memhub.core.ports import Store
 
+from .sql.analysis import KeywordAnalyser
 from .sqlite.backup import BackupReport, backup_sqlite, restore_sqlite
 from .sqlite.store import SqliteStore
 
@@ -20,26 +21,27 @@ __all__ = ["BackupReport", "SqliteStore", "backup_store", "open_store", "restore
 _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
-def open_store(url: str) -> Store:
-    """The store a URL names; :class:`InvalidInput` saying what is supported otherwise."""
+def open_store(url: str, keyword_stemmer: str = "english") -> Store:
+    """The store a URL names, indexing keywords with ``keyword_stemmer`` (``sql/analysis.py``);
+    :class:`InvalidInput` saying what is supported otherwise."""
     scheme = url.partition(":")[0].lower()
     if scheme == "sqlite":
-        return SqliteStore.from_url(url)
+        return SqliteStore.from_url(url, KeywordAnalyser(keyword_stemmer))
     if scheme in _POSTGRES_SCHEMES:
-        return _open_postgres(url)
+        return _open_postgres(url, KeywordAnalyser(keyword_stemmer))
     raise InvalidInput(
         f"unsupported store URL {url!r}: expected sqlite:///path/to/memhub.db or postgresql://host/dbname"
     )
 
 
-def _open_postgres(url: str) -> Store:
+def _open_postgres(url: str, analyser: KeywordAnalyser) -> Store:
     try:
         from .postgres.store import PostgresStore
     except ImportError as exc:  # the optional extra is not installed
         raise InvalidInput(
             f'PostgreSQL support needs extra packages ({exc.name} is missing): pip install "memhub[postgres]"'
         ) from exc
-    return PostgresStore.from_url(url)
+    return PostgresStore.from_url(url, analyser)
 
 
 def backup_store(url: str, dest: Path, *, overwrite: bool = False) -> BackupReport:

@@ -20,6 +20,7 @@ from memhub.core.errors import Conflict
 from memhub.core.models import Event, Job, JobStatus
 from memhub.core.ports import JobOutcome
 
+from ..sql.analysis import KeywordAnalyser
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.jobs import check_submission, find_job, get_job_by_id, lease_tenant, mark_succeeded
 from ..sql.rows import event_params, job_params
@@ -105,8 +106,12 @@ def claim_jobs(conn: Conn, owner: str, now: datetime, lease_until: datetime, lim
     return [Job.model_validate(row) for row in rows]
 
 
-def complete_job(conn: Conn, outcome: JobOutcome, owner: str, now: datetime) -> bool:
+def complete_job(
+    conn: Conn, outcome: JobOutcome, owner: str, now: datetime, analyser: KeywordAnalyser
+) -> bool:
     tenant_id = lease_tenant(POSTGRES, conn, outcome.job_id, owner)
     if tenant_id is not None:  # else the lease was lost: another worker's work is not overwritten
-        mark_succeeded(POSTGRES, conn, outcome.job_id, write_outcome(conn, tenant_id, outcome, now), now)
+        mark_succeeded(
+            POSTGRES, conn, outcome.job_id, write_outcome(conn, tenant_id, outcome, now, analyser), now
+        )
     return tenant_id is not None

@@ -1,15 +1,17 @@
 """Keyword search on PostgreSQL: ``tsvector`` + GIN over chunks' ``sparse_key``, ranked by BM25.
 
-Text is folded in Python the same way for the index and for queries (:func:`fold`: NFKD, combining marks
-dropped, lower case) and parsed with the ``simple`` configuration (no stemming, no stop list), which is
-what SQLite's ``unicode61 remove_diacritics 2`` tokenizer does: "CAFE" finds "café" on both stores,
-without the ``unaccent`` extension. Doing the folding in Python, not in SQL, means a server without
-contrib modules works too.
+Text is analysed in Python the same way for the index and for queries, by the analyser both stores
+share (``sql/analysis.py``: folded — NFKD, combining marks dropped, lower case —, cut into tokens of
+letters and digits, stemmed), and the result, tokens separated by spaces, parsed with the ``simple``
+configuration (no stemming, no stop list), which gives back exactly those tokens, as SQLite's FTS5
+does: "CAFE" finds "café" and "camped" finds "camping" on both stores, without the ``unaccent``
+extension or a server-side dictionary. Doing it in Python, not in SQL, means a server without contrib
+modules works too, and both stores hold the same terms.
 
 The query side follows the word rule both stores share (``sql/words.py``): the text is cut into words,
-very common words are dropped unless nothing else is left, at most ``MAX_TERMS`` distinct words are kept;
-the server parses each word into lexemes exactly as it parsed the chunks, and the
-lexemes are ORed, each quoted in the ``tsquery`` (no character of user text is read as syntax).
+very common words are dropped unless nothing else is left, at most ``MAX_TERMS`` distinct words are kept,
+each analysed as the chunks were; the server parses each into lexemes exactly as it parsed the chunks,
+and the lexemes are ORed, each quoted in the ``tsquery`` (no character of user text is read as syntax).
 
 **Scores** are BM25 (k1 1.2, b 0.75, FTS5's defaults) with document frequencies, chunk count and mean
 length kept exact by triggers (``keyword_terms.py``), over the searching tenant's chunks only (another
@@ -41,9 +43,8 @@ from memhub.core.filters import Filter
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
-from ..sql import words as word_rules
 from ..sql.scope import scope_condition
-from ..sql.words import fold, rarest_first
+from ..sql.words import rarest_first
 from .db import Conn
 from .dialect import POSTGRES
 from .keyword_terms import TermStats, term_stats
@@ -60,11 +61,6 @@ within this many; the others only add to the scores of those candidates."""
 CANDIDATE_CAP = 2000
 """When the rare lexemes find fewer hits than asked, at most this many more chunks in scope (holding any
 query lexeme) are ranked."""
-
-
-def query_terms(text: str) -> list[str]:
-    """The words to search for (folded), or [] when the text holds none: the SQLite store's rule."""
-    return word_rules.query_terms(fold(text))
 
 
 @dataclass(frozen=True)
@@ -88,8 +84,11 @@ def _idf(chunks: int, df: int) -> float:
     return math.log(1.0 + (max(chunks, df) - df + 0.5) / (df + 0.5))
 
 
-def keyword_search(conn: Conn, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
-    words = query_terms(text)
+def keyword_search(
+    conn: Conn, scope: Scope, flt: Filter | None, words: list[str], limit: int
+) -> list[ChunkHit]:
+    """The best ``limit`` chunks in scope for ``words`` (a query's words as the store's analyser made
+    them: :meth:`~memhub.storage.sql.analysis.KeywordAnalyser.terms`)."""
     if not words or limit <= 0:
         return []
     stats = term_stats(conn, scope.tenant_id, words)

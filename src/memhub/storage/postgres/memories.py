@@ -19,6 +19,7 @@ from memhub.core.filters import Filter
 from memhub.core.models import Chunk, Memory, Page, Scope, SourceRef
 from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory, Vector
 
+from ..sql.analysis import KeywordAnalyser
 from ..sql.codec import encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
@@ -27,7 +28,6 @@ from ..sql.scope import scope_condition
 from ..sql.tenancy import get_space
 from ..sql.users import ensure_user
 from ..sql.vector_space import check_writer
-from ..sql.words import fold
 from .db import Conn
 from .dialect import POSTGRES
 from .rows import (
@@ -43,7 +43,9 @@ from .vectors import fetch_vectors, store_vectors
 
 
 # --- writing a job's outcome ------------------------------------------------------------------------
-def write_outcome(conn: Conn, tenant_id: str, outcome: JobOutcome, now: datetime) -> list[str]:
+def write_outcome(
+    conn: Conn, tenant_id: str, outcome: JobOutcome, now: datetime, analyser: KeywordAnalyser
+) -> list[str]:
     """Store the outcome's vectors, memories (with sources, chunks, vector links) and supersessions.
 
     Returns the ids of the outcome's memories. A memory id that already exists in this tenant is kept
@@ -58,7 +60,7 @@ def write_outcome(conn: Conn, tenant_id: str, outcome: JobOutcome, now: datetime
     fresh = _new_memories(conn, tenant_id, outcome.memories)
     if fresh:
         _check_owners(conn, tenant_id, fresh)
-        _copy_memories(conn, fresh, model_id, stored)
+        _copy_memories(conn, fresh, model_id, stored, analyser)
     if outcome.supersede:
         with conn.cursor() as cur:
             cur.executemany(
@@ -106,7 +108,13 @@ def _reserve(conn: Conn, table: str, count: int) -> list[int]:
     return [int(row["rid"]) for row in rows]
 
 
-def _copy_memories(conn: Conn, fresh: list[StoredMemory], model_id: str, stored: dict[str, Vector]) -> None:
+def _copy_memories(
+    conn: Conn,
+    fresh: list[StoredMemory],
+    model_id: str,
+    stored: dict[str, Vector],
+    analyser: KeywordAnalyser,
+) -> None:
     memory_rids = _reserve(conn, "memories", len(fresh))
     chunk_count = sum(len(memory.chunks) for memory in fresh)
     chunk_rids = iter(_reserve(conn, "chunks", chunk_count))
@@ -118,7 +126,7 @@ def _copy_memories(conn: Conn, fresh: list[StoredMemory], model_id: str, stored:
         for stored_chunk in memory.chunks:
             chunk_rid = next(chunk_rids)
             chunk = stored_chunk.chunk
-            chunks.append((chunk_rid, *chunk_params(chunk, rid), fold(chunk.sparse_key)))
+            chunks.append((chunk_rid, *chunk_params(chunk, rid), analyser.text(chunk.sparse_key)))
             links.append((chunk_rid, model_id, stored_chunk.vector_hash, rid))
     vectors = _link_vectors(conn, model_id, {link[2] for link in links}, stored)
     rows = [
@@ -149,7 +157,7 @@ def _copy(conn: Conn, target: str, types: list[str], rows: list[tuple[Any, ...]]
 
 
 def _copy_chunks(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    """COPY cannot call ``to_tsvector()``: chunks (with folded text) go to a staging table, then one
+    """COPY cannot call ``to_tsvector()``: chunks (with analysed text) go to a staging table, then one
     ``INSERT … SELECT`` computes their ``tsv``. The staging table empties itself at commit."""
     if not rows:
         return

@@ -24,11 +24,14 @@ so on a managed server an administrator runs ``CREATE EXTENSION vector`` once (s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from psycopg import errors as pg_errors
 
 from memhub.core.errors import Unavailable
 
-from . import keyword_terms
+from ..sql.analysis import KeywordAnalyser
+from . import analysis, keyword_terms
 from .db import Conn
 
 _CORE = (
@@ -250,7 +253,17 @@ _VECTOR_SPACE = (
     "INSERT INTO vector_space (id) VALUES (1)",
 )
 
-MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+Step = str | Callable[[Conn, KeywordAnalyser], None]
+"""A statement, or Python work run in the step's transaction (given the store's keyword analyser)."""
+
+_KEYWORD_ANALYSIS: tuple[Step, ...] = (
+    # Chunks' tsv becomes the analysed (folded, tokenised, stemmed) sparse_key, and the analyser is
+    # recorded (analysis.py says why and how).
+    analysis.SETTINGS_TABLE,
+    analysis.reanalyse,
+)
+
+MIGRATIONS: tuple[tuple[str, tuple[Step, ...]], ...] = (
     ("0001_core", _CORE),
     ("0002_jobs_events", _JOBS),
     ("0003_memories_chunks_vectors", _MEMORIES),
@@ -262,6 +275,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("0009_vector_release", _VECTOR_RELEASE),
     ("0010_key_roles", _KEY_ROLES),
     ("0011_vector_space", _VECTOR_SPACE),
+    ("0012_keyword_analysis", _KEYWORD_ANALYSIS),
 )
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('memhub-migrate:' || current_schema()))"
@@ -271,11 +285,13 @@ _EXTENSION_HELP = (
 )
 
 
-def migrate(conn: Conn) -> list[str]:
+def migrate(conn: Conn, analyser: KeywordAnalyser | None = None) -> list[str]:
     """Ensure the ``vector`` extension, apply the missing steps in order; return the names applied now.
+    Chunks are (re-)analysed for keyword search with ``analyser`` (English stemming if not given).
 
     ``conn`` must be in autocommit mode: each step opens its own transaction.
     """
+    analyser = analyser or KeywordAnalyser()
     _ensure_extension(conn)
     with conn.transaction():
         conn.execute(_LOCK)
@@ -283,7 +299,22 @@ def migrate(conn: Conn) -> list[str]:
             "CREATE TABLE IF NOT EXISTS memhub_migrations"
             " (name text PRIMARY KEY, applied_at timestamptz NOT NULL)"
         )
-    return [name for name, statements in MIGRATIONS if _apply(conn, name, statements)]
+    applied = [name for name, statements in MIGRATIONS if _apply(conn, name, statements, analyser)]
+    _use_analyser(conn, analyser)
+    return applied
+
+
+def _use_analyser(conn: Conn, analyser: KeywordAnalyser) -> None:
+    """Re-analyse every chunk if the store's chunks were indexed by another analyser (the setting
+    changed): searches analyse their words with this one, and must find what they look for."""
+    if conn.execute("SELECT to_regclass('store_settings') AS t").fetchone()["t"] is None:  # type: ignore[index]
+        return  # an older schema (only in tests that stop migrating early)
+    if analysis.keyword_analyser(conn) == analyser.name:  # the usual case: no lock taken
+        return
+    with conn.transaction():
+        conn.execute(_LOCK)
+        if analysis.keyword_analyser(conn) != analyser.name:  # another process may have done it
+            analysis.reanalyse(conn, analyser)
 
 
 def applied_migrations(conn: Conn) -> list[str]:
@@ -302,12 +333,15 @@ def _ensure_extension(conn: Conn) -> None:
         raise Unavailable(_EXTENSION_HELP) from exc
 
 
-def _apply(conn: Conn, name: str, statements: tuple[str, ...]) -> bool:
+def _apply(conn: Conn, name: str, steps: tuple[Step, ...], analyser: KeywordAnalyser) -> bool:
     with conn.transaction():
         conn.execute(_LOCK)
         if conn.execute("SELECT 1 FROM memhub_migrations WHERE name = %s", (name,)).fetchone():
             return False
-        for statement in statements:
-            conn.execute(statement)
+        for step in steps:
+            if isinstance(step, str):
+                conn.execute(step)
+            else:
+                step(conn, analyser)
         conn.execute("INSERT INTO memhub_migrations (name, applied_at) VALUES (%s, now())", (name,))
     return True

@@ -26,6 +26,7 @@ from memhub.core.models import Chunk, Event, Job, Memory, Page, Scope
 from memhub.core.ports import ChunkHit, ChunkToEmbed, JobOutcome, MemoryOrder, Vector, VectorSpace
 
 from ..sql import vector_space
+from ..sql.analysis import KeywordAnalyser
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
 from . import jobs, memories, vectors
@@ -41,15 +42,16 @@ T = TypeVar("T")
 class PostgresStore(SqlStore):
     """A :class:`~memhub.core.ports.Store` over one PostgreSQL database (schema: the role's search path)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, analyser: KeywordAnalyser | None = None) -> None:
+        self._analyser = analyser or KeywordAnalyser()
         conninfo, options = parse_postgres_url(url)
         with connect(conninfo) as conn:
-            migrate(conn)
+            migrate(conn, self._analyser)
         self._db = Database(conninfo, options)
 
     @classmethod
-    def from_url(cls, url: str) -> PostgresStore:
-        return cls(url)
+    def from_url(cls, url: str, analyser: KeywordAnalyser | None = None) -> PostgresStore:
+        return cls(url, analyser)
 
     @property
     def backend(self) -> str:
@@ -80,7 +82,7 @@ class PostgresStore(SqlStore):
         return self._db.run(lambda conn: jobs.claim_jobs(conn, owner, now, lease_until, limit))
 
     def complete_job(self, outcome: JobOutcome, owner: str, now: datetime) -> bool:
-        return self._db.run(lambda conn: jobs.complete_job(conn, outcome, owner, now))
+        return self._db.run(lambda conn: jobs.complete_job(conn, outcome, owner, now, self._analyser))
 
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory:
@@ -159,7 +161,7 @@ class PostgresStore(SqlStore):
         return self._db.run(work)
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
-        return self._db.run(lambda conn: keyword_search(conn, scope, flt, text, limit))
+        return self._db.run(lambda conn: keyword_search(conn, scope, flt, self._analyser.terms(text), limit))
 
     def vector_search(
         self, scope: Scope, flt: Filter | None, model_id: str, vector: Vector, limit: int

@@ -7,8 +7,8 @@ every chunk sharing a word is a candidate and BM25 ranks them. Operators in the 
 words (``AND`` is searched for as the word "and"), which is what someone typing free text means.
 
 Which words are looked for (common words dropped, at most ``MAX_TERMS``) is ``sql/words.py``, the
-rule both stores share; FTS5's own tokenizer then folds case and diacritics inside each quoted string
-exactly as it did when indexing.
+rule both stores share, and ``sql/analysis.py`` folds and stems them exactly as it did the chunks'
+``keyword_text`` (the column FTS5 indexes).
 
 **Scope tokens.** The FTS index holds every tenant's chunks. Matching the words alone and then joining
 to ``memories`` to keep the caller's scope made a search cost grow with how often its words occur in the
@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import hashlib
 
-from ..sql.words import query_terms
+from ..sql.analysis import KeywordAnalyser
 
 
-def match_expression(text: str) -> str | None:
+def match_expression(text: str, analyser: KeywordAnalyser) -> str | None:
     """The words of ``text`` as an OR of quoted strings, or None when it holds no word (match nothing)."""
-    terms = query_terms(text)
+    terms = analyser.terms(text)
     return any_of(terms) if terms else None
 
 
@@ -77,4 +77,4 @@ def scoped_match(
         tokens = [scope_token("s", space_id) for space_id in space_ids]
     else:
         tokens = [scope_token("t", tenant_id)]
-    return f"scope_key : ({' OR '.join(tokens)}) AND sparse_key : ({words})"
+    return f"scope_key : ({' OR '.join(tokens)}) AND keyword_text : ({words})"

@@ -20,6 +20,7 @@ from memhub.core.errors import Conflict
 from memhub.core.models import Event, Job, JobStatus
 from memhub.core.ports import JobOutcome
 
+from ..sql.analysis import KeywordAnalyser
 from ..sql.codec import encode_time
 from ..sql.columns import EVENT_COLUMNS, JOB_COLUMNS
 from ..sql.jobs import check_submission, find_job, get_job_by_id, lease_tenant, mark_succeeded
@@ -84,8 +85,12 @@ def claim_jobs(
     return [get_job_by_id(SQLITE, conn, job_id) for job_id in ids]
 
 
-def complete_job(conn: sqlite3.Connection, outcome: JobOutcome, owner: str, now: datetime) -> bool:
+def complete_job(
+    conn: sqlite3.Connection, outcome: JobOutcome, owner: str, now: datetime, analyser: KeywordAnalyser
+) -> bool:
     tenant_id = lease_tenant(SQLITE, conn, outcome.job_id, owner)
     if tenant_id is not None:  # else the lease was lost: another worker's work is not overwritten
-        mark_succeeded(SQLITE, conn, outcome.job_id, write_outcome(conn, tenant_id, outcome, now), now)
+        mark_succeeded(
+            SQLITE, conn, outcome.job_id, write_outcome(conn, tenant_id, outcome, now, analyser), now
+        )
     return tenant_id is not None

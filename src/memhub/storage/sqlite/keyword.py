@@ -12,8 +12,9 @@ always-positive idf) over the tenant alone:
   scope token, one ``count(*)`` per query word);
 - the tenant's chunk count and total length come from ``keyword_totals``, kept by triggers on
   ``chunks`` keyed by the tenant's scope token (a chunk's length is its ``sparse_key``'s characters);
-- a candidate's term frequencies are counted in Python on its ``sparse_key`` folded as the tokenizer
-  folds it (:func:`~memhub.storage.sql.words.fold`).
+- a candidate's term frequencies are counted in Python on its ``keyword_text``, the text FTS5 indexed
+  (``sparse_key`` folded, cut into tokens and stemmed by ``sql/analysis.py``, which also analyses the
+  query's words), so a word is counted exactly where FTS5 matches it.
 
 **Bounded work**, as on PostgreSQL (``postgres/keyword.py``): the query's words are taken rarest first
 (in the tenant) while the chunks holding them sum to at most :data:`CANDIDATE_BUDGET`; only chunks in
@@ -37,7 +38,7 @@ from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
 from ..sql.scope import scope_condition
-from ..sql.words import fold, query_terms, rarest_first
+from ..sql.words import rarest_first
 from .dialect import SQLITE
 from .fts import any_of, scope_token, scoped_match
 from .scope import filter_condition
@@ -84,7 +85,7 @@ def tenant_stats(conn: sqlite3.Connection, tenant_id: str, terms: list[str]) -> 
     scoped = f"scope_key : ({token}) AND " if chunks < everyone else ""
     df: dict[str, int] = {}
     for term in terms:
-        expression = f"{scoped}sparse_key : ({any_of([term])})"
+        expression = f"{scoped}keyword_text : ({any_of([term])})"
         found = int(conn.execute(_COUNT, (expression, DF_CAP)).fetchone()[0])
         if found:
             df[term] = found
@@ -92,9 +93,10 @@ def tenant_stats(conn: sqlite3.Connection, tenant_id: str, terms: list[str]) -> 
 
 
 def keyword_search(
-    conn: sqlite3.Connection, scope: Scope, flt: Filter | None, text: str, limit: int
+    conn: sqlite3.Connection, scope: Scope, flt: Filter | None, terms: list[str], limit: int
 ) -> list[ChunkHit]:
-    terms = query_terms(text)
+    """The best ``limit`` chunks in scope for ``terms`` (a query's words as the store's analyser made
+    them: :meth:`~memhub.storage.sql.analysis.KeywordAnalyser.terms`)."""
     if not terms or limit <= 0:
         return []
     stats = tenant_stats(conn, scope.tenant_id, terms)
@@ -108,11 +110,11 @@ def keyword_search(
             row for row in _candidates(conn, scope, flt, rare + common, CANDIDATE_CAP) if row[0] not in seen
         ]
     score = _Scorer(stats)
-    ranked = sorted(((score(row[3]), row) for row in rows), key=lambda hit: (-hit[0], hit[1][0]))
+    ranked = sorted(((score(row[3], row[4]), row) for row in rows), key=lambda hit: (-hit[0], hit[1][0]))
     return [ChunkHit(chunk_id=row[1], memory_id=row[2], score=value) for value, row in ranked[:limit]]
 
 
-Row = tuple[int, str, str, str]  # chunk rid, chunk id, memory id, sparse key
+Row = tuple[int, str, str, str, int]  # chunk rid, chunk id, memory id, keyword text, sparse key length
 
 
 def _candidates(
@@ -125,23 +127,24 @@ def _candidates(
     where, params = scope_condition(SQLITE, scope)
     where += filter_condition(conn, flt)
     sql = (
-        "SELECT c.rid, c.id, m.id, c.sparse_key FROM chunks_fts"
+        "SELECT c.rid, c.id, m.id, c.keyword_text, length(c.sparse_key) FROM chunks_fts"
         " JOIN chunks c ON c.rid = chunks_fts.rowid JOIN memories m ON m.rid = c.memory_rid"
         f" WHERE chunks_fts MATCH ? AND {where}"
     )
     if cap is not None:
         sql += f" ORDER BY chunks_fts.rowid DESC LIMIT {int(cap)}"
-    return [(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(sql, (expression, *params))]
+    return [(int(r[0]), r[1], r[2], r[3], int(r[4])) for r in conn.execute(sql, (expression, *params))]
 
 
 class _Scorer:
-    """BM25 of one chunk's ``sparse_key`` for the query's words, with the tenant's statistics."""
+    """BM25 of one chunk's keyword text for the query's terms, with the tenant's statistics. A chunk's
+    length is its ``sparse_key``'s characters, as ``keyword_totals`` sums them."""
 
     def __init__(self, stats: TenantStats):
         self.mean_length = stats.mean_length
         chunks = max(stats.chunks, *stats.df.values())
         weighted = [
-            (tuple(_TOKEN.findall(fold(term))), math.log(1.0 + (chunks - df + 0.5) / (df + 0.5)))
+            (tuple(_TOKEN.findall(term)), math.log(1.0 + (chunks - df + 0.5) / (df + 0.5)))
             for term, df in stats.df.items()
         ]
         # Longer phrases first: one pass of one pattern finds every query word's occurrences, as whole
@@ -151,11 +154,11 @@ class _Scorer:
         alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase, _ in weighted)
         self.pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
 
-    def __call__(self, sparse_key: str) -> float:
+    def __call__(self, keyword_text: str, length: int) -> float:
         if not self.idf:
             return 0.0
-        counts = Counter(match.lastindex for match in self.pattern.finditer(fold(sparse_key)))
-        norm = K1 * (1 - B + B * len(sparse_key) / self.mean_length)
+        counts = Counter(match.lastindex for match in self.pattern.finditer(keyword_text))
+        norm = K1 * (1 - B + B * length / self.mean_length)
         return sum(
             (self.idf[group - 1] * tf * (K1 + 1) / (tf + norm) for group, tf in counts.items() if group), 0.0
         )

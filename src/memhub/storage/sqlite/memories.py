@@ -18,6 +18,7 @@ from memhub.core.filters import Filter
 from memhub.core.models import Chunk, Memory, Page, Scope, SourceRef
 from memhub.core.ports import JobOutcome, MemoryOrder, StoredMemory
 
+from ..sql.analysis import KeywordAnalyser
 from ..sql.codec import encode_json, encode_time
 from ..sql.columns import MEMORY_COLUMNS
 from ..sql.cursors import ORDER_COLUMNS, decode_cursor, encode_cursor, memory_listing
@@ -44,12 +45,14 @@ _INSERT_MEMORY = (
 )
 _INSERT_CHUNK = (
     "INSERT INTO chunks (id, memory_rid, ordinal, text, dense_key, sparse_key, start_offset, end_offset,"
-    f" scope_key) VALUES ({placeholders(9)})"
+    f" scope_key, keyword_text) VALUES ({placeholders(10)})"
 )
 
 
 # --- writing a job's outcome ------------------------------------------------------------------------
-def write_outcome(conn: sqlite3.Connection, tenant_id: str, outcome: JobOutcome, now: datetime) -> list[str]:
+def write_outcome(
+    conn: sqlite3.Connection, tenant_id: str, outcome: JobOutcome, now: datetime, analyser: KeywordAnalyser
+) -> list[str]:
     """Store the outcome's vectors, memories (with sources, chunks, vector links) and supersessions.
 
     Returns the ids of the outcome's memories. A memory id that already exists in this tenant is kept
@@ -62,7 +65,7 @@ def write_outcome(conn: sqlite3.Connection, tenant_id: str, outcome: JobOutcome,
         check_writer(SQLITE, conn, model_id)
     store_vectors(conn, model_id, outcome.vectors)
     for stored in outcome.memories:
-        _write_memory(conn, tenant_id, stored, model_id)
+        _write_memory(conn, tenant_id, stored, model_id, analyser)
     conn.executemany(
         "UPDATE memories SET valid_to = ?, superseded_by = ?, updated_at = ? WHERE id = ? AND +tenant_id = ?",
         [
@@ -73,7 +76,9 @@ def write_outcome(conn: sqlite3.Connection, tenant_id: str, outcome: JobOutcome,
     return [stored.memory.id for stored in outcome.memories]
 
 
-def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory, model_id: str) -> None:
+def _write_memory(
+    conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory, model_id: str, analyser: KeywordAnalyser
+) -> None:
     memory = stored.memory
     if memory.tenant_id != tenant_id:
         raise InvalidInput(f"memory {memory.id} names tenant {memory.tenant_id}, the job {tenant_id}")
@@ -93,7 +98,10 @@ def _write_memory(conn: sqlite3.Connection, tenant_id: str, stored: StoredMemory
     scope = scope_key(tenant_id, memory.space_id, memory.user_id, memory.session_id)
     for stored_chunk in stored.chunks:
         chunk_rid = _inserted_rid(
-            conn.execute(_INSERT_CHUNK, (*chunk_params(stored_chunk.chunk, rid), scope))
+            conn.execute(
+                _INSERT_CHUNK,
+                (*chunk_params(stored_chunk.chunk, rid), scope, analyser.text(stored_chunk.chunk.sparse_key)),
+            )
         )
         _link_vector(conn, chunk_rid, model_id, stored_chunk.vector_hash)
 

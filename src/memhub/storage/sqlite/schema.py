@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 
 from memhub.core.errors import Unavailable
 
+from ..sql.analysis import KeywordAnalyser
 from ..sql.codec import encode_time
 from .fts import scope_key
 
@@ -329,6 +330,41 @@ _VECTOR_SPACE = (
     "INSERT INTO vector_space (id) VALUES (1)",
 )
 
+_KEYWORD_TEXT_FUNCTION = "memhub_keyword_text"
+_ANALYSER_FUNCTION = "memhub_keyword_analyser"
+_KEYWORD_FTS_COLUMNS = "keyword_text, scope_key"
+_REANALYSE = (
+    # Every chunk's keyword text analysed again by the store's analyser (``sql/analysis.py``), the FTS
+    # index rebuilt from it, and the analyser recorded: in one transaction, so a search sees either the
+    # old index or the new one. Also run by :func:`use_analyser` when the configured analyser changes.
+    f"UPDATE chunks SET keyword_text = {_KEYWORD_TEXT_FUNCTION}(sparse_key)",
+    "INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')",
+    f"""INSERT INTO store_settings (key, value) VALUES ('keyword_analyser', {_ANALYSER_FUNCTION}())
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+)
+_KEYWORD_TEXT = (
+    # The FTS index reads ``keyword_text``, the analysed (folded, stemmed) ``sparse_key``, instead of
+    # ``sparse_key`` itself: FTS5 cannot call a Python stemmer, so the analysed text is stored, and the
+    # delete trigger hands FTS5 exactly what was indexed, whatever the analyser is by then.
+    "DROP TRIGGER chunks_fts_insert",
+    "DROP TRIGGER chunks_fts_delete",
+    "DROP TABLE chunks_fts",
+    "ALTER TABLE chunks ADD COLUMN keyword_text TEXT NOT NULL DEFAULT ''",
+    "CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"""CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        {_KEYWORD_FTS_COLUMNS}, content='chunks', content_rowid='rid',
+        tokenize='unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts (rowid, {_KEYWORD_FTS_COLUMNS})
+        VALUES (new.rid, new.keyword_text, new.scope_key);
+    END""",
+    f"""CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_fts (chunks_fts, rowid, {_KEYWORD_FTS_COLUMNS})
+        VALUES ('delete', old.rid, old.keyword_text, old.scope_key);
+    END""",
+    *_REANALYSE,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_core", _CORE_TABLES),
     Migration("0002_jobs_events", _JOB_TABLES),
@@ -342,15 +378,45 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_vector_release", _VECTOR_RELEASE),
     Migration("0011_key_roles", _KEY_ROLES),
     Migration("0012_vector_space", _VECTOR_SPACE),
+    Migration("0013_keyword_text", _KEYWORD_TEXT),
 )
 
 
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply the missing steps in order, one transaction each; return the names applied now."""
+def migrate(conn: sqlite3.Connection, analyser: KeywordAnalyser | None = None) -> list[str]:
+    """Apply the missing steps in order, one transaction each; return the names applied now. Chunks
+    are (re-)analysed for keyword search with ``analyser`` (English stemming if not given)."""
+    analyser = analyser or KeywordAnalyser()
     conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     conn.create_function(_SCOPE_KEY_FUNCTION, 4, scope_key, deterministic=True)
+    conn.create_function(_KEYWORD_TEXT_FUNCTION, 1, analyser.text, deterministic=True)
+    conn.create_function(_ANALYSER_FUNCTION, 0, lambda: analyser.name)
     _refuse_newer_schema(conn)
-    return [step.name for step in MIGRATIONS if _apply(conn, step)]
+    applied = [step.name for step in MIGRATIONS if _apply(conn, step)]
+    _use_analyser(conn, analyser.name)
+    return applied
+
+
+def _use_analyser(conn: sqlite3.Connection, name: str) -> None:
+    """Re-analyse every chunk if the store's chunks were indexed by another analyser than ``name`` (the
+    setting changed): searches analyse their words with ``name``, and must find what they look for."""
+    has_settings = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_settings'").fetchone()
+    if not has_settings or keyword_analyser(conn) == name:  # the usual case: no write lock taken
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if keyword_analyser(conn) != name:  # another process may have done it meanwhile
+            for statement in _REANALYSE:
+                conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def keyword_analyser(conn: sqlite3.Connection) -> str | None:
+    """The analyser the store's keyword index was built with (None before the step that records it)."""
+    row = conn.execute("SELECT value FROM store_settings WHERE key = 'keyword_analyser'").fetchone()
+    return None if row is None else str(row[0])
 
 
 def _refuse_newer_schema(conn: sqlite3.Connection) -> None:

@@ -29,6 +29,7 @@ from memhub.core.ports import ChunkHit, ChunkToEmbed, JobOutcome, MemoryOrder, V
 
 from ..private import private_file
 from ..sql import vector_space
+from ..sql.analysis import KeywordAnalyser
 from ..sql.dialect import Connection
 from ..sql.store import SqlStore, check_page_size
 from . import jobs, memories
@@ -51,18 +52,21 @@ T = TypeVar("T")
 class SqliteStore(SqlStore):
     """A :class:`~memhub.core.ports.Store` over one SQLite file."""
 
-    def __init__(self, path: Path, options: DbOptions | None = None) -> None:
+    def __init__(
+        self, path: Path, options: DbOptions | None = None, analyser: KeywordAnalyser | None = None
+    ) -> None:
+        self._analyser = analyser or KeywordAnalyser()
         with store_errors():
             private_file(path)  # 0600 before SQLite creates it: its -wal and -shm take the same mode
             self._db = Database(path, options or DbOptions())
             with self._db.writer() as conn:
-                migrate(conn)
+                migrate(conn, self._analyser)
         self._indexes = VectorIndexes()
 
     @classmethod
-    def from_url(cls, url: str) -> SqliteStore:
+    def from_url(cls, url: str, analyser: KeywordAnalyser | None = None) -> SqliteStore:
         path, options = parse_sqlite_url(url)
-        return cls(path, options)
+        return cls(path, options, analyser)
 
     @property
     def backend(self) -> str:
@@ -103,7 +107,7 @@ class SqliteStore(SqlStore):
 
     def complete_job(self, outcome: JobOutcome, owner: str, now: datetime) -> bool:
         with self._db.write() as conn:
-            return jobs.complete_job(conn, outcome, owner, now)
+            return jobs.complete_job(conn, outcome, owner, now, self._analyser)
 
     # --- memories ---------------------------------------------------------------------------------
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory:
@@ -195,7 +199,7 @@ class SqliteStore(SqlStore):
 
     def keyword_search(self, scope: Scope, flt: Filter | None, text: str, limit: int) -> list[ChunkHit]:
         with self._db.read() as conn:
-            return keyword_search(conn, scope, flt, text, limit)
+            return keyword_search(conn, scope, flt, self._analyser.terms(text), limit)
 
     def vector_search(
         self, scope: Scope, flt: Filter | None, model_id: str, vector: Vector, limit: int
