@@ -56,6 +56,10 @@ DF_CAP = 8000
 weighted as if it were in exactly this many (a little more than its true, near-zero BM25 weight).
 Counting the whole posting list of the commonest words was most of a search's time at 100k chunks."""
 
+TOKEN_COUNT_MIN_WORDS = 8
+"""From this many query words on, a candidate's words are counted by tokenising it rather than with one
+pattern of all the words (the crossover measured on LoCoMo keys, ``docs/decisions/speed-targets.md``)."""
+
 _COUNT = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -150,12 +154,29 @@ class _Scorer:
         self.idf = [idf for _, idf in weighted]
         alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase, _ in weighted)
         self.pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+        # A long query of one-token words (a pasted message): count the key's tokens instead. The same
+        # counts as the pattern (a whole-token match of one token is that token), the first of two
+        # words that fold alike keeping the weight as the pattern's first group does. The pattern costs
+        # ~16 µs + ~2.4 µs per word on a 600-character key, tokenising ~35 µs whatever the words.
+        self.token_idf: dict[str, float] | None = None
+        if len(weighted) >= TOKEN_COUNT_MIN_WORDS and all(len(phrase) == 1 for phrase, _ in weighted):
+            self.token_idf = {}
+            for phrase, idf in weighted:
+                self.token_idf.setdefault(phrase[0], idf)
 
     def __call__(self, sparse_key: str) -> float:
         if not self.idf:
             return 0.0
-        counts = Counter(match.lastindex for match in self.pattern.finditer(fold(sparse_key)))
         norm = K1 * (1 - B + B * len(sparse_key) / self.mean_length)
+        if self.token_idf is not None:
+            idf = self.token_idf
+            tokens = Counter(_TOKEN.findall(fold(sparse_key)))
+            return sum((idf[t] * tf * (K1 + 1) / (tf + norm) for t, tf in tokens.items() if t in idf), 0.0)
+        return self.by_pattern(sparse_key, norm)
+
+    def by_pattern(self, sparse_key: str, norm: float) -> float:
+        """The score found with the one pattern of all query words (any word of several tokens)."""
+        counts = Counter(match.lastindex for match in self.pattern.finditer(fold(sparse_key)))
         return sum(
             (self.idf[group - 1] * tf * (K1 + 1) / (tf + norm) for group, tf in counts.items() if group), 0.0
         )
