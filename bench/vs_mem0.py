@@ -153,6 +153,13 @@ def summary(mh: dict[str, Any], m0: dict[str, Any], messages: int) -> dict[str, 
         head["recall10_memhub"] = mh["locomo"]["recall"]["cats 1-4"]["R@10"]
     if "workload" in m0:
         head["ingest_ratio"] = round(mh["workload"]["messages_per_s"] / m0["workload"]["messages_per_s"], 2)
+        if "ingest_cpu_s" in m0["workload"]:  # CPU per message: what a shared machine's load leaves alone
+            head["ingest_cpu_ratio"] = round(
+                m0["workload"]["ingest_cpu_s"] / mh["workload"]["ingest_cpu_s"], 2
+            )
+            head["search_cpu_ratio"] = round(
+                m0["workload"]["search_cpu_ms"] / mh["workload"]["search_cpu_ms"], 2
+            )
         m0_p95 = m0["workload"]["search_one_user"]["p95_ms"]
         head["search_p95_ratio"] = round(m0_p95 / mh["workload"]["search_one_user"]["p95_ms"], 2)
         head["search_p95_ratio_http"] = round(m0_p95 / mh["http"]["search_one_user"]["p95_ms"], 2)
@@ -167,7 +174,9 @@ def table(mh_out: dict[str, Any], m0_out: dict[str, Any]) -> str:
     mh, m0 = mh_out["workload"], m0_out.get("workload", {})
     http = mh_out["http"]["search_one_user"]
     rows: list[tuple[str, Any, Any, str]] = [
-        ("ingest msg/s", mh["messages_per_s"], m0.get("messages_per_s"), "up")
+        ("ingest msg/s", mh["messages_per_s"], m0.get("messages_per_s"), "up"),
+        ("ingest CPU s (whole process)", mh.get("ingest_cpu_s"), m0.get("ingest_cpu_s"), "down"),
+        ("search CPU ms per search", mh.get("search_cpu_ms"), m0.get("search_cpu_ms"), "down"),
     ]
     for p in ("p50_ms", "p95_ms", "p99_ms"):
         rows.append(
@@ -254,7 +263,7 @@ def main() -> None:
         {
             **head,
             "machine": {**machine(), "load_avg": load},
-            "config": vars(args) | {"out": str(args.out)},
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
             "memhub": out["by_model"][args.models[0]],
             **out,
         },

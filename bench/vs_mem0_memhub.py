@@ -66,22 +66,27 @@ def client(data: Path, threads: int, model: str | None) -> Any:
 def run_workload(args: argparse.Namespace) -> dict[str, Any]:
     mh = client(args.data, args.threads, args.model)
     mh.memories.search("warm-up", user_id="nobody")  # model load is not ingestion
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for n, (user, turns) in enumerate(workload(args.messages, args.per_user)):
         msgs = messages_of(n, turns)
         for i in range(0, len(msgs), args.per_request):
             mh.memories.add(msgs[i : i + args.per_request], user_id=user, session_id=f"{user}-{i}")
     submitted = time.perf_counter() - start
+    waiting = time.thread_time()  # this thread's "still pending?" polling is not ingestion
     while (counts := mh.info().counts).jobs_pending:
         time.sleep(0.05)
-    elapsed = time.perf_counter() - start
+    waiting = time.thread_time() - waiting
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu - waiting
     latencies = search_latencies(lambda q: mh.memories.search(q, user_id="user-0", limit=10), args.queries)
+    search_cpu_ms = latencies.pop("cpu_ms")  # in this process: the embedded client's search, all threads
     mh.close()
     return {
         "messages": args.messages,
         "submit_s": round(submitted, 3),
         "ingest_s": round(elapsed, 3),
         "messages_per_s": round(args.messages / elapsed, 1),
+        "ingest_cpu_s": round(cpu, 2),
+        "search_cpu_ms": search_cpu_ms,
         "memories": counts.memories,
         "jobs_failed": counts.jobs_failed,
         "search_one_user": latencies,
@@ -95,11 +100,12 @@ def search_latencies(search: Any, n: int) -> dict[str, float]:
     for text in texts[:10]:  # warm-up: vector matrix load, SQLite pages
         search(text)
     samples = []
+    cpu = time.process_time()
     for text in texts:
         t0 = time.perf_counter()
         search(text)
         samples.append((time.perf_counter() - t0) * 1000)
-    return percentiles(samples)
+    return {**percentiles(samples), "cpu_ms": round((time.process_time() - cpu) / len(texts) * 1000, 2)}
 
 
 def proc_status(pid: int) -> dict[str, float]:
@@ -158,6 +164,7 @@ def run_http(args: argparse.Namespace) -> dict[str, Any]:
                 http.post("/v1/memories/search", json=body).raise_for_status()
 
             latencies = search_latencies(search, args.queries)
+            latencies.pop("cpu_ms")  # the client's, not the server's
         return {"search_one_user": latencies, "server_mb": proc_status(pid)}
 
 

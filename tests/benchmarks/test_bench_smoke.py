@@ -19,7 +19,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LOCOMO = REPO.parent / "shared" / "data" / "locomo10.json"
+# Next to the repository, else the machine's shared copy (a git worktree lives elsewhere), as bench/common.py
+_LOCOMO_CANDIDATES = (
+    REPO.parent / "shared" / "data" / "locomo10.json",
+    Path("/work/shared/data/locomo10.json"),
+)
+LOCOMO = next((p for p in _LOCOMO_CANDIDATES if p.is_file()), _LOCOMO_CANDIDATES[0])
 
 
 def run_script(script: str, *args: str) -> str:
