@@ -232,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         rounds.append(row)
-    ratio = statistics.median(r["ratio"] for r in rounds)
+    ratio = round(statistics.median(r["ratio"] for r in rounds), 3)
     pipe_cpu = statistics.median(r["pipeline"]["cpu_s"] for r in rounds)
     model_cpu = statistics.median(r["model"]["cpu_s"] for r in rounds)
     return {
