@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-LOCOMO = REPO.parent / "shared" / "data" / "locomo10.json"
+# Next to the repository; a git worktree elsewhere (e.g. /work/wt/<name>) finds the machine's shared copy.
+_LOCOMO_CANDIDATES = (
+    REPO.parent / "shared" / "data" / "locomo10.json",
+    Path("/work/shared/data/locomo10.json"),
+)
+LOCOMO = next((p for p in _LOCOMO_CANDIDATES if p.exists()), _LOCOMO_CANDIDATES[0])
 
 
 def locomo_turns() -> list[tuple[str, str]]:

@@ -121,11 +121,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_server(data: Path) -> Iterator[tuple[str, str, int]]:
+def local_server(data: Path, model: str | None = None) -> Iterator[tuple[str, str, int]]:
     """``memhub serve`` on a free port with ``data``; yields (url, admin key, pid); SIGTERM at the end."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
     env["MEMHUB_LOG_LEVEL"] = "warning"
+    if model:
+        env["MEMHUB_EMBED_MODEL"] = model
     log = (data / "bench-server.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "memhub", "serve", "--port", str(port), "--data", str(data)],
@@ -306,6 +308,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--url", help="use this running server instead of starting one")
     parser.add_argument("--api-key", help="API key for --url")
     parser.add_argument("--server-pid", type=int, help="pid of the --url server (for its CPU per request)")
+    parser.add_argument("--model", help="the started server's local embedding model (default: its own)")
+    parser.add_argument(
+        "--phases",
+        default="user_scoped,tenant_wide",
+        help="comma-separated: user_scoped (searches scoped to one user), tenant_wide",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args()
 
@@ -318,7 +326,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="memhub-bench-") as tmp:
         data = args.data or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
-        with local_server(data) as (url, key, pid):
+        with local_server(data, args.model) as (url, key, pid):
             run(args, url, key, pid)
 
 
@@ -329,7 +337,10 @@ def run(args: argparse.Namespace, url: str, key: str, pid: int | None) -> None:
     populated = min(args.users, math.ceil(args.memories / args.batch))  # users that got a job
     load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     phases = {}
+    wanted = set(args.phases.split(","))
     for name, users in (("user_scoped", populated), ("tenant_wide", None)):
+        if name not in wanted:
+            continue
         phases[name] = run_phase_measured(
             url, key, pid, clients=args.clients, requests=args.requests, users=users, seed=args.seed
         )

@@ -92,26 +92,30 @@ def questions(n: int) -> list[str]:
 def run_workload(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     memory = make_memory(work, args.threads)
     memory.embedding_model.embed("warm-up", "add")  # model load is not ingestion
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for user, turns in workload(args.messages, args.per_user):
         for i in range(0, len(turns), args.per_request):
             batch = [{"role": "user", "name": s, "content": t} for s, t in turns[i : i + args.per_request]]
             memory.add(batch, user_id=user, infer=False)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     texts = questions(args.queries)
     for text in texts[:10]:
         memory.search(text, filters={"user_id": "user-0"}, top_k=10)
     samples = []
+    search_cpu = time.process_time()
     for text in texts:
         t0 = time.perf_counter()
         memory.search(text, filters={"user_id": "user-0"}, top_k=10)
         samples.append((time.perf_counter() - t0) * 1000)
+    search_cpu = time.process_time() - search_cpu
     stored = len(memory.get_all(filters={"user_id": "user-0"}, top_k=args.per_user + 10)["results"])
     return {
         "messages": args.messages,
         "ingest_s": round(elapsed, 3),
         "messages_per_s": round(args.messages / elapsed, 1),
+        "ingest_cpu_s": round(cpu, 2),
         "search_one_user": percentiles(samples),
+        "search_cpu_ms": round(search_cpu / len(texts) * 1000, 2),
         "user0_memories": stored,
         "peak_rss_mb": peak_rss_mb(),
         "disk_mb": disk_mb(work),

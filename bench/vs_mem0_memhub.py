@@ -58,29 +58,35 @@ def messages_of(user_index: int, turns: list[tuple[str, str]]) -> list[dict[str,
     return [{"role": "user", "name": s, "content": t, "timestamp": when} for s, t in turns]
 
 
-def client(data: Path, threads: int) -> Any:
-    return memhub.Client(path=str(data), settings=Settings(database_url=None, embed_threads=threads))
+def client(data: Path, threads: int, model: str | None) -> Any:
+    settings = Settings(database_url=None, embed_threads=threads, embed_model=model)
+    return memhub.Client(path=str(data), settings=settings)
 
 
 def run_workload(args: argparse.Namespace) -> dict[str, Any]:
-    mh = client(args.data, args.threads)
+    mh = client(args.data, args.threads, args.model)
     mh.memories.search("warm-up", user_id="nobody")  # model load is not ingestion
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for n, (user, turns) in enumerate(workload(args.messages, args.per_user)):
         msgs = messages_of(n, turns)
         for i in range(0, len(msgs), args.per_request):
             mh.memories.add(msgs[i : i + args.per_request], user_id=user, session_id=f"{user}-{i}")
     submitted = time.perf_counter() - start
+    waiting = time.thread_time()  # this thread's "still pending?" polling is not ingestion
     while (counts := mh.info().counts).jobs_pending:
         time.sleep(0.05)
-    elapsed = time.perf_counter() - start
+    waiting = time.thread_time() - waiting
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu - waiting
     latencies = search_latencies(lambda q: mh.memories.search(q, user_id="user-0", limit=10), args.queries)
+    search_cpu_ms = latencies.pop("cpu_ms")  # in this process: the embedded client's search, all threads
     mh.close()
     return {
         "messages": args.messages,
         "submit_s": round(submitted, 3),
         "ingest_s": round(elapsed, 3),
         "messages_per_s": round(args.messages / elapsed, 1),
+        "ingest_cpu_s": round(cpu, 2),
+        "search_cpu_ms": search_cpu_ms,
         "memories": counts.memories,
         "jobs_failed": counts.jobs_failed,
         "search_one_user": latencies,
@@ -94,11 +100,12 @@ def search_latencies(search: Any, n: int) -> dict[str, float]:
     for text in texts[:10]:  # warm-up: vector matrix load, SQLite pages
         search(text)
     samples = []
+    cpu = time.process_time()
     for text in texts:
         t0 = time.perf_counter()
         search(text)
         samples.append((time.perf_counter() - t0) * 1000)
-    return percentiles(samples)
+    return {**percentiles(samples), "cpu_ms": round((time.process_time() - cpu) / len(texts) * 1000, 2)}
 
 
 def proc_status(pid: int) -> dict[str, float]:
@@ -108,13 +115,19 @@ def proc_status(pid: int) -> dict[str, float]:
 
 
 @contextmanager
-def serve(data: Path, threads: int) -> Iterator[tuple[str, str, int]]:
-    """``memhub serve`` on a free loopback port; yields (url, admin key, pid)."""
+def serve(data: Path, threads: int | None, model: str | None) -> Iterator[tuple[str, str, int]]:
+    """``memhub serve`` on a free loopback port; yields (url, admin key, pid).
+
+    ``threads``/``model``: the model's threads and name (None: the server's defaults)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
-    env |= {"MEMHUB_LOG_LEVEL": "warning", "MEMHUB_EMBED_THREADS": str(threads)}
+    env["MEMHUB_LOG_LEVEL"] = "warning"
+    if threads:
+        env["MEMHUB_EMBED_THREADS"] = str(threads)
+    if model:
+        env["MEMHUB_EMBED_MODEL"] = model
     cmd = [sys.executable, "-m", "memhub", "serve", "--port", str(port), "--data", str(data)]
     with (data / "bench-server.log").open("ab") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -142,7 +155,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_http(args: argparse.Namespace) -> dict[str, Any]:
-    with serve(args.data, args.threads) as (url, key, pid):
+    with serve(args.data, args.threads, args.model) as (url, key, pid):
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
 
@@ -151,17 +164,21 @@ def run_http(args: argparse.Namespace) -> dict[str, Any]:
                 http.post("/v1/memories/search", json=body).raise_for_status()
 
             latencies = search_latencies(search, args.queries)
+            latencies.pop("cpu_ms")  # the client's, not the server's
         return {"search_one_user": latencies, "server_mb": proc_status(pid)}
 
 
 def run_idle(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="memhub-idle-") as tmp, serve(Path(tmp), args.threads) as s:
+    with (
+        tempfile.TemporaryDirectory(prefix="memhub-idle-") as tmp,
+        serve(Path(tmp), args.threads, args.model) as s,
+    ):
         time.sleep(args.settle)
         return {"idle_server_mb": proc_status(s[2]), "settle_s": args.settle}
 
 
 def run_locomo(args: argparse.Namespace) -> dict[str, Any]:
-    backend = MemhubBackend(modes=("hybrid",), client_factory=lambda p: client(p, args.threads))
+    backend = MemhubBackend(modes=("hybrid",), client_factory=lambda p: client(p, args.threads, args.model))
     ranked: dict[str, dict[int, list[list[str]]]] = {}
     ingest_s = 0.0
     for conv in load(args.locomo)[: args.convs]:
@@ -188,6 +205,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data", type=Path, help="memhub data folder (workload builds it, http reads it)")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
+    parser.add_argument("--model", help="local embedding model (default: memhub's default)")
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--per-user", type=int, default=500)
     parser.add_argument("--per-request", type=int, default=20)

@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LOCOMO = REPO.parent / "shared" / "data" / "locomo10.json"
+# Next to the repository, else the machine's shared copy (a git worktree lives elsewhere), as bench/common.py
+_LOCOMO_CANDIDATES = (
+    REPO.parent / "shared" / "data" / "locomo10.json",
+    Path("/work/shared/data/locomo10.json"),
+)
+LOCOMO = next((p for p in _LOCOMO_CANDIDATES if p.is_file()), _LOCOMO_CANDIDATES[0])
 # where bench/extraction.py looks (a git worktree's parent is not the repository's)
-EXTRACTION_DATA = (LOCOMO, Path("/work/shared/data/locomo10.json"))
+EXTRACTION_DATA = _LOCOMO_CANDIDATES
 
 
 def run_script(script: str, *args: str) -> str:
@@ -47,6 +52,38 @@ def test_ingest_reports_a_rate_with_no_failed_job() -> None:
     assert result["cpu_s_per_1k_messages"] > 0 and result["embed_texts"] >= 40
 
 
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_ingest_overhead_times_the_model_alone_on_exactly_the_keys_the_pipeline_embeds(
+    tmp_path: Path,
+) -> None:
+    out_file = tmp_path / "overhead.json"
+    run_script(
+        "ingest_overhead.py",
+        "--smoke",
+        "--messages",
+        "30",
+        "--model",
+        "paraphrase-MiniLM-L3-v2",
+        "--out",
+        str(out_file),
+    )
+    result = json.loads(out_file.read_text())["ingest_overhead"]
+    assert result["keys_match"] and result["keys"] >= 30
+    (row,) = result["rounds"]
+    assert row["pipeline"]["jobs_failed"] == 0 and row["keys"]["embedded_by_pipeline"] == result["keys"]
+    assert row["ratio"] > 0 and row["model"]["cpu_s"] > 0
+
+
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_read_your_writes_finds_every_new_message_and_compares_with_plain_search(tmp_path: Path) -> None:
+    out_file = tmp_path / "ryw.json"
+    run_script("read_your_writes.py", "--smoke", "--model", "paraphrase-MiniLM-L3-v2", "--out", str(out_file))
+    result = json.loads(out_file.read_text())["read_your_writes"]
+    assert result["model"] == "paraphrase-MiniLM-L3-v2"
+    assert result["add_to_found"]["n"] == result["plain_search"]["n"] == result["question_search"]["n"] == 5
+    assert result["polls_per_trial"]["mean"] >= 1 and result["ratio_p95"] > 0
+
+
 def test_search_reports_latency_percentiles() -> None:
     out = run_script("search.py", "--memories", "60", "--per-user", "30", "--queries", "5", "--quick")
     result = json.loads(Path(out.split("wrote ")[-1].strip()).read_text())["search"]
@@ -61,6 +98,16 @@ def test_http_load_serves_and_times_both_phases(tmp_path: Path) -> None:
     phases = json.loads(out_file.read_text())["phases"]
     for phase in ("user_scoped", "tenant_wide"):
         assert phases[phase]["errors"] == 0 and phases[phase]["requests"] == 6
+
+
+def test_http_load_runs_only_the_phases_asked_for_with_the_model_asked_for(tmp_path: Path) -> None:
+    out_file = tmp_path / "http.json"
+    args = ["--memories", "20", "--users", "1", "--batch", "20", "--requests", "4", "--clients", "2"]
+    args += ["--phases", "user_scoped", "--model", "paraphrase-MiniLM-L3-v2"]
+    run_script("http_load.py", *args, "--out", str(out_file))
+    result = json.loads(out_file.read_text())
+    assert set(result["phases"]) == {"user_scoped"} and result["phases"]["user_scoped"]["errors"] == 0
+    assert result["server"]["embedder"]["model"] == "paraphrase-MiniLM-L3-v2"
 
 
 def test_embed_measures_throughput_and_latency(tmp_path: Path) -> None:
@@ -87,12 +134,27 @@ def test_vs_mem0_memhub_side_writes_the_comparison_keys(tmp_path: Path) -> None:
     out = run_script("vs_mem0.py", "--memhub-only", "--smoke", "--out", str(out_file))
     assert "ingest msg/s" in out and "LoCoMo recall@10" in out
     result = json.loads(out_file.read_text())
-    assert result["messages"] == 60 and "load_avg" in result["machine"]
+    assert (
+        result["messages"] == 60 and "load_avg" in result["machine"] and result["model"] == "all-MiniLM-L6-v2"
+    )
     assert 0.0 <= result["recall10_memhub"] <= 1.0
     assert result["idle_serve_rss_mb"] > 0
     workload = result["memhub"]["workload"]
     assert workload["jobs_failed"] == 0 and workload["messages_per_s"] > 0
     assert result["memhub"]["http"]["search_one_user"]["n"] == 5
+
+
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_vs_mem0_runs_memhub_once_per_model_asked_for(tmp_path: Path) -> None:
+    out_file = tmp_path / "vs_mem0.json"
+    models = "all-MiniLM-L6-v2,paraphrase-MiniLM-L3-v2"
+    run_script(
+        "vs_mem0.py", "--memhub-only", "--smoke", "--skip-locomo", "--models", models, "--out", str(out_file)
+    )
+    result = json.loads(out_file.read_text())
+    assert set(result["by_model"]) == set(models.split(","))
+    for model in models.split(","):
+        assert result["by_model"][model]["workload"]["jobs_failed"] == 0
 
 
 def test_pg_hnsw_measures_recall_against_exact_on_real_embeddings(tmp_path: Path) -> None:

@@ -84,7 +84,9 @@ def test_an_existing_database_gains_per_tenant_term_stats_on_upgrade(
     # An older memhub knew none of the later steps either; only the reindex table is kept, since this
     # version's writer (used here to fill the old database) reads it on every write.
     before = tuple(
-        step for i, step in enumerate(postgres_schema.MIGRATIONS) if i < first or step[0] == "0011_vector_space"
+        step
+        for i, step in enumerate(postgres_schema.MIGRATIONS)
+        if i < first or step[0] == "0011_vector_space"
     )
     monkeypatch.setattr(postgres_schema, "MIGRATIONS", before)
     old = open_store(pg_url)  # a database as an older memhub left it

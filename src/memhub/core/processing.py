@@ -60,9 +60,10 @@ class IngestProcessor:
     def process(self, jobs: Sequence[Job], owner: str) -> BatchResult:
         result = BatchResult([], [], {})
         outcomes: list[JobOutcome] = []
+        facts = _FactsOfBatch(self._store)
         for job in jobs:
             try:
-                outcomes.append(self._outcome(job))
+                outcomes.append(self._outcome(job, facts))
             except ModelRetired:  # not this job's fault: the whole worker must restart (jobs.py)
                 raise
             except Exception as exc:  # one bad job must not sink the batch; the worker records why
@@ -77,9 +78,9 @@ class IngestProcessor:
                 result.lost.append(outcome.job_id)
         return result
 
-    def _outcome(self, job: Job) -> JobOutcome:
+    def _outcome(self, job: Job, facts: _FactsOfBatch) -> JobOutcome:
         events = self._store.job_events(job.id)
-        context = self._context(job, events)
+        context = self._context(job, events, facts)
         drafts = _as_asked(events, self._extractor.extract(events, context))
         outcome = JobOutcome(job_id=job.id, model_id=self._embedder.model_id)
         now = self._clock.now()
@@ -90,7 +91,7 @@ class IngestProcessor:
                 outcome.supersede[draft.supersedes] = stored.memory.id
         return outcome
 
-    def _context(self, job: Job, events: list[Event]) -> ExtractionContext:
+    def _context(self, job: Job, events: list[Event], facts: _FactsOfBatch) -> ExtractionContext:
         context = ExtractionContext()
         if job.kind is EventKind.DOCUMENT or not events:
             return context
@@ -106,8 +107,7 @@ class IngestProcessor:
                 user_id=job.user_id,
                 kinds=[MemoryKind.FACT],
             )
-            page = self._store.list_memories(scope, None, None, MAX_EXISTING_FACTS)
-            context.existing_facts = list(page.items)
+            context.existing_facts = facts.of(scope)
             context.similar_facts = DenseFactFinder(
                 self._store, self._embedder, job.tenant_id, job.space_id, job.user_id
             )
@@ -144,6 +144,25 @@ class IngestProcessor:
 
 def _verbatim(events: list[Event]) -> bool:
     return bool(events) and all(e.metadata.get(VERBATIM_KEY) for e in events)
+
+
+class _FactsOfBatch:
+    """A user's existing facts, loaded once per batch rather than once per job.
+
+    A batch's outcomes are written only after all its jobs are extracted, so every job of a user in one
+    batch would load the same facts again: 200 memories per job were ~15% of ingestion CPU with the
+    fast model (``docs/decisions/speed-targets.md``). Each job gets its own copy of the list.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._loaded: dict[str, list[Memory]] = {}
+
+    def of(self, scope: Scope) -> list[Memory]:
+        key = scope.model_dump_json()
+        if key not in self._loaded:
+            self._loaded[key] = list(self._store.list_memories(scope, None, None, MAX_EXISTING_FACTS).items)
+        return list(self._loaded[key])
 
 
 def _as_asked(events: list[Event], drafts: list[MemoryDraft]) -> list[MemoryDraft]:

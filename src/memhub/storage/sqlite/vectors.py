@@ -107,9 +107,9 @@ def fetch_chunk_vectors(
 ) -> dict[str, Vector]:
     found: dict[str, Vector] = {}
     for batch in _batches(list(dict.fromkeys(chunk_ids))):
-        sql = (
+        sql = (  # CROSS JOIN: chunks by id first (see _JOIN_ORDER)
             "SELECT c.id, v.vector FROM chunks c"
-            " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ?"
+            " CROSS JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ?"
             " JOIN vectors v ON v.model_id = cv.model_id AND v.hash = cv.vector_hash"
             f" WHERE c.id IN ({placeholders(len(batch))})"
         )
@@ -236,14 +236,19 @@ _MEMORIES_SQL = (
     "SELECT m.rid, m.id, m.space_id, m.user_id, m.session_id, m.kind, m.core,"
     " m.superseded_by IS NOT NULL AS superseded, m.metadata FROM memories m WHERE "
 )
+_JOIN_ORDER = """The joins to ``chunk_vectors`` are CROSS JOINs, which SQLite never reorders: given the
+choice, its planner (no ANALYZE statistics) started from ``chunk_vectors_hash`` (model_id, vector_hash),
+i.e. every vector link of the model in the file, and looked the chunks up from there — 21 ms to read
+50 keyword hits' vectors and 77 ms to catch up after one write at 8k memories, growing with the file,
+instead of 0.1 ms and ~0.1 ms from the chunks / the new memories (``docs/decisions/speed-targets.md``)."""
 _COUNT_SQL = (
-    "SELECT count(*) FROM memories m JOIN chunks c ON c.memory_rid = m.rid"
-    " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ? WHERE "
+    "SELECT count(*) FROM memories m CROSS JOIN chunks c ON c.memory_rid = m.rid"
+    " CROSS JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ? WHERE "
 )
 _CHUNKS_SQL = (
     "SELECT c.id, c.memory_rid, v.vector FROM memories m"
-    " JOIN chunks c ON c.memory_rid = m.rid"
-    " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ?"
+    " CROSS JOIN chunks c ON c.memory_rid = m.rid"
+    " CROSS JOIN chunk_vectors cv ON cv.chunk_rid = c.rid AND cv.model_id = ?"
     " JOIN vectors v ON v.model_id = cv.model_id AND v.hash = cv.vector_hash WHERE "
 )
 
