@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from memhub.core.models import SearchMode
-from memhub.core.ranking import content_words, recency_bonus, share_found, word_stem
+from memhub.core.ranking import content_words, recency_bonus, share_found, terms, word_stem
 from memhub.core.relevance import DEFAULT_MODELS, FEATURES, RelevanceModel, probability
 
 
@@ -63,8 +63,8 @@ def test_word_stem_cuts_three_letters_from_long_words_only(word: str, stem: str)
 
 
 def test_share_found_matches_stems_as_word_prefixes_and_short_words_whole() -> None:
-    text = "I love painting, and the activity of the art class!"
+    text = terms("I love painting, and the activity of the art class!")
     assert share_found(["painted", "activities", "art", "pottery"], text, stem=True) == 0.75
     assert share_found(["painted", "activities", "art", "pottery"], text, stem=False) == 0.25
-    assert share_found(["car"], "my career", stem=True) == 0.0  # three letters: whole words only
+    assert share_found(["car"], terms("my career"), stem=True) == 0.0  # three letters: whole words only
     assert share_found([], text, stem=True) == 0.0

@@ -57,12 +57,13 @@ def word_stem(word: str) -> str:
     return word[: max(5, len(word) - 3)] if len(word) >= 6 else word
 
 
-def share_found(words: Sequence[str], text: str, stem: bool) -> float:
-    """The share of ``words`` present in ``text``: as a word beginning with its :func:`word_stem` when
-    ``stem`` (words of three letters or fewer must match whole), else as the whole word."""
+def share_found(words: Sequence[str], tokens: Sequence[str], stem: bool) -> float:
+    """The share of ``words`` present among ``tokens`` (a text's :func:`terms`): as a token beginning
+    with its :func:`word_stem` when ``stem`` (words of three letters or fewer must match whole), else as
+    the whole token."""
     if not words:
         return 0.0
-    joined = " " + " ".join(terms(text)) + " "
+    joined = " " + " ".join(tokens) + " "
     found = 0
     for word in words:
         whole = not stem or len(word) <= 3

@@ -199,14 +199,13 @@ class Retriever:
             memory = memories.get(candidates[chunk_id].memory_id)
             if memory is None:
                 continue
-            size = len(terms(memory.text))
-            out["length"][chunk_id] = size / (size + LENGTH_HALF)
+            tokens = terms(memory.text)  # once: the length and the own-text share both need them
+            out["length"][chunk_id] = len(tokens) / (len(tokens) + LENGTH_HALF)
             if words:
-                out["text_words"][chunk_id] = share_found(words, memory.text, stem=True)
+                out["text_words"][chunk_id] = share_found(words, tokens, stem=True)
                 chunk = keys.get(chunk_id)
-                out["key_words"][chunk_id] = (
-                    share_found(words, chunk.sparse_key, stem=False) if chunk else 0.0
-                )
+                key = terms(chunk.sparse_key) if chunk else []
+                out["key_words"][chunk_id] = share_found(words, key, stem=False)
         return out
 
     def _candidates(
