@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from memhub.core.models import SearchMode
-from memhub.core.ranking import content_words, recency_bonus, share_found, terms, word_stem
+from memhub.core.ranking import content_words, recency_bonus, share_found, word_stem
 from memhub.core.relevance import DEFAULT_MODELS, FEATURES, RelevanceModel, probability
 
 
@@ -63,8 +63,11 @@ def test_word_stem_cuts_three_letters_from_long_words_only(word: str, stem: str)
 
 
 def test_share_found_matches_stems_as_word_prefixes_and_short_words_whole() -> None:
-    text = terms("I love painting, and the activity of the art class!")
-    assert share_found(["painted", "activities", "art", "pottery"], text, stem=True) == 0.75
-    assert share_found(["painted", "activities", "art", "pottery"], text, stem=False) == 0.25
-    assert share_found(["car"], terms("my career"), stem=True) == 0.0  # three letters: whole words only
-    assert share_found([], text, stem=True) == 0.0
+    text = "I love Painting, and the activity of the art class!"
+    words = ["painted", "activities", "art", "pottery"]
+    assert share_found(words, stem=True)(text) == 0.75
+    assert share_found(words, stem=False)(text) == 0.25
+    assert share_found(["car"], stem=True)("my career") == 0.0  # three letters: whole words only
+    assert share_found(["painting", "camping"], stem=True)("we paint, and camp") == 0.5  # campi-ng
+    assert share_found(["camp", "camping"], stem=True)("we went camping") == 1.0  # both start "camping"
+    assert share_found([], stem=True)(text) == 0.0

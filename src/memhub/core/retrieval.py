@@ -39,7 +39,7 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import content_words, date_range, names_in, recency_bonus, share_found, terms
+from .ranking import content_words, date_range, names_in, recency_bonus, share_found, word_count
 from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, TEXT_SIGNALS, RelevanceModel, probability
 
 DATE_SLACK = timedelta(days=1)
@@ -194,18 +194,18 @@ class Retriever:
         """``text_words``, ``key_words`` and ``length`` (``relevance.py``) for the head's candidates."""
         words = content_words(query, named)
         keys = self._store.get_chunks(tenant_id, list(head)) if words else {}
+        in_text, in_key = share_found(words, stem=True), share_found(words, stem=False)
         out: dict[str, dict[str, float]] = {"text_words": {}, "key_words": {}, "length": {}}
         for chunk_id in head:
             memory = memories.get(candidates[chunk_id].memory_id)
             if memory is None:
                 continue
-            tokens = terms(memory.text)  # once: the length and the own-text share both need them
-            out["length"][chunk_id] = len(tokens) / (len(tokens) + LENGTH_HALF)
+            size = word_count(memory.text)
+            out["length"][chunk_id] = size / (size + LENGTH_HALF)
             if words:
-                out["text_words"][chunk_id] = share_found(words, tokens, stem=True)
+                out["text_words"][chunk_id] = in_text(memory.text)
                 chunk = keys.get(chunk_id)
-                key = terms(chunk.sparse_key) if chunk else []
-                out["key_words"][chunk_id] = share_found(words, key, stem=False)
+                out["key_words"][chunk_id] = in_key(chunk.sparse_key) if chunk else 0.0
         return out
 
     def _candidates(
