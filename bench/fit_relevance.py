@@ -4,9 +4,13 @@
     python bench/fit_relevance.py --store /tmp/locomo-store --convs 0-4
 
 For every question of the tuning conversations (categories 1-4) and every search mode, the retriever
-scores its candidate pool exactly as a search does (``Retriever.score_candidates``); a candidate is
-relevant when its memory's provenance meets the question's evidence. A non-negative logistic fit per
-mode (``memhub.benchmarks.calibration``) gives the weights, written as a small Python module. Only the
+scores its candidate pool as a search does (``Retriever.score_candidates``), with the signals that need
+the memories computed for the whole pool instead of its head (a search computes them for the head its
+partial logit picks, and the fit must not depend on the weights it replaces); a candidate is relevant
+when its memory's provenance meets the question's evidence. Hybrid, which orders by the model, is fitted
+for ranking and then calibrated (``calibration.fit_ranking``); dense-only and keyword-only keep their
+retriever's order, so their score is a plain non-negative logistic fit (``calibration.fit_logistic``).
+The weights are written as a small Python module. Only the
 weights enter the repository, never the data. Conversations 5-9 must stay out of the fit: they are the
 held-out split the calibration and the recall are reported on.
 """
@@ -19,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from memhub.benchmarks.calibration import fit_logistic
+from memhub.benchmarks.calibration import fit_logistic, fit_ranking
 from memhub.benchmarks.locomo import select
 from memhub.benchmarks.locomo_data import ANSWERABLE
 from memhub.cli.bench import parse_indices
+from memhub.core.clock import SystemClock
 from memhub.core.models import Scope, SearchMode, SearchRequest
-from memhub.core.relevance import FEATURES, QUERY_SIGNALS
+from memhub.core.relevance import FEATURES, QUERY_SIGNALS, RelevanceModel
+from memhub.core.retrieval import Retriever
 from memhub.embedded.engine import embedded_settings
 from memhub.runtime import Runtime
 
@@ -39,15 +45,22 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 FITTED: dict[str, dict[str, float]] = '''
 
 
-def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit: int) -> tuple:
-    """Feature matrix and labels over every candidate of every tuning question."""
+WHOLE_POOL = 10**6  # head factor: the memory signals for every candidate
+EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
+"""A model that asks for every signal (a search skips those its model gives no weight)."""
+
+
+def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit: int) -> list[tuple]:
+    """(feature matrix, labels) over the candidates of each tuning question."""
     service = runtime.service
     tenant = runtime.store.find_tenant("default")
     assert tenant is not None, "the store has no embedded tenant: build it with memhub bench locomo --store"
     space = service.resolve_space(tenant.id, None).id
-    retriever = service._retriever
-    xs: list[list[float]] = []
-    ys: list[float] = []
+    models = dict.fromkeys(SearchMode, EVERY_SIGNAL)
+    retriever = Retriever(
+        runtime.store, runtime.embedder, SystemClock(), models=models, head_factor=WHOLE_POOL
+    )
+    groups = []
     for _, conv in select(data, convs, False, ANSWERABLE):
         scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
         for question in conv.questions:
@@ -56,13 +69,16 @@ def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit
             missing = [c.memory_id for c in candidates.values() if c.memory_id not in memories]
             memories.update(runtime.store.get_memories(tenant.id, missing))
             evidence = set(question.evidence)
+            xs: list[list[float]] = []
+            ys: list[float] = []
             for cand in candidates.values():
                 memory = memories.get(cand.memory_id)
                 if memory is None:
                     continue
                 xs.append([cand.features.get(name, 0.0) for name in FEATURES])
                 ys.append(1.0 if evidence & {s.public_id for s in memory.sources} else 0.0)
-    return np.array(xs), np.array(ys)
+            groups.append((np.array(xs).reshape(len(ys), len(FEATURES)), np.array(ys)))
+    return groups
 
 
 def _pair(text: str) -> tuple[str, float]:
@@ -82,7 +98,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="FEATURE=WEIGHT",
-        help="hold a hybrid weight instead of fitting it (the decision record says why)",
+        help="hold a hybrid ranking weight instead of fitting it (the decision record says why)",
     )
     args = parser.parse_args()
     convs = parse_indices(args.convs) or []
@@ -90,13 +106,18 @@ def main() -> None:
     fitted: dict[str, dict[str, float]] = {}
     try:
         for mode in SearchMode:
-            x, y = rows(runtime, args.data, convs, mode, args.limit)
+            groups = rows(runtime, args.data, convs, mode, args.limit)
             names = [n for n in FEATURES if mode is SearchMode.HYBRID or n not in QUERY_SIGNALS]
             columns = [FEATURES.index(n) for n in names]
-            fixed = dict(_pair(f) for f in args.fix) if mode is SearchMode.HYBRID else {}
-            fit = fit_logistic(x[:, columns], y, names, fixed)
+            if mode is SearchMode.HYBRID:
+                fixed = dict(_pair(f) for f in args.fix)
+                fit = fit_ranking([(x[:, columns], y) for x, y in groups], names, fixed)
+            else:
+                x = np.concatenate([x for x, _ in groups])
+                fit = fit_logistic(x[:, columns], np.concatenate([y for _, y in groups]), names)
             fitted[mode.value] = {"intercept": fit.intercept, **fit.weights}
-            print(f"{mode.value}: {len(y)} candidates, {int(y.sum())} relevant -> {fit}")
+            relevant = sum(int(y.sum()) for _, y in groups)
+            print(f"{mode.value}: {len(groups)} questions, {relevant} relevant candidates -> {fit}")
     finally:
         runtime.close()
     args.out.write_text(HEADER + pprint.pformat(fitted, sort_dicts=False, width=100) + "\n")

@@ -141,6 +141,41 @@ def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> Non
     assert _top(runtime, tenant_id, "What did they paint in May 2023?", only_date)[0] == "D0:0"
 
 
+def test_the_query_words_in_a_turns_own_text_lift_it_over_neighbours_sharing_its_window(
+    runtime: Runtime,
+) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [(MAY_8, [("Alice", "That sounds fun!"), ("Bob", "I started pottery classes."), ("Alice", "Nice!")])],
+    )
+    # every turn's keyword key (a window of five turns) holds "pottery": only its own text tells them apart
+    assert _top(runtime, tenant_id, "Who takes a pottery class?", _only("text_words"))[0] == "D0:1"
+
+
+def test_the_share_of_query_words_in_the_keyword_key_lifts_the_fuller_match(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [
+            (MAY_8, [("Alice", "The garden needs water.")]),
+            (OCT_13, [("Alice", "I planted roses in the garden.")]),
+        ],
+    )
+    assert _top(runtime, tenant_id, "Which roses are in the garden?", _only("key_words"))[0] == "D1:0"
+
+
+def test_the_length_signal_prefers_the_turn_that_says_more(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [
+            (
+                MAY_8,
+                [("Alice", "Yes!"), ("Bob", "We drove up the coast for three days and camped by the sea.")],
+            )
+        ],
+    )
+    assert _top(runtime, tenant_id, "yes", _only("length"))[0] == "D0:1"
+
+
 def test_default_hybrid_still_ranks_by_content_when_the_query_names_no_one(runtime: Runtime) -> None:
     tenant_id = _ingest(
         runtime,

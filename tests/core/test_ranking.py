@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from memhub.core.models import SearchMode
-from memhub.core.ranking import recency_bonus
+from memhub.core.ranking import content_words, recency_bonus, share_found, word_stem
 from memhub.core.relevance import DEFAULT_MODELS, FEATURES, RelevanceModel, probability
 
 
@@ -39,4 +39,35 @@ def test_a_relevance_model_refuses_negative_or_unknown_weights() -> None:
     with pytest.raises(ValueError, match="non-negative"):
         RelevanceModel(intercept=0.0, weights={"cosine": -1.0})
     with pytest.raises(ValueError, match="unknown"):
-        RelevanceModel(intercept=0.0, weights={"length": 1.0})
+        RelevanceModel(intercept=0.0, weights={"loudness": 1.0})
+
+
+def test_content_words_drop_stop_words_repeats_and_the_names_the_query_mentions() -> None:
+    query = "What activities has Mary Ann done with her family, and what activities with Bob?"
+    assert content_words(query, {"Mary Ann"}) == ["activities", "done", "family", "bob"]
+    assert content_words("What did she do?") == []
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [
+        ("painting", "paint"),
+        ("activities", "activit"),
+        ("paint", "paint"),
+        ("camping", "campi"),
+        ("art", "art"),
+    ],
+)
+def test_word_stem_cuts_three_letters_from_long_words_only(word: str, stem: str) -> None:
+    assert word_stem(word) == stem
+
+
+def test_share_found_matches_stems_as_word_prefixes_and_short_words_whole() -> None:
+    text = "I love Painting, and the activity of the art class!"
+    words = ["painted", "activities", "art", "pottery"]
+    assert share_found(words, stem=True)(text) == 0.75
+    assert share_found(words, stem=False)(text) == 0.25
+    assert share_found(["car"], stem=True)("my career") == 0.0  # three letters: whole words only
+    assert share_found(["painting", "camping"], stem=True)("we paint, and camp") == 0.5  # campi-ng
+    assert share_found(["camp", "camping"], stem=True)("we went camping") == 1.0  # both start "camping"
+    assert share_found([], stem=True)(text) == 0.0

@@ -101,3 +101,63 @@ def reliability(scores: Sequence[float], labels: Sequence[float], bins: int = 10
         precision_at_half=float(y[kept].mean()) if kept.any() else float("nan"),
         recall_at_half=float(y[kept].sum() / y.sum()) if y.sum() else float("nan"),
     )
+
+
+def fit_ranking(
+    groups: Sequence[tuple[Array, Array]],
+    names: Sequence[str],
+    fixed: Mapping[str, float] | None = None,
+    calibrate_top: int = 10,
+) -> Fit:
+    """Non-negative weights fitted to *rank* each group's relevant rows first, then scaled to probabilities.
+
+    ``groups`` holds one (features, 0/1 labels) pair per question: every candidate of its pool. A
+    pointwise fit spends itself on the hundreds of easy negatives of every pool; this one maximises,
+    per question, the softmax probability of its relevant candidates (a listwise loss), so each
+    question counts once and only the order among its own candidates matters. The ranking weights are
+    then turned into a probability by a one-feature logistic fit (Platt scaling) over each question's
+    ``calibrate_top`` best-ranked rows, the ones a search returns: ``P = sigmoid(a × s + b)`` with
+    ``a ≥ 0``, folded into the weights, so the order is unchanged and every weight stays non-negative.
+    ``fixed`` weights are held in ranking units and scaled with the rest.
+    """
+    fixed = dict(fixed or {})
+    kept = [(x, y) for x, y in groups if y.any()]
+    w = _listwise(kept, [fixed.get(n) for n in names])
+    scores, labels = [], []
+    for x, y in groups:
+        s = x @ w
+        top = np.argsort(-s, kind="stable")[:calibrate_top]
+        scores.append(s[top])
+        labels.append(y[top])
+    platt = fit_logistic(np.concatenate(scores)[:, None], np.concatenate(labels), ["s"])
+    a = platt.weights["s"]
+    return Fit(
+        intercept=platt.intercept,
+        weights={n: round(float(a * v), 4) for n, v in zip(names, w, strict=True)},
+    )
+
+
+RANKING_STEPS = 400
+RANKING_RATE = 0.05
+
+
+def _listwise(groups: Sequence[tuple[Array, Array]], fixed: Sequence[float | None]) -> Array:
+    """Projected Adam on −Σ_q log Σ_{relevant i} softmax(X_q w)_i + L2, weights clipped at 0."""
+    free = np.array([f is None for f in fixed])
+    w = np.array([0.5 if f is None else f for f in fixed], dtype=float)
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for step in range(1, RANKING_STEPS + 1):
+        gradient = L2 * w
+        for x, y in groups:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            relevant = p * y
+            gradient += x.T @ (p - relevant / relevant.sum()) / len(groups)
+        gradient[~free] = 0.0
+        m = 0.9 * m + 0.1 * gradient
+        v = 0.999 * v + 0.001 * gradient * gradient
+        w -= RANKING_RATE * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+        w = np.maximum(w, 0.0)
+    return w

@@ -12,15 +12,24 @@ How: a logistic model over signals retrieval already has for every candidate (no
 * ``dense_rank`` / ``keyword_rank``: ``1 / (1 + rank)`` in each retriever's own list (0 when the
   keyword search did not find the memory);
 * ``speaker`` / ``date``: 1 when the query names the memory's speaker / a day, month or year it
-  happened in (see ``ranking.names_in`` and ``ranking.date_range``), else 0.
+  happened in (see ``ranking.names_in`` and ``ranking.date_range``), else 0;
+* ``text_words``: the share of the query's content words found in the memory's own text (a stem-prefix
+  match, ``ranking.share_found``). The keyword key is a window of five turns, so BM25 scores a turn
+  and its neighbours nearly alike; this tells which of them says it;
+* ``key_words``: the share of the query's content words in the memory's keyword key (whole words):
+  how much of the question the match covers, where BM25 can be carried by one rare word;
+* ``length``: ``n / (n + 20)`` for a text of ``n`` words. Short texts (one-line replies, extracted
+  facts) come close to a question in the embedding space without saying much.
 
 Every weight is fitted non-negative, so the score only ever rises with a signal (monotone), and the
 logit is a weighted sum anyone can read off a result's features. The same logit orders hybrid results
-(learned fusion: ranking and calibration in one). Scores standardised over the query's candidate pool
-(z-scores, the fusion before this model) ranked as well but were left out: a pool of five memories
-cannot produce a large z-score, so a verbatim match in a small store scored 0.08. The fitted constants
-live in ``relevance_weights.py``; how they were fitted and what they measured is in
-``docs/decisions/relevance-score.md``.
+(learned fusion: ranking and calibration in one). The hybrid weights are fitted for ranking (a softmax
+over each question's candidates) and then scaled to probabilities by one positive factor and an
+intercept, which changes no order and keeps every weight non-negative. Scores standardised over the
+query's candidate pool (z-scores, the fusion before this model) ranked as well but were left out: a
+pool of five memories cannot produce a large z-score, so a verbatim match in a small store scored 0.08.
+The fitted constants live in ``relevance_weights.py``; how they were fitted and what they measured is
+in ``docs/decisions/relevance-score.md``.
 """
 
 from __future__ import annotations
@@ -39,11 +48,17 @@ FEATURES = (
     "keyword_rank",
     "speaker",
     "date",
+    "text_words",
+    "key_words",
+    "length",
 )
 """The signals, in the order the fitted weights are stored."""
 
-QUERY_SIGNALS = ("speaker", "date")
+QUERY_SIGNALS = ("speaker", "date", "text_words", "key_words", "length")
 """Signals that need the memories themselves (loaded for the head of the ranking only)."""
+
+TEXT_SIGNALS = ("text_words", "key_words", "length")
+"""The query signals read off the memory's text and keyword key."""
 
 
 @dataclass(frozen=True)

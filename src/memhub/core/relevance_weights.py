@@ -6,13 +6,16 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -6.8499,
-        "cosine": 3.7886,
-        "keyword_log": 0.0709,
-        "dense_rank": 2.2009,
-        "keyword_rank": 3.3245,
-        "speaker": 1.0961,
-        "date": 0.5037,
+        "intercept": -6.5982,
+        "cosine": 3.1591,
+        "keyword_log": 0.1201,
+        "dense_rank": 0.6263,
+        "keyword_rank": 0.4746,
+        "speaker": 0.3418,
+        "date": 1.2122,
+        "text_words": 0.6957,
+        "key_words": 1.7432,
+        "length": 1.4164,
     },
     "dense": {
         "intercept": -5.978,
@@ -22,10 +25,10 @@ FITTED: dict[str, dict[str, float]] = {
         "keyword_rank": 0.0,
     },
     "keyword": {
-        "intercept": -9.4434,
-        "cosine": 3.501,
-        "keyword_log": 1.3472,
-        "dense_rank": 1.7529,
-        "keyword_rank": 2.8604,
+        "intercept": -9.582,
+        "cosine": 3.7159,
+        "keyword_log": 1.3374,
+        "dense_rank": 1.9018,
+        "keyword_rank": 2.7629,
     },
 }

@@ -39,13 +39,15 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import date_range, names_in, recency_bonus
-from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, RelevanceModel, probability
+from .ranking import content_words, date_range, names_in, recency_bonus, share_found, word_count
+from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, TEXT_SIGNALS, RelevanceModel, probability
 
 DATE_SLACK = timedelta(days=1)
 EMBED_THREADS = 4  # query embeddings running beside keyword searches (one per concurrent search)
 SPEAKER_KEY = "speaker"
 """Memory metadata naming who said it (set by the rule extractor from a message's ``name``)."""
+LENGTH_HALF = 20
+"""The text length (in words) at which the ``length`` signal is 0.5."""
 RECENCY_WEIGHT = 1.0
 """Scale of the recency bonus in ``rank_score``, multiplied by the request's ``recency_weight``."""
 
@@ -77,7 +79,7 @@ class Retriever:
         models: Mapping[SearchMode, RelevanceModel] | None = None,
         pool_factor: int = 5,
         min_pool: int = 50,
-        head_factor: int = 2,
+        head_factor: int = 5,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -148,26 +150,63 @@ class Retriever:
         candidates: dict[str, _Candidate],
         model: RelevanceModel,
     ) -> dict[str, Memory]:
-        """Add the named-speaker and date signals to the candidates' logits; returns the memories loaded.
+        """Add the signals that need the memories to the candidates' logits; returns the memories loaded.
 
-        Both need the memories themselves (speaker, time), so only the head of the ranking so far
-        (``head_factor`` × limit memories) is loaded: a signal can lift a good candidate into the
-        results, but one ranked far below them would need more than the whole signal (a head of 2× the
-        limit measured the same recall as the whole pool, at a third of the loading time). Candidates
-        outside the head keep 0 for both, which only understates their score; they are not returned.
+        Named speaker, date, the query's words in the memory's text and key, and its length all need
+        the memories (or their chunks), so only the head of the ranking so far (``head_factor`` × limit
+        memories) is loaded: a signal can lift a good candidate into the results, but one ranked far
+        below them would need more than the whole signal. A head of 5× the limit measured the same
+        recall as the whole pool, 2× about a point less (``docs/decisions/retrieval-signals.md``).
+        Candidates outside the head keep 0 for all of them, which only understates their score; they
+        are not returned.
         """
         head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
         head = head[: self._head_factor * request.limit]
         memories = self._store.get_memories(tenant_id, [candidates[c].memory_id for c in head])
+        speakers = {
+            memory_id: str(m.metadata[SPEAKER_KEY])
+            for memory_id, m in memories.items()
+            if m.metadata.get(SPEAKER_KEY)
+        }
+        named = names_in(request.query, set(speakers.values()))
         signals = {
-            "speaker": _named_speakers(request.query, candidates, memories),
+            "speaker": _named_speakers(named, speakers, candidates),
             "date": _in_date_range(request.query, candidates, memories),
         }
-        for name, flagged in signals.items():
-            for chunk_id in flagged:
-                candidates[chunk_id].features[name] = 1.0
-                candidates[chunk_id].logit += model.weight(name)
+        if any(model.weight(name) for name in TEXT_SIGNALS):
+            signals.update(self._text_signals(tenant_id, request.query, named, head, candidates, memories))
+        for name, values in signals.items():
+            weight = model.weight(name)
+            for chunk_id, value in values.items():
+                candidates[chunk_id].features[name] = value
+                candidates[chunk_id].logit += weight * value
         return memories
+
+    def _text_signals(
+        self,
+        tenant_id: str,
+        query: str,
+        named: set[str],
+        head: Sequence[str],
+        candidates: dict[str, _Candidate],
+        memories: dict[str, Memory],
+    ) -> dict[str, dict[str, float]]:
+        """``text_words``, ``key_words`` and ``length`` (``relevance.py``) for the head's candidates."""
+        words = content_words(query, named)
+        keys = self._store.get_chunks(tenant_id, list(head)) if words else {}
+        in_text, in_key = share_found(words, stem=True), share_found(words, stem=False)
+        out: dict[str, dict[str, float]] = {"text_words": {}, "key_words": {}, "length": {}}
+        for chunk_id in head:
+            memory = memories.get(candidates[chunk_id].memory_id)
+            if memory is None:
+                continue
+            size = word_count(memory.text)
+            out["length"][chunk_id] = size / (size + LENGTH_HALF)
+            if words:
+                out["text_words"][chunk_id] = in_text(memory.text)
+                chunk = keys.get(chunk_id)
+                out["key_words"][chunk_id] = in_key(chunk.sparse_key) if chunk else 0.0
+        return out
 
     def _candidates(
         self, scope: Scope, flt: Filter | None, request: SearchRequest, pool_size: int
@@ -345,15 +384,9 @@ def _best_chunk_per_memory(ranked: dict[str, float], candidates: dict[str, _Cand
 
 
 def _named_speakers(
-    query: str, candidates: dict[str, _Candidate], memories: dict[str, Memory]
+    named: set[str], speakers: dict[str, str], candidates: dict[str, _Candidate]
 ) -> dict[str, float]:
-    """1.0 for each candidate whose memory's speaker the query names (others are left out: 0)."""
-    speakers = {
-        memory_id: str(m.metadata[SPEAKER_KEY])
-        for memory_id, m in memories.items()
-        if m.metadata.get(SPEAKER_KEY)
-    }
-    named = names_in(query, set(speakers.values()))
+    """1.0 for each candidate whose memory's speaker (``speakers``: memory id -> name) the query names."""
     if not named:
         return {}
     return {c: 1.0 for c, cand in candidates.items() if speakers.get(cand.memory_id) in named}
