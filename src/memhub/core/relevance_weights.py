@@ -6,16 +6,16 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -6.5982,
-        "cosine": 3.1591,
-        "keyword_log": 0.1201,
-        "dense_rank": 0.6263,
-        "keyword_rank": 0.4746,
-        "speaker": 0.3418,
-        "date": 1.2122,
-        "text_words": 0.6957,
-        "key_words": 1.7432,
-        "length": 1.4164,
+        "intercept": -7.6382,
+        "cosine": 3.3117,
+        "keyword_log": 0.4264,
+        "dense_rank": 0.6383,
+        "keyword_rank": 0.726,
+        "speaker": 0.3857,
+        "date": 1.2698,
+        "text_words": 0.4365,
+        "key_words": 1.5871,
+        "length": 1.7323,
     },
     "dense": {
         "intercept": -5.978,
@@ -25,10 +25,10 @@ FITTED: dict[str, dict[str, float]] = {
         "keyword_rank": 0.0,
     },
     "keyword": {
-        "intercept": -9.582,
-        "cosine": 3.7159,
-        "keyword_log": 1.3374,
-        "dense_rank": 1.9018,
-        "keyword_rank": 2.7629,
+        "intercept": -9.4434,
+        "cosine": 3.501,
+        "keyword_log": 1.3472,
+        "dense_rank": 1.7529,
+        "keyword_rank": 2.8604,
     },
 }
