@@ -40,11 +40,13 @@ def _add(client: httpx.Client, text: str) -> httpx.Response:
 def full_disk_server(tmp_path: Path) -> Iterator[tuple[ServerHandle, Path]]:
     store = tmp_path / "store"
     store.mkdir()
-    # 1 MiB of the 3 MiB is a filler file the test deletes to give the space back
-    fill = '&& dd if=/dev/zero of="$0/filler" bs=1024 count=1024 2>/dev/null '
+    # 8 MiB of the 12 MiB is a filler file the test deletes to give the space back. The worker then
+    # writes its whole pending batch of 16k-character inputs in one transaction, so the space freed must
+    # hold it: 1 MiB of 3 stopped being enough this round (the recovery never came), 8 of 12 is ample.
+    fill = '&& dd if=/dev/zero of="$0/filler" bs=1024 count=8192 2>/dev/null '
     handle = launch_server(
         tmp_path / "data",
-        wrapper=_in_tmpfs(store, "3m", fill),
+        wrapper=_in_tmpfs(store, "12m", fill),
         database_url=f"sqlite:///{store}/memhub.db",
         log_level="info",
     )
@@ -65,7 +67,7 @@ def test_a_full_disk_answers_507_with_retry_after_and_recovers_once_space_is_fre
             if answer.status_code != 202:
                 refused = answer
                 break
-        assert refused is not None, "the 3 MiB disk never filled up"
+        assert refused is not None, "the disk never filled up"
         assert refused.status_code == 507, refused.text
         assert refused.json()["error"]["code"] == "storage_full"
         assert int(refused.headers["Retry-After"]) > 0
