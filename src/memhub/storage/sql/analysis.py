@@ -30,7 +30,9 @@ from .words import fold, query_terms
 STEMMERS = ("english", "none")
 """The analysers a store can use: Snowball English stemming, or none (tokens as folded)."""
 
-_TOKEN = re.compile(r"[^\W_]+")
+TOKEN = re.compile(r"[^\W_]+")
+"""FTS5's ``unicode61`` token: letters and digits (the underscore separates, as it does there). The
+analyser cuts text with it, and SQLite's BM25 counts a chunk's terms with it."""
 
 
 class KeywordAnalyser:
@@ -44,7 +46,7 @@ class KeywordAnalyser:
 
     def text(self, text: str) -> str:
         """What the keyword index holds for ``text``: its stemmed tokens, separated by single spaces."""
-        return " ".join(self._stem_words(_TOKEN.findall(fold(text))))
+        return " ".join(self._stem_words(TOKEN.findall(fold(text))))
 
     def terms(self, text: str) -> list[str]:
         """The distinct analysed words a search for ``text`` looks up (common words dropped first, by

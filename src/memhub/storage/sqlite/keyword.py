@@ -37,6 +37,7 @@ from memhub.core.filters import Filter
 from memhub.core.models import Scope
 from memhub.core.ports import ChunkHit
 
+from ..sql.analysis import TOKEN
 from ..sql.scope import scope_condition
 from ..sql.words import rarest_first
 from .dialect import SQLITE
@@ -63,9 +64,6 @@ pattern of all the words: on a 600-character key the pattern costs ~16 µs + ~2.
 tokenising ~35 µs whatever the words (``docs/decisions/speed-targets.md``)."""
 
 _COUNT = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
-
-_TOKEN = re.compile(r"[^\W_]+")
-"""FTS5's ``unicode61`` token: letters and digits (the underscore separates, as it does there)."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,7 @@ class _Scorer:
         self.mean_length = stats.mean_length
         chunks = max(stats.chunks, *stats.df.values())
         weighted = [
-            (tuple(_TOKEN.findall(term)), math.log(1.0 + (chunks - df + 0.5) / (df + 0.5)))
+            (tuple(TOKEN.findall(term)), math.log(1.0 + (chunks - df + 0.5) / (df + 0.5)))
             for term, df in stats.df.items()
         ]
         # Longer phrases first: one pass of one pattern finds every query word's occurrences, as whole
@@ -181,7 +179,7 @@ class _Scorer:
         if self.token_idf is None:
             return self.by_pattern(keyword_text, norm)
         idf = self.token_idf
-        counts = Counter(self.words.findall(keyword_text) if self.words else _TOKEN.findall(keyword_text))
+        counts = Counter(self.words.findall(keyword_text) if self.words else TOKEN.findall(keyword_text))
         return sum((idf[t] * tf * (K1 + 1) / (tf + norm) for t, tf in counts.items() if t in idf), 0.0)
 
     def by_pattern(self, keyword_text: str, norm: float) -> float:
