@@ -146,11 +146,11 @@ class Database:
         full again. This fails while the disk is still full (the file cannot grow) and is retried on the
         next write; the store leaves this mode once :data:`LOW_SPACE_BYTES` are free again."""
         try:
-            busy = self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
             free = shutil.disk_usage(self.path.parent).free
         except (sqlite3.OperationalError, OSError):
             return
-        self._disk_was_full = bool(busy) or free < LOW_SPACE_BYTES
+        self._disk_was_full = free < LOW_SPACE_BYTES
 
     def checkpoint(self) -> None:
         """Copy the WAL into the file and truncate it (after a forget: the WAL holds the deleted rows'
