@@ -295,8 +295,7 @@ def migrate(conn: Conn, analyser: KeywordAnalyser | None = None) -> list[str]:
     """
     analyser = analyser or KeywordAnalyser()
     _ensure_extension(conn)
-    with conn.transaction():
-        conn.execute(_LOCK)
+    with _locked(conn):
         conn.execute(
             "CREATE TABLE IF NOT EXISTS memhub_migrations"
             " (name text PRIMARY KEY, applied_at timestamptz NOT NULL)"
@@ -339,8 +338,7 @@ def _ensure_extension(conn: Conn) -> None:
 
 
 def _apply(conn: Conn, name: str, steps: tuple[Step, ...], analyser: KeywordAnalyser) -> bool:
-    with conn.transaction():
-        conn.execute(_LOCK)
+    with _locked(conn):
         if conn.execute("SELECT 1 FROM memhub_migrations WHERE name = %s", (name,)).fetchone():
             return False
         for step in steps:

@@ -441,17 +441,10 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
 
 
 def _apply(conn: sqlite3.Connection, step: Migration) -> bool:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(conn):
         if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (step.name,)).fetchone():
-            conn.execute("COMMIT")
             return False
-        for statement in step.statements:
-            conn.execute(statement)
+        _run(conn, step.statements)
         now = encode_time(datetime.now(timezone.utc))
         conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (step.name, now))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return True
