@@ -190,8 +190,9 @@ class Worker:
 
     def _shrink_after_full_disk(self, jobs: list[Job]) -> None:
         """The disk, not the jobs, failed: the jobs go back uncounted (a full disk must not use up their
-        attempts) and the next claims take half as many, down to one, so that a little freed space is
-        enough to finish some of them (the jobs written before the disk filled stay done)."""
+        attempts) and the next claims take half as many, down to one. Each job is written in its own
+        transaction (those written before the disk filled stay done), so this bounds the work embedded
+        again after each refusal while space is scarce; SQLite gives back its WAL's space (sqlite/db.py)."""
         self._batch_size = max(1, len(jobs) // 2)
         log.warning("worker %s: the disk is full; next batches of %d jobs", self.owner, self._batch_size)
         with contextlib.suppress(Unavailable):  # then their leases expire instead; the loop backs off
