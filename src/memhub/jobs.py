@@ -9,6 +9,7 @@ leases back at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -20,7 +21,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from memhub.core import ids
-from memhub.core.errors import MemhubError, ModelRetired
+from memhub.core.errors import MemhubError, ModelRetired, StorageFull, Unavailable
 from memhub.core.lease_keeper import LeaseKeeper
 from memhub.core.models import Job
 from memhub.core.ports import Clock, Embedder, Extractor, Matrix, Store
@@ -94,6 +95,7 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._batch_size = self._config.batch_size  # halved on a full disk, doubled back on success
 
     def start(self) -> None:
         if self._thread is not None:
@@ -137,7 +139,7 @@ class Worker:
         """Claim one batch and process it. Returns how many jobs were claimed."""
         now = self._clock.now()
         lease_until = now + timedelta(seconds=self._config.lease_seconds)
-        jobs = self._store.claim_jobs(self.owner, now, lease_until, self._config.batch_size)
+        jobs = self._store.claim_jobs(self.owner, now, lease_until, self._batch_size)
         if jobs:
             self._process(jobs)
         return len(jobs)
@@ -170,17 +172,31 @@ class Worker:
             self._stop.set()
             log.error("worker %s stops: %s", self.owner, exc.message)
             raise
+        except StorageFull:
+            self._shrink_after_full_disk(jobs)
+            raise
         except Exception as exc:  # e.g. the embedder is unreachable: every job of the batch failed
             log.warning("batch of %d jobs failed: %s", len(jobs), type(exc).__name__)
             failed = {job.id: f"{type(exc).__name__}: {exc}" for job in jobs}
         else:
             failed = result.failed
+            self._batch_size = min(self._config.batch_size, 2 * self._batch_size)
             if result.lost:
                 log.warning("lost the lease of %d jobs; another worker finishes them", len(result.lost))
         attempts = {job.id: job.attempts for job in jobs}
         for job_id, error in failed.items():
             retry = attempts[job_id] < self._config.max_attempts
             self._store.fail_job(job_id, self.owner, error[:2000], self._clock.now(), retry=retry)
+
+    def _shrink_after_full_disk(self, jobs: list[Job]) -> None:
+        """The disk, not the jobs, failed: the jobs go back uncounted (a full disk must not use up their
+        attempts) and the next claims take half as many, down to one. Each job is written in its own
+        transaction (those written before the disk filled stay done), so this bounds the work embedded
+        again after each refusal while space is scarce; SQLite gives back its WAL's space (sqlite/db.py)."""
+        self._batch_size = max(1, len(jobs) // 2)
+        log.warning("worker %s: the disk is full; next batches of %d jobs", self.owner, self._batch_size)
+        with contextlib.suppress(Unavailable):  # then their leases expire instead; the loop backs off
+            self._store.release_jobs(self.owner)
 
 
 MAX_BACKOFF_SECONDS = 30.0

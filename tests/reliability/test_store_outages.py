@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,17 +37,21 @@ def _add(client: httpx.Client, text: str) -> httpx.Response:
     return client.post("/v1/memories", json={"messages": [{"role": "user", "content": text}], "user_id": "u"})
 
 
+LITTLE = 1024  # KiB freed first: a third of the disk space the submissions could fill
+REST = 3072  # KiB freed after: room for what is left
+
+
 @pytest.fixture
 def full_disk_server(tmp_path: Path) -> Iterator[tuple[ServerHandle, Path]]:
     store = tmp_path / "store"
     store.mkdir()
-    # 8 MiB of the 12 MiB is a filler file the test deletes to give the space back. The worker then
-    # writes its whole pending batch of 16k-character inputs in one transaction, so the space freed must
-    # hold it: 1 MiB of 3 stopped being enough this round (the recovery never came), 8 of 12 is ample.
-    fill = '&& dd if=/dev/zero of="$0/filler" bs=1024 count=8192 2>/dev/null '
+    fill = (
+        f'&& dd if=/dev/zero of="$0/little" bs=1024 count={LITTLE} 2>/dev/null '
+        f'&& dd if=/dev/zero of="$0/rest" bs=1024 count={REST} 2>/dev/null '
+    )
     handle = launch_server(
         tmp_path / "data",
-        wrapper=_in_tmpfs(store, "12m", fill),
+        wrapper=_in_tmpfs(store, "6m", fill),
         database_url=f"sqlite:///{store}/memhub.db",
         log_level="info",
     )
@@ -54,19 +59,26 @@ def full_disk_server(tmp_path: Path) -> Iterator[tuple[ServerHandle, Path]]:
     handle.stop()
 
 
+def _statuses(client: httpx.Client, job_ids: list[str]) -> Counter[str]:
+    return Counter(client.get(f"/v1/jobs/{job_id}").json()["status"] for job_id in job_ids)
+
+
 @needs_unshare
 def test_a_full_disk_answers_507_with_retry_after_and_recovers_once_space_is_freed(
     full_disk_server: tuple[ServerHandle, Path],
 ) -> None:
     server, store = full_disk_server
+    disk = Path(f"/proc/{server.process.pid}/root") / str(store).lstrip("/")
     assert httpx.get(f"{server.base_url}/ready").status_code == 200
     with server.client() as client:
         refused = None
+        accepted: list[str] = []
         for _ in range(400):
             answer = _add(client, uuid.uuid4().hex * 500)  # 16k characters, a new input each time
             if answer.status_code != 202:
                 refused = answer
                 break
+            accepted.append(answer.json()["job_id"])
         assert refused is not None, "the disk never filled up"
         assert refused.status_code == 507, refused.text
         assert refused.json()["error"]["code"] == "storage_full"
@@ -75,11 +87,23 @@ def test_a_full_disk_answers_507_with_retry_after_and_recovers_once_space_is_fre
         assert ready.status_code == 507 and "Retry-After" in ready.headers
 
         poll_until(lambda: "the store failed" in server.log(), message="the worker never met the full disk")
-        (Path(f"/proc/{server.process.pid}/root") / str(store).lstrip("/") / "filler").unlink()
+        done_before = _statuses(client, accepted)["succeeded"]
+        half = done_before + (len(accepted) - done_before + 1) // 2
+        # A little space freed: the worker finishes part of the backlog (a processed 16k input takes
+        # ~150 KB), and no job fails because the disk was full.
+        (disk / "little").unlink()
         poll_until(lambda: client.get("/ready").status_code == 200, message="never ready again")
-        accepted = _add(client, "the disk has room again")
-        assert accepted.status_code == 202, accepted.text
-        wait_for_job(client, accepted.json()["job_id"])
+        poll_until(
+            lambda: _statuses(client, accepted)["succeeded"] >= half,
+            message=f"not half of the {len(accepted) - done_before} waiting jobs finished in the freed space",
+        )
+        assert _statuses(client, accepted)["failed"] == 0
+
+        (disk / "rest").unlink()
+        later = _add(client, "the disk has room again")
+        assert later.status_code == 202, later.text
+        wait_for_job(client, later.json()["job_id"])
+        assert _statuses(client, accepted) == Counter(succeeded=len(accepted))
     log = server.log()
     assert "Traceback" not in log, log[-4000:]
     assert log.count("the store failed") < 20  # backing off, not a line per loop

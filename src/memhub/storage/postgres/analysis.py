@@ -13,18 +13,13 @@ statistics are exactly those of a store written with the new analyser from the s
 from __future__ import annotations
 
 from ..sql.analysis import KeywordAnalyser
+from ..sql.settings import ANALYSER_KEY
 from .db import Conn
 
 BATCH = 1000
 """Chunks analysed and updated per statement."""
 
 SETTINGS_TABLE = "CREATE TABLE store_settings (key text PRIMARY KEY, value text NOT NULL)"
-
-
-def keyword_analyser(conn: Conn) -> str | None:
-    """The analyser the store's keyword index was built with (None before it was recorded)."""
-    row = conn.execute("SELECT value FROM store_settings WHERE key = 'keyword_analyser'").fetchone()
-    return None if row is None else str(row["value"])
 
 
 def reanalyse(conn: Conn, analyser: KeywordAnalyser) -> None:
@@ -50,7 +45,7 @@ def reanalyse(conn: Conn, analyser: KeywordAnalyser) -> None:
         " WHERE k.tenant_id = z.tenant_id AND k.term = z.term"
     )
     conn.execute(
-        "INSERT INTO store_settings (key, value) VALUES ('keyword_analyser', %s)"
+        "INSERT INTO store_settings (key, value) VALUES (%s, %s)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (analyser.name,),
+        (ANALYSER_KEY, analyser.name),
     )

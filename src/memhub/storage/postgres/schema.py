@@ -24,13 +24,15 @@ so on a managed server an administrator runs ``CREATE EXTENSION vector`` once (s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from psycopg import errors as pg_errors
 
 from memhub.core.errors import Unavailable
 
 from ..sql.analysis import KeywordAnalyser
+from ..sql.settings import use_analyser
 from . import analysis, keyword_terms
 from .db import Conn
 
@@ -293,8 +295,7 @@ def migrate(conn: Conn, analyser: KeywordAnalyser | None = None) -> list[str]:
     """
     analyser = analyser or KeywordAnalyser()
     _ensure_extension(conn)
-    with conn.transaction():
-        conn.execute(_LOCK)
+    with _locked(conn):
         conn.execute(
             "CREATE TABLE IF NOT EXISTS memhub_migrations"
             " (name text PRIMARY KEY, applied_at timestamptz NOT NULL)"
@@ -309,12 +310,15 @@ def _use_analyser(conn: Conn, analyser: KeywordAnalyser) -> None:
     changed): searches analyse their words with this one, and must find what they look for."""
     if conn.execute("SELECT to_regclass('store_settings') AS t").fetchone()["t"] is None:  # type: ignore[index]
         return  # an older schema (only in tests that stop migrating early)
-    if analysis.keyword_analyser(conn) == analyser.name:  # the usual case: no lock taken
-        return
+    use_analyser(conn, analyser.name, lambda: _locked(conn), lambda: analysis.reanalyse(conn, analyser))
+
+
+@contextmanager
+def _locked(conn: Conn) -> Iterator[None]:
+    """A transaction holding the migration lock: one process at a time migrates or re-analyses."""
     with conn.transaction():
         conn.execute(_LOCK)
-        if analysis.keyword_analyser(conn) != analyser.name:  # another process may have done it
-            analysis.reanalyse(conn, analyser)
+        yield
 
 
 def applied_migrations(conn: Conn) -> list[str]:
@@ -334,8 +338,7 @@ def _ensure_extension(conn: Conn) -> None:
 
 
 def _apply(conn: Conn, name: str, steps: tuple[Step, ...], analyser: KeywordAnalyser) -> bool:
-    with conn.transaction():
-        conn.execute(_LOCK)
+    with _locked(conn):
         if conn.execute("SELECT 1 FROM memhub_migrations WHERE name = %s", (name,)).fetchone():
             return False
         for step in steps:

@@ -84,6 +84,7 @@ class Database:
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self._closed = False
+        self._disk_was_full = False
         self._writer = self._connect()
         mode = self._writer.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":  # e.g. a network filesystem without shared memory
@@ -119,15 +120,37 @@ class Database:
         with self._write_lock:
             self._check_open()
             conn = self._writer
-            with store_errors():
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+            if self._disk_was_full:
+                self._give_back_wal()
+            try:
+                with store_errors():
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+            except StorageFull:
+                self._disk_was_full = True
+                raise
+
+    def _give_back_wal(self) -> None:
+        """Since the disk last filled up, copy the WAL into the file and truncate it before each write.
+
+        Below ``wal_autocheckpoint`` (1,000 pages) every commit appends each page it touched to the WAL
+        again, and the WAL file keeps its size: on a disk that filled up it holds many copies of the
+        same pages (3 MiB disk: 424 frames of 112 pages, 1.7 MB a checkpoint turns into 0.3 MB of file
+        growth; ``docs/decisions/full-disk.md``), and freed space went to more copies until the disk was
+        full again. This fails while the disk is still full (the file cannot grow) and is retried on the
+        next write; the store leaves this mode once :data:`LOW_SPACE_BYTES` are free again."""
+        try:
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            free = shutil.disk_usage(self.path.parent).free
+        except (sqlite3.OperationalError, OSError):
+            return
+        self._disk_was_full = free < LOW_SPACE_BYTES
 
     def checkpoint(self) -> None:
         """Copy the WAL into the file and truncate it (after a forget: the WAL holds the deleted rows'
@@ -187,6 +210,10 @@ class Database:
 
 MIN_FREE_BYTES = 1 << 20
 """Below this much free space on the store's disk, the server reports itself not ready."""
+
+LOW_SPACE_BYTES = 8 << 20
+"""After a full disk, each write checkpoints the WAL first until this much is free: twice the WAL that
+SQLite keeps by itself (``wal_autocheckpoint``, 1,000 pages of 4 KiB), so its copies cannot fill it again."""
 
 
 @contextmanager

@@ -20,6 +20,8 @@ Conventions the code relies on:
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -27,6 +29,7 @@ from memhub.core.errors import Unavailable
 
 from ..sql.analysis import KeywordAnalyser
 from ..sql.codec import encode_time
+from ..sql.settings import ANALYSER_KEY, use_analyser
 from .fts import scope_key
 
 
@@ -339,7 +342,7 @@ _REANALYSE = (
     # old index or the new one. Also run by :func:`use_analyser` when the configured analyser changes.
     f"UPDATE chunks SET keyword_text = {_KEYWORD_TEXT_FUNCTION}(sparse_key)",
     "INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')",
-    f"""INSERT INTO store_settings (key, value) VALUES ('keyword_analyser', {_ANALYSER_FUNCTION}())
+    f"""INSERT INTO store_settings (key, value) VALUES ('{ANALYSER_KEY}', {_ANALYSER_FUNCTION}())
         ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
 )
 _KEYWORD_TEXT = (
@@ -400,23 +403,25 @@ def _use_analyser(conn: sqlite3.Connection, name: str) -> None:
     """Re-analyse every chunk if the store's chunks were indexed by another analyser than ``name`` (the
     setting changed): searches analyse their words with ``name``, and must find what they look for."""
     has_settings = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_settings'").fetchone()
-    if not has_settings or keyword_analyser(conn) == name:  # the usual case: no write lock taken
-        return
+    if has_settings:
+        use_analyser(conn, name, lambda: _immediate(conn), lambda: _run(conn, _REANALYSE))
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """A transaction holding the file's write lock from its start; rolled back if the block raises."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if keyword_analyser(conn) != name:  # another process may have done it meanwhile
-            for statement in _REANALYSE:
-                conn.execute(statement)
+        yield
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
 
 
-def keyword_analyser(conn: sqlite3.Connection) -> str | None:
-    """The analyser the store's keyword index was built with (None before the step that records it)."""
-    row = conn.execute("SELECT value FROM store_settings WHERE key = 'keyword_analyser'").fetchone()
-    return None if row is None else str(row[0])
+def _run(conn: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+    for statement in statements:
+        conn.execute(statement)
 
 
 def _refuse_newer_schema(conn: sqlite3.Connection) -> None:
@@ -436,17 +441,10 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
 
 
 def _apply(conn: sqlite3.Connection, step: Migration) -> bool:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(conn):
         if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (step.name,)).fetchone():
-            conn.execute("COMMIT")
             return False
-        for statement in step.statements:
-            conn.execute(statement)
+        _run(conn, step.statements)
         now = encode_time(datetime.now(timezone.utc))
         conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (step.name, now))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return True
