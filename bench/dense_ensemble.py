@@ -5,6 +5,7 @@
     nice -n 10 python bench/dense_ensemble.py gather --store /tmp/locomo-store --out /tmp/ens.pkl
     nice -n 10 python bench/dense_ensemble.py gather-text --store /tmp/locomo-store --rows /tmp/ens.pkl
     nice -n 10 python bench/dense_ensemble.py fit --rows /tmp/ens.pkl --out bench/results/dense_ensemble.json
+    nice -n 10 python bench/dense_ensemble.py check --store /tmp/locomo-store --rows /tmp/ens.pkl
 
 ``gather`` embeds every chunk's stored dense key (the text the L6 vector was made from) and every
 question with L3, and records for each question (all ten conversations, categories 1-5) the union of
@@ -15,13 +16,14 @@ pool, as ``fit_relevance.py`` does), its label and its sources. ``gather-text`` 
 memory's bare text (a second view: no date, speaker or previous turn). Nothing is written to the store,
 and the rows (derived from the data set) stay in /tmp: only the aggregate figures enter the repository.
 
-``fit`` builds each variant's pool from those lists (the search's pool: top 50 of each retriever for a
-limit of 10, top 100 for the fit's limit of 20, as ``fit_relevance.py``), computes the pool features as
+``fit`` builds each variant's pool from those lists (each retriever's top 100: the bench searches with
+limit 20, its largest k, and the fit uses 20 too), computes the pool features as
 ``retrieval._pool_features`` does plus the variant's extra ones, refits the hybrid ranking on
-conversations 0-4 (``calibration.fit_ranking``, speaker held at 0.8 as the shipped fit) and scores the
+conversations 0-4 (``calibration.fit_ranking``, speaker held at 0.8 as the shipped fit), gives the
+memory signals to the head of 100 memories only (as a search) and scores the
 top 10 of every question with the bench's metrics, per split and category. Variants: ``base`` (today's
 signals), ``l3`` (+ L3 cosine raw, z-score over the pool, rank), ``l3raw`` (+ raw and rank), ``avg``
-(the mean of the two cosines as the cosine, dense list by it), ``+cands`` (L3's top 50 join the pool),
+(the mean of the two cosines as the cosine, dense list by it), ``+cands`` (L3's top 100 join the pool),
 ``l3text`` / ``l3both`` (L3 over the bare text, alone / beside the key's).
 """
 
@@ -51,6 +53,9 @@ from memhub.runtime import Runtime
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path("/work/shared/data/locomo10.json")  # override with --data
 POOL = 100
+BENCH_POOL = 100
+"""The bench searches with limit 20 (its largest k) and reads Rall@10 off the top 10: a pool of 5 × 20
+per retriever and memory signals for a head of 5 × 20 memories (``Retriever`` defaults)."""
 LISTS = ("kw", "l6", "l3", "avg")
 QUERY_FEATURES = ("speaker", "date", "text_words", "key_words", "length")
 EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
@@ -246,6 +251,17 @@ def pool(record: dict[str, Any], variant: str, depth: int) -> list[dict[str, Any
     return [c for c in record["cands"] if any(c["pos"][n] < depth for n in lists)]
 
 
+def _head_only(x: np.ndarray, names: list[str], w: np.ndarray, head: int) -> np.ndarray:
+    """As a search: the memory signals only for the ``head`` best by the other signals (5 × limit)."""
+    query = np.array([n in QUERY_FEATURES for n in names])
+    partial = x[:, ~query] @ w[~query]
+    outside = np.ones(len(x), dtype=bool)
+    outside[np.argsort(-partial, kind="stable")[:head]] = False
+    x = x.copy()
+    x[np.ix_(outside, query)] = 0.0
+    return x
+
+
 def evaluate(records: list[dict[str, Any]], variant: str, fix: dict[str, float]) -> dict[str, Any]:
     tune = [r for r in records if r["conv"] < 5 and r["category"] != 5]
     groups = []
@@ -259,8 +275,9 @@ def evaluate(records: list[dict[str, Any]], variant: str, fix: dict[str, float])
     tallies: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
     per_question: list[float] = []
     for r in records:
-        cands = pool(r, variant, 50)
-        _, x = features(cands, variant, 50)
+        cands = pool(r, variant, BENCH_POOL)
+        _, x = features(cands, variant, BENCH_POOL)
+        x = _head_only(x, names, w, BENCH_POOL)
         order = sorted(range(len(cands)), key=lambda i: (-(x[i] @ w), cands[i]["id"]))[:10]
         ranked = [cands[i]["sources"] for i in order]
         scores = score_question(r["evidence"], ranked, (1, 5, 10))
@@ -303,6 +320,32 @@ def _paired(records: list[dict[str, Any]], base: dict[str, Any], other: dict[str
     lo, hi = np.percentile(boot, [2.5, 97.5])
     moved = f"+{int((diff > 0).sum())} / -{int((diff < 0).sum())} of {len(diff)}"
     return f"{moved}, mean {100 * diff.mean():+.2f} [{lo:+.2f}, {hi:+.2f}]"
+
+
+def check(store: Path, records: list[dict[str, Any]], data: Path) -> None:
+    """The replica's ``base`` against the real search: the questions whose Rall@10 differ."""
+    mine = evaluate(records, "base", {"speaker": 0.8})["per_question"]
+    runtime = Runtime.open(embedded_settings(store))
+    differ = []
+    try:
+        tenant = runtime.store.find_tenant("default")
+        assert tenant is not None
+        space = runtime.service.resolve_space(tenant.id, None).id
+        retriever = Retriever(runtime.store, runtime.embedder, SystemClock())
+        questions = [
+            (conv, q) for _, conv in select(data, None, False, (1, 2, 3, 4, 5)) for q in conv.questions
+        ]
+        for i, (conv, q) in enumerate(questions):
+            scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
+            request = SearchRequest(
+                query=q.question, user_id=conv.sample_id, limit=20, mode=SearchMode.HYBRID
+            )
+            ranked = [r.sources for r in retriever.search(scope, None, request)]
+            if score_question(q.evidence, ranked, (10,))["Rall@10"] != mine[i]:
+                differ.append(i)
+    finally:
+        runtime.close()
+    print(f"base vs Retriever.search(limit=20): Rall@10 differs on {len(differ)} of {len(mine)} questions")
 
 
 def overlap(records: list[dict[str, Any]]) -> None:
@@ -348,6 +391,10 @@ def main() -> None:
     f.add_argument("--rows", type=Path, required=True)
     f.add_argument("--variants", default=",".join(VARIANTS))
     f.add_argument("--out", type=Path, help="JSON of every variant's weights and means")
+    c = sub.add_parser("check", help="the replica's base ranking against the real search")
+    c.add_argument("--store", type=Path, required=True)
+    c.add_argument("--rows", type=Path, required=True)
+    c.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     if args.command == "gather":
         gather(args.store, args.out, args.data)
@@ -356,6 +403,9 @@ def main() -> None:
         gather_text(args.store, args.rows, args.data)
         return
     records = pickle.loads(args.rows.read_bytes())
+    if args.command == "check":
+        check(args.store, records, args.data)
+        return
     overlap(records)
     results = {}
     for variant in args.variants.split(","):
