@@ -61,6 +61,11 @@ QUERY_FEATURES = ("speaker", "date", "text_words", "key_words", "length")
 EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
 
 
+def conversations(data: Path, quick: bool) -> list[tuple[int, Any]]:
+    """Every conversation with its questions of all five categories (``quick``: the bench's CI slice)."""
+    return select(data, None, quick, (1, 2, 3, 4, 5))
+
+
 def _chunk_table(
     runtime: Runtime, tenant_id: str
 ) -> tuple[list[str], list[str], list[str | None], list[str]]:
@@ -80,7 +85,7 @@ def _chunk_table(
     )
 
 
-def gather(store: Path, out: Path, data: Path) -> None:
+def gather(store: Path, out: Path, data: Path, quick: bool) -> None:
     runtime = Runtime.open(embedded_settings(store))
     try:
         tenant = runtime.store.find_tenant("default")
@@ -98,7 +103,7 @@ def gather(store: Path, out: Path, data: Path) -> None:
         retriever = Retriever(runtime.store, l6, SystemClock(), head_factor=10**6)
         records: list[dict[str, Any]] = []
         checked = 0
-        for position, conv in select(data, None, False, (1, 2, 3, 4, 5)):
+        for position, conv in conversations(data, quick):
             scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
             rows = np.flatnonzero(users == conv.sample_id)
             for question in conv.questions:
@@ -165,7 +170,7 @@ def gather(store: Path, out: Path, data: Path) -> None:
     print(f"wrote {out}: {len(records)} questions")
 
 
-def gather_text(store: Path, rows: Path, data: Path) -> None:
+def gather_text(store: Path, rows: Path, data: Path, quick: bool) -> None:
     """Adds ``cos3t``: L3's cosine to the memory's own text (no date, speaker or previous turn)."""
     records = pickle.loads(rows.read_bytes())
     runtime = Runtime.open(embedded_settings(store))
@@ -184,7 +189,7 @@ def gather_text(store: Path, rows: Path, data: Path) -> None:
     l3 = LocalEmbedder(model=FAST_MODEL_ID)
     ids = list(texts)
     vectors = dict(zip(ids, np.asarray(l3.embed([texts[i] for i in ids]), dtype=np.float32), strict=True))
-    questions = [q for _, conv in select(data, None, False, (1, 2, 3, 4, 5)) for q in conv.questions]
+    questions = [q for _, conv in conversations(data, quick) for q in conv.questions]
     assert len(questions) == len(records)
     for record, question in zip(records, questions, strict=True):
         q3 = np.asarray(l3.embed([question.question])[0], dtype=np.float32)
@@ -298,7 +303,7 @@ def line(variant: str, res: dict[str, Any]) -> str:
     m = res["means"]
 
     def g(split: str, group: str, metric: str = "Rall@10") -> str:
-        return f"{m[(split, group)][metric]:.1f}"
+        return f"{m[(split, group)][metric]:.1f}" if (split, group) in m else "-"
 
     return (
         f"{variant:12s} all Rall10 {g('all', 'cats 1-4')} R5 {g('all', 'cats 1-4', 'R@5')} | "
@@ -314,6 +319,8 @@ def line(variant: str, res: dict[str, Any]) -> str:
 def _paired(records: list[dict[str, Any]], base: dict[str, Any], other: dict[str, Any]) -> str:
     """Questions whose Rall@10 rose / fell, and a 95 % bootstrap interval of the mean change (points)."""
     held = [i for i, r in enumerate(records) if r["conv"] >= 5 and r["category"] != 5]
+    if not held:
+        return "no held-out questions"
     diff = np.array([other["per_question"][i] - base["per_question"][i] for i in held])
     rng = np.random.default_rng(0)
     boot = [100 * diff[rng.integers(0, len(diff), len(diff))].mean() for _ in range(2000)]
@@ -322,7 +329,7 @@ def _paired(records: list[dict[str, Any]], base: dict[str, Any], other: dict[str
     return f"{moved}, mean {100 * diff.mean():+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
-def check(store: Path, records: list[dict[str, Any]], data: Path) -> None:
+def check(store: Path, records: list[dict[str, Any]], data: Path, quick: bool) -> None:
     """The replica's ``base`` against the real search: the questions whose Rall@10 differ."""
     mine = evaluate(records, "base", {"speaker": 0.8})["per_question"]
     runtime = Runtime.open(embedded_settings(store))
@@ -332,9 +339,7 @@ def check(store: Path, records: list[dict[str, Any]], data: Path) -> None:
         assert tenant is not None
         space = runtime.service.resolve_space(tenant.id, None).id
         retriever = Retriever(runtime.store, runtime.embedder, SystemClock())
-        questions = [
-            (conv, q) for _, conv in select(data, None, False, (1, 2, 3, 4, 5)) for q in conv.questions
-        ]
+        questions = [(conv, q) for _, conv in conversations(data, quick) for q in conv.questions]
         for i, (conv, q) in enumerate(questions):
             scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
             request = SearchRequest(
@@ -364,6 +369,8 @@ def overlap(records: list[dict[str, Any]]) -> None:
                 top = sorted(r["cands"], key=lambda c, f=score: (-f(c), c["id"]))[:10]
                 ranked = [c["sources"] for c in top]
                 hits[name].append(score_question(r["evidence"], ranked, (10,))["Rall@10"])
+        if not hits["L6"]:
+            continue
         six, three = np.array(hits["L6"]), np.array(hits["L3"])
         only6, only3 = int(((six > 0) & (three == 0)).sum()), int(((three > 0) & (six == 0)).sum())
         print(
@@ -383,10 +390,12 @@ def main() -> None:
     g.add_argument("--store", type=Path, required=True)
     g.add_argument("--out", type=Path, required=True)
     g.add_argument("--data", type=Path, default=DATA)
+    g.add_argument("--quick", action="store_true", help="the slice of memhub bench locomo --quick")
     t = sub.add_parser("gather-text")
     t.add_argument("--store", type=Path, required=True)
     t.add_argument("--rows", type=Path, required=True)
     t.add_argument("--data", type=Path, default=DATA)
+    t.add_argument("--quick", action="store_true", help="the slice of memhub bench locomo --quick")
     f = sub.add_parser("fit")
     f.add_argument("--rows", type=Path, required=True)
     f.add_argument("--variants", default=",".join(VARIANTS))
@@ -395,16 +404,17 @@ def main() -> None:
     c.add_argument("--store", type=Path, required=True)
     c.add_argument("--rows", type=Path, required=True)
     c.add_argument("--data", type=Path, default=DATA)
+    c.add_argument("--quick", action="store_true", help="the slice of memhub bench locomo --quick")
     args = parser.parse_args()
     if args.command == "gather":
-        gather(args.store, args.out, args.data)
+        gather(args.store, args.out, args.data, args.quick)
         return
     if args.command == "gather-text":
-        gather_text(args.store, args.rows, args.data)
+        gather_text(args.store, args.rows, args.data, args.quick)
         return
     records = pickle.loads(args.rows.read_bytes())
     if args.command == "check":
-        check(args.store, records, args.data)
+        check(args.store, records, args.data, args.quick)
         return
     overlap(records)
     results = {}
