@@ -157,6 +157,39 @@ def test_vs_mem0_runs_memhub_once_per_model_asked_for(tmp_path: Path) -> None:
         assert result["by_model"][model]["workload"]["jobs_failed"] == 0
 
 
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_dense_ensemble_replica_ranks_as_the_real_search_and_scores_every_variant(tmp_path: Path) -> None:
+    store, rows, out_file = tmp_path / "store", tmp_path / "rows.pkl", tmp_path / "dense_ensemble.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
+    build = [sys.executable, "-m", "memhub", "bench", "locomo", "--quick", "--modes", "hybrid"]
+    build += ["--dataset", str(LOCOMO), "--store", str(store), "--out", str(tmp_path / "locomo.json")]
+    done = subprocess.run(build, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    quick = ["--quick", "--data", str(LOCOMO)]
+    run_script("dense_ensemble.py", "gather", "--store", str(store), "--out", str(rows), *quick)
+    run_script("dense_ensemble.py", "gather-text", "--store", str(store), "--rows", str(rows), *quick)
+    printed = run_script("dense_ensemble.py", "fit", "--rows", str(rows), "--out", str(out_file))
+    assert "dense-only Rall@10 tune" in printed
+    results = json.loads(out_file.read_text())
+    assert set(results) == {
+        "base",
+        "l3",
+        "l3raw",
+        "l3+cands",
+        "l3raw+cands",
+        "avg",
+        "avg+cands",
+        "l3text",
+        "l3both",
+    }
+    for variant in results.values():
+        assert all(w >= 0 for w in variant["weights"].values())
+        assert 0.0 <= variant["means"]["tune/cats 1-4"]["Rall@10"] <= 100.0
+    assert results["l3"]["weights"].keys() >= {"cos3", "cos3_z", "cos3_rank"}
+    checked = run_script("dense_ensemble.py", "check", "--store", str(store), "--rows", str(rows), *quick)
+    assert "differs on 0 of" in checked  # the replica's base is today's search, question by question
+
+
 def test_pg_hnsw_measures_recall_against_exact_on_real_embeddings(tmp_path: Path) -> None:
     out_file = tmp_path / "pg_hnsw.json"
     args = ["--sizes", "200", "--queries", "4", "--ef-search", "40", "--job-size", "100"]
