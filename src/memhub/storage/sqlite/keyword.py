@@ -32,6 +32,7 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from memhub.core.filters import Filter
 from memhub.core.models import Scope
@@ -149,8 +150,7 @@ class _Scorer:
         # tokens (neither side may touch another letter or digit), each in its own group.
         weighted = sorted((t for t in weighted if t[0]), key=lambda t: -len(t[0]))
         self.idf = [idf for _, idf in weighted]
-        alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase, _ in weighted)
-        self.pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+        self.phrases = [phrase for phrase, _ in weighted]
         # Every query word one token (the usual case): a key's words are counted in C, not match by
         # match in Python. ``keyword_text`` is the analyser's tokens joined by single spaces
         # (``sql/analysis.py``), so a word occurs as a whole token exactly where " word " occurs in the
@@ -178,6 +178,13 @@ class _Scorer:
         found = [(text.find(spaced), idf, tf) for spaced, idf in present if (tf := text.count(spaced))]
         found.sort()  # first occurrence first: the order the patterns' counts were summed in
         return sum((idf * tf * (K1 + 1) / (tf + norm) for _, idf, tf in found), 0.0)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """One pattern of all the query's words (compiled only for a query with a word of several
+        tokens: compiling it was a tenth of a millisecond of every search)."""
+        alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase in self.phrases)
+        return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
 
     def by_pattern(self, keyword_text: str, norm: float) -> float:
         """The score found with the one pattern of all query words (any word of several tokens)."""
