@@ -154,10 +154,10 @@ class _Scorer:
         # Every query word one token (the usual case): a key's words are counted in C, not match by
         # match in Python. ``keyword_text`` is the analyser's tokens joined by single spaces
         # (``sql/analysis.py``), so a word occurs as a whole token exactly where " word " occurs in the
-        # text with its spaces doubled and a space added at both ends (doubling keeps two occurrences in
-        # a row from sharing a space): ``str.count`` gives the grouped pattern's counts, and summing the
-        # words in the order they first occur gives the same score to the bit, at about half the cost
-        # of the patterns used before (``docs/decisions/search-latency.md``).
+        # text with a space added at both ends; ``str.count`` finds them all unless two follow each
+        # other (they would share a space), and then the text with its spaces doubled is counted.
+        # Summing the words in the order they first occur gives the patterns' score to the bit, at a
+        # third of their cost (``docs/decisions/search-latency.md``).
         self.spaced: list[tuple[str, str, float]] | None = None
         if all(len(phrase) == 1 for phrase, _ in weighted):
             token_idf: dict[str, float] = {}
@@ -171,11 +171,17 @@ class _Scorer:
         norm = K1 * (1 - B + B * length / self.mean_length)
         if self.spaced is None:
             return self.by_pattern(keyword_text, norm)
-        present = [(spaced, idf) for word, spaced, idf in self.spaced if word in keyword_text]
-        if not present:  # no query word even as part of a token (most of a long query's words)
+        present = [entry for entry in self.spaced if entry[0] in keyword_text]
+        if not present:  # no query word even as part of a token
             return 0.0
-        text = " " + keyword_text.replace(" ", "  ") + " "
-        found = [(text.find(spaced), idf, tf) for spaced, idf in present if (tf := text.count(spaced))]
+        text = " " + keyword_text + " "
+        found = []
+        for word, spaced, idf in present:
+            tf = text.count(spaced)
+            if tf:
+                if f"{spaced}{word} " in text:  # twice in a row: " a a " holds " a " twice, count says once
+                    tf = (" " + keyword_text.replace(" ", "  ") + " ").count(spaced)
+                found.append((text.find(spaced), idf, tf))
         found.sort()  # first occurrence first: the order the patterns' counts were summed in
         return sum((idf * tf * (K1 + 1) / (tf + norm) for _, idf, tf in found), 0.0)
 
