@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -71,3 +72,21 @@ def test_share_found_matches_stems_as_word_prefixes_and_short_words_whole() -> N
     assert share_found(["painting", "camping"], stem=True)("we paint, and camp") == 0.5  # campi-ng
     assert share_found(["camp", "camping"], stem=True)("we went camping") == 1.0  # both start "camping"
     assert share_found([], stem=True)(text) == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Caroline: I went to the LGBTQ support-group; it was so POWERFUL.\nMelanie: wow",
+        "groups of support_group supporting support",  # inside longer words or joined by _ : not whole
+        "support",  # the whole text
+        "Café support group",  # not ASCII: the pattern decides
+        "",
+    ],
+)
+def test_whole_word_share_on_ascii_text_equals_the_pattern(text: str) -> None:
+    words = ["support", "group", "powerful", "lgbtq", "x"]
+    fast = share_found(words, stem=False)
+    starts = "|".join(re.escape(w) + r"\b" for w in sorted(words))
+    found = {m.lower() for m in re.findall(rf"\b(?:{starts})\w*", text, re.IGNORECASE)}
+    assert fast(text) == sum(w in found for w in words) / len(words)

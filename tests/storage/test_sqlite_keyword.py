@@ -162,3 +162,23 @@ def read_setting(db_path: Path) -> str:
         )
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ha ha ha kid",  # the same word several times in a row
+        "kidney skid kid kids",  # query words inside other tokens count only whole
+        "kid",  # alone: at both ends at once
+        "camp kid camp tent kid kid",  # several words, first seen in another order than asked
+        "nothing here",
+        "",
+    ],
+)
+def test_single_word_scores_equal_the_whole_token_pattern_to_the_bit(text: str) -> None:
+    stats = sqlite_keyword.TenantStats(
+        chunks=50, mean_length=20.0, df={"tent": 3, "kid": 7, "ha": 2, "camp": 9}
+    )
+    scorer = sqlite_keyword._Scorer(stats)
+    norm = sqlite_keyword.K1 * (1 - sqlite_keyword.B + sqlite_keyword.B * len(text) / stats.mean_length)
+    assert scorer(text, len(text)) == scorer.by_pattern(text, norm)

@@ -32,6 +32,7 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from memhub.core.filters import Filter
 from memhub.core.models import Scope
@@ -57,11 +58,6 @@ DF_CAP = 8000
 """Document frequencies are counted up to this many chunks: a word in more of the tenant's chunks is
 weighted as if it were in exactly this many (a little more than its true, near-zero BM25 weight).
 Counting the whole posting list of the commonest words was most of a search's time at 100k chunks."""
-
-TOKEN_COUNT_MIN_WORDS = 8
-"""From this many query words on, a candidate's words are counted by tokenising it rather than with one
-pattern of all the words: on a 600-character key the pattern costs ~16 µs + ~2.4 µs per word,
-tokenising ~35 µs whatever the words (``docs/decisions/speed-targets.md``)."""
 
 _COUNT = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
 
@@ -154,33 +150,47 @@ class _Scorer:
         # tokens (neither side may touch another letter or digit), each in its own group.
         weighted = sorted((t for t in weighted if t[0]), key=lambda t: -len(t[0]))
         self.idf = [idf for _, idf in weighted]
-        alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase, _ in weighted)
-        self.pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+        self.phrases = [phrase for phrase, _ in weighted]
         # Every query word one token (the usual case): a key's words are counted in C, not match by
-        # match in Python — with a pattern of the words as whole tokens (``findall``: the matched text
-        # is the word), or, for a long query (a pasted message) whose many alternatives the pattern
-        # would try at every position, by tokenising the key. Either gives the grouped pattern's counts
-        # (the first of two words that fold alike keeping the weight, as its first group does), in the
-        # same order, so the same score to the bit (``docs/decisions/speed-targets.md``).
-        self.token_idf: dict[str, float] | None = None
-        self.words: re.Pattern[str] | None = None
+        # match in Python. ``keyword_text`` is the analyser's tokens joined by single spaces
+        # (``sql/analysis.py``), so a word occurs as a whole token exactly where " word " occurs in the
+        # text with a space added at both ends; ``str.count`` finds them all unless two follow each
+        # other (they would share a space), and then the text with its spaces doubled is counted.
+        # Summing the words in the order they first occur gives the patterns' score to the bit, at a
+        # third of their cost (``docs/decisions/search-latency.md``).
+        self.spaced: list[tuple[str, str, float]] | None = None
         if all(len(phrase) == 1 for phrase, _ in weighted):
-            self.token_idf = {}
+            token_idf: dict[str, float] = {}
             for phrase, idf in weighted:
-                self.token_idf.setdefault(phrase[0], idf)
-            if len(weighted) < TOKEN_COUNT_MIN_WORDS:
-                words = "|".join(re.escape(phrase[0]) for phrase, _ in weighted)
-                self.words = re.compile(r"(?<![^\W_])(?:" + words + r")(?![^\W_])")
+                token_idf.setdefault(phrase[0], idf)  # two words that fold alike: the first keeps it
+            self.spaced = [(word, f" {word} ", idf) for word, idf in token_idf.items()]
 
     def __call__(self, keyword_text: str, length: int) -> float:
         if not self.idf:
             return 0.0
         norm = K1 * (1 - B + B * length / self.mean_length)
-        if self.token_idf is None:
+        if self.spaced is None:
             return self.by_pattern(keyword_text, norm)
-        idf = self.token_idf
-        counts = Counter(self.words.findall(keyword_text) if self.words else TOKEN.findall(keyword_text))
-        return sum((idf[t] * tf * (K1 + 1) / (tf + norm) for t, tf in counts.items() if t in idf), 0.0)
+        present = [entry for entry in self.spaced if entry[0] in keyword_text]
+        if not present:  # no query word even as part of a token
+            return 0.0
+        text = " " + keyword_text + " "
+        found = []
+        for word, spaced, idf in present:
+            tf = text.count(spaced)
+            if tf:
+                if f"{spaced}{word} " in text:  # twice in a row: " a a " holds " a " twice, count says once
+                    tf = (" " + keyword_text.replace(" ", "  ") + " ").count(spaced)
+                found.append((text.find(spaced), idf, tf))
+        found.sort()  # first occurrence first: the order the patterns' counts were summed in
+        return sum((idf * tf * (K1 + 1) / (tf + norm) for _, idf, tf in found), 0.0)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """One pattern of all the query's words (compiled only for a query with a word of several
+        tokens: compiling it was a tenth of a millisecond of every search)."""
+        alternatives = ("(" + r"[\W_]+".join(map(re.escape, phrase)) + ")" for phrase in self.phrases)
+        return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
 
     def by_pattern(self, keyword_text: str, norm: float) -> float:
         """The score found with the one pattern of all query words (any word of several tokens)."""
