@@ -128,6 +128,33 @@ def test_a_query_naming_a_speaker_lifts_that_speakers_turns(runtime: Runtime) ->
     assert _top(runtime, tenant_id, "Where did alice go hiking?", only_speaker)[0] == "D0:0"
 
 
+def test_a_query_naming_a_speaker_is_compared_by_its_topic_not_by_the_name(runtime: Runtime) -> None:
+    # each turn in its own session, so no dense key holds another turn
+    tenant_id = _ingest(
+        runtime,
+        [
+            (MAY_8, [("Alice", "Thanks, Bob! Alice is lucky to have a friend like you, Bob.")]),
+            (MAY_8, [("Alice", "Yesterday I went swimming with the kids at the lake.")]),
+            (MAY_8, [("Bob", "Alice, you are so kind, Alice!")]),
+        ],
+    )
+    query = "What does Alice do for fun?"
+    # the raw cosine (dense-only search keeps its order) prefers the turn full of names ...
+    retriever = Retriever(runtime.store, runtime.embedder, SystemClock())
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    dense = retriever.search(scope, None, SearchRequest(query=query, user_id="u", mode=SearchMode.DENSE))
+    assert dense[0].sources == ["D0:0"]
+    # ... the query without "Alice" finds the activity, and the result still reports the raw cosine
+    hybrid = retriever.search(scope, None, SearchRequest(query=query, user_id="u"))
+    cosine_and_speaker = {
+        SearchMode.HYBRID: RelevanceModel(intercept=0.0, weights={"cosine": 1.0, "speaker": 1.0})
+    }
+    assert _top(runtime, tenant_id, query, cosine_and_speaker)[0] == "D1:0"
+    raw = {r.memory.id: r.similarity for r in dense}
+    assert all(r.similarity == pytest.approx(raw[r.memory.id]) for r in hybrid)
+
+
 def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> None:
     tenant_id = _ingest(
         runtime,

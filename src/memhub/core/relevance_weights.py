@@ -6,16 +6,16 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -7.6382,
-        "cosine": 3.3117,
-        "keyword_log": 0.4264,
-        "dense_rank": 0.6383,
-        "keyword_rank": 0.726,
-        "speaker": 0.3857,
-        "date": 1.2698,
-        "text_words": 0.4365,
-        "key_words": 1.5871,
-        "length": 1.7323,
+        "intercept": -6.7159,
+        "cosine": 2.9643,
+        "keyword_log": 0.3926,
+        "dense_rank": 0.4125,
+        "keyword_rank": 0.7345,
+        "speaker": 0.3766,
+        "date": 1.2221,
+        "text_words": 0.5039,
+        "key_words": 1.3443,
+        "length": 1.3458,
     },
     "dense": {
         "intercept": -5.978,

@@ -39,7 +39,15 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import content_words, date_range, names_in, recency_bonus, share_found, word_count
+from .ranking import (
+    content_words,
+    date_range,
+    names_in,
+    recency_bonus,
+    share_found,
+    without_names,
+    word_count,
+)
 from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, TEXT_SIGNALS, RelevanceModel, probability
 
 DATE_SLACK = timedelta(days=1)
@@ -65,6 +73,13 @@ class _Candidate:
     keyword: float
     features: dict[str, float] = field(default_factory=dict)
     logit: float = 0.0
+    topic_cosine: float | None = None
+    """The cosine with the query's speaker names left out, when it names one (``_drop_named``)."""
+
+    @property
+    def ranking_cosine(self) -> float:
+        """The cosine the relevance model sees: the topic's when there is one, else the raw one."""
+        return self.cosine if self.topic_cosine is None else self.topic_cosine
 
 
 class Retriever:
@@ -135,9 +150,7 @@ class Retriever:
         if not candidates:
             return candidates, {}
         model = self._models[request.mode]
-        _pool_features(candidates)
-        for cand in candidates.values():
-            cand.logit = model.logit(cand.features)
+        _score_pool(candidates, model)
         memories: dict[str, Memory] = {}
         if any(model.weight(name) for name in QUERY_SIGNALS):
             memories = self._add_query_signals(scope.tenant_id, request, candidates, model)
@@ -160,15 +173,16 @@ class Retriever:
         Candidates outside the head keep 0 for all of them, which only understates their score; they
         are not returned.
         """
-        head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
-        head = head[: self._head_factor * request.limit]
+        head = self._head(candidates, request.limit)
         memories = self._store.get_memories(tenant_id, [candidates[c].memory_id for c in head])
-        speakers = {
-            memory_id: str(m.metadata[SPEAKER_KEY])
-            for memory_id, m in memories.items()
-            if m.metadata.get(SPEAKER_KEY)
-        }
-        named = names_in(request.query, set(speakers.values()))
+        named = names_in(request.query, set(_speakers(memories).values()))
+        if named and model.weight("speaker") and self._drop_named(request.query, named, candidates):
+            _score_pool(candidates, model)
+            head = self._head(candidates, request.limit)
+            missing = [candidates[c].memory_id for c in head if candidates[c].memory_id not in memories]
+            if missing:
+                memories.update(self._store.get_memories(tenant_id, missing))
+        speakers = _speakers(memories)
         signals = {
             "speaker": _named_speakers(named, speakers, candidates),
             "date": _in_date_range(request.query, candidates, memories),
@@ -181,6 +195,30 @@ class Retriever:
                 candidates[chunk_id].features[name] = value
                 candidates[chunk_id].logit += weight * value
         return memories
+
+    def _head(self, candidates: dict[str, _Candidate], limit: int) -> list[str]:
+        """The best ``head_factor`` × ``limit`` memories by the logit so far (one chunk id each)."""
+        head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
+        return head[: self._head_factor * limit]
+
+    def _drop_named(self, query: str, named: set[str], candidates: dict[str, _Candidate]) -> bool:
+        """Give every candidate the cosine of the query without the speaker names it names; False if none.
+
+        The names are the speaker signal's business, so this runs only when the model hears that
+        signal. In the embedding of a short question the name weighs as much as its topic ("What
+        activities does Melanie partake in?"), and every turn of a conversation carries its speakers'
+        names in its dense key, so the raw cosine prefers turns that mention the person over turns
+        about the activity. Left alone when nothing but the names and stop words would remain ("Who is
+        Alice?"): that query has no topic to embed. Costs one more query embedding.
+        """
+        if not content_words(query, named):
+            return False
+        vector = self._embed_query(without_names(query, named))
+        stored = self._store.chunk_vectors(self._embedder.model_id, list(candidates))
+        for chunk_id, cand in candidates.items():
+            other = stored.get(chunk_id)  # None: the chunk lost its vector meanwhile
+            cand.topic_cosine = float(np.dot(other, vector)) if other is not None else 0.0
+        return True
 
     def _text_signals(
         self,
@@ -312,21 +350,37 @@ def _per_memory(found: dict[str, _Candidate]) -> dict[str, _Candidate]:
     return {cand.chunk_id: cand for cand in best.values()}
 
 
+def _score_pool(candidates: dict[str, _Candidate], model: RelevanceModel) -> None:
+    """Each candidate's retrieval features and its logit from them, set in place."""
+    _pool_features(candidates)
+    for cand in candidates.values():
+        cand.logit = model.logit(cand.features)
+
+
+def _speakers(memories: Mapping[str, Memory]) -> dict[str, str]:
+    """Memory id -> the speaker named in its metadata, for the memories that have one."""
+    return {mid: str(m.metadata[SPEAKER_KEY]) for mid, m in memories.items() if m.metadata.get(SPEAKER_KEY)}
+
+
 def _pool_features(candidates: dict[str, _Candidate]) -> None:
-    """Each candidate's retrieval features (see ``relevance.py``), set in place."""
-    dense_rank = sorted(candidates, key=lambda c: (-candidates[c].cosine, c))
+    """Each candidate's retrieval features (see ``relevance.py``), set in place.
+
+    ``cosine`` and ``dense_rank`` use the topic cosine once the query's speaker names are known
+    (``Retriever._drop_named``); the dense retriever's own order and ``similarity`` keep the raw one.
+    """
+    dense_rank = sorted(candidates, key=lambda c: (-candidates[c].ranking_cosine, c))
     keyword_rank = sorted(
         (c for c in candidates if candidates[c].keyword >= KEYWORD_NOISE),
         key=lambda c: (-candidates[c].keyword, c),
     )
     for cand in candidates.values():
         cand.features = {
-            "cosine": cand.cosine,
+            "cosine": cand.ranking_cosine,
             "keyword_log": math.log1p(max(cand.keyword, 0.0)),
             "dense_rank": 0.0,
             "keyword_rank": 0.0,
         }
-    for chunk_id, position in _shared_ranks(dense_rank, lambda c: candidates[c].cosine):
+    for chunk_id, position in _shared_ranks(dense_rank, lambda c: candidates[c].ranking_cosine):
         candidates[chunk_id].features["dense_rank"] = 1.0 / (1.0 + position)
     for chunk_id, position in _shared_ranks(keyword_rank, lambda c: candidates[c].keyword):
         candidates[chunk_id].features["keyword_rank"] = 1.0 / (1.0 + position)
