@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from memhub.core.models import SearchMode
-from memhub.core.ranking import content_words, recency_bonus, share_found, without_names, word_stem
+from memhub.core.ranking import content_words, recency_bonus, share_found, word_stem
 from memhub.core.relevance import DEFAULT_MODELS, FEATURES, RelevanceModel, probability
 
 
@@ -71,10 +71,3 @@ def test_share_found_matches_stems_as_word_prefixes_and_short_words_whole() -> N
     assert share_found(["painting", "camping"], stem=True)("we paint, and camp") == 0.5  # campi-ng
     assert share_found(["camp", "camping"], stem=True)("we went camping") == 1.0  # both start "camping"
     assert share_found([], stem=True)(text) == 0.0
-
-
-def test_without_names_takes_out_every_word_of_each_name_and_its_possessive() -> None:
-    assert without_names("What did Alice's sister paint?", {"Alice"}) == "What did sister paint?"
-    assert without_names("When did mary ann and BOB meet?", {"Mary Ann", "Bob"}) == "When did and meet?"
-    assert without_names("Alicia met Alice", {"Alice"}) == "Alicia met"
-    assert without_names("Where did Bob go?", set()) == "Where did Bob go?"

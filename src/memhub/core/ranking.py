@@ -94,19 +94,6 @@ def names_in(query: str, names: Iterable[str]) -> set[str]:
     return {name for name in names if (parts := terms(name)) and all(p in words for p in parts)}
 
 
-def without_names(query: str, names: Iterable[str]) -> str:
-    """The query with every word of ``names`` taken out (a possessive "'s" with it), spaces tidied.
-
-    "What did Alice's sister paint?" without "Alice" is "What did sister paint?": what the question is
-    about, for an embedding that should not be pulled towards everything that mentions Alice.
-    """
-    parts = sorted({p for name in names for p in terms(name)}, key=len, reverse=True)
-    if not parts:
-        return query
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in parts) + r")(?:['’]s)?\b", re.IGNORECASE)
-    return " ".join(pattern.sub(" ", query).split())
-
-
 _MONTHS = {
     name: number
     for number, names in enumerate(

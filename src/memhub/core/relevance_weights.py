@@ -6,16 +6,16 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -6.7159,
-        "cosine": 2.9643,
-        "keyword_log": 0.3926,
-        "dense_rank": 0.4125,
-        "keyword_rank": 0.7345,
-        "speaker": 0.3766,
-        "date": 1.2221,
-        "text_words": 0.5039,
-        "key_words": 1.3443,
-        "length": 1.3458,
+        "intercept": -6.7377,
+        "cosine": 3.2007,
+        "keyword_log": 0.3799,
+        "dense_rank": 0.4847,
+        "keyword_rank": 0.7142,
+        "speaker": 0.3734,
+        "date": 1.2294,
+        "text_words": 0.4353,
+        "key_words": 1.3776,
+        "length": 1.4296,
     },
     "dense": {
         "intercept": -5.978,

@@ -45,7 +45,6 @@ from .ranking import (
     names_in,
     recency_bonus,
     share_found,
-    without_names,
     word_count,
 )
 from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, TEXT_SIGNALS, RelevanceModel, probability
@@ -58,6 +57,9 @@ LENGTH_HALF = 20
 """The text length (in words) at which the ``length`` signal is 0.5."""
 RECENCY_WEIGHT = 1.0
 """Scale of the recency bonus in ``rank_score``, multiplied by the request's ``recency_weight``."""
+
+MAX_NAME_VECTORS = 4096
+"""Speakers' name vectors kept per process (emptied when full): a name is embedded about once."""
 
 KEYWORD_NOISE = 0.5
 """BM25 below this is no evidence and earns no keyword rank: a word in nearly every chunk of a small
@@ -106,6 +108,8 @@ class Retriever:
         self._head_factor = head_factor
         self._embedding_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._name_vectors: dict[tuple[str, str], Vector] = {}
+        self._names_lock = threading.Lock()
 
     @property
     def reranker(self) -> Reranker | None:
@@ -146,20 +150,21 @@ class Retriever:
         features a search computes.
         """
         pool_size = max(self._min_pool, request.limit * self._pool_factor)
-        candidates = self._candidates(scope, flt, request, pool_size)
+        candidates, vector = self._candidates(scope, flt, request, pool_size)
         if not candidates:
             return candidates, {}
         model = self._models[request.mode]
         _score_pool(candidates, model)
         memories: dict[str, Memory] = {}
         if any(model.weight(name) for name in QUERY_SIGNALS):
-            memories = self._add_query_signals(scope.tenant_id, request, candidates, model)
+            memories = self._add_query_signals(scope.tenant_id, request, vector, candidates, model)
         return candidates, memories
 
     def _add_query_signals(
         self,
         tenant_id: str,
         request: SearchRequest,
+        vector: Vector,
         candidates: dict[str, _Candidate],
         model: RelevanceModel,
     ) -> dict[str, Memory]:
@@ -176,8 +181,9 @@ class Retriever:
         head = self._head(candidates, request.limit)
         memories = self._store.get_memories(tenant_id, [candidates[c].memory_id for c in head])
         named = names_in(request.query, set(_speakers(memories).values()))
-        if named and model.weight("speaker") and self._drop_named(request.query, named, candidates):
-            _score_pool(candidates, model)
+        drop = named and model.weight("speaker")
+        if drop and self._drop_named(tenant_id, request.query, vector, named, candidates):
+            _rescore_dense(candidates, model)
             head = self._head(candidates, request.limit)
             missing = [candidates[c].memory_id for c in head if candidates[c].memory_id not in memories]
             if missing:
@@ -201,24 +207,59 @@ class Retriever:
         head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
         return head[: self._head_factor * limit]
 
-    def _drop_named(self, query: str, named: set[str], candidates: dict[str, _Candidate]) -> bool:
-        """Give every candidate the cosine of the query without the speaker names it names; False if none.
+    def _drop_named(
+        self,
+        tenant_id: str,
+        query: str,
+        vector: Vector,
+        named: set[str],
+        candidates: dict[str, _Candidate],
+    ) -> bool:
+        """Give every candidate the cosine of its vector with the query's topic; False if left alone.
 
         The names are the speaker signal's business, so this runs only when the model hears that
         signal. In the embedding of a short question the name weighs as much as its topic ("What
         activities does Melanie partake in?"), and every turn of a conversation carries its speakers'
         names in its dense key, so the raw cosine prefers turns that mention the person over turns
-        about the activity. Left alone when nothing but the names and stop words would remain ("Who is
-        Alice?"): that query has no topic to embed. Costs one more query embedding.
+        about the activity. The topic is the query vector with its component along each named
+        speaker's name vector taken out (``_without_direction``): embedding the query again without
+        the names measured the same held-out recall and costs a second query embedding; a name's vector
+        is embedded once and kept (``MAX_NAME_VECTORS``). Left alone when nothing but the names and
+        stop words would remain ("Who is Alice?"): that query has no topic.
         """
         if not content_words(query, named):
             return False
-        vector = self._embed_query(without_names(query, named))
+        topic = vector
+        for name in sorted(named):
+            topic = _without_direction(topic, self._name_vector(tenant_id, name))
+        norm = float(np.linalg.norm(topic))
+        if norm < 1e-6:
+            return False
+        topic = topic / norm
         stored = self._store.chunk_vectors(self._embedder.model_id, list(candidates))
-        for chunk_id, cand in candidates.items():
-            other = stored.get(chunk_id)  # None: the chunk lost its vector meanwhile
-            cand.topic_cosine = float(np.dot(other, vector)) if other is not None else 0.0
+        found = [c for c in candidates if c in stored]  # a chunk may have lost its vector meanwhile
+        if found:
+            cosines = np.stack([stored[c] for c in found]) @ topic
+            for chunk_id, cosine in zip(found, cosines.tolist(), strict=True):
+                candidates[chunk_id].topic_cosine = cosine
+        for cand in candidates.values():
+            if cand.topic_cosine is None:
+                cand.topic_cosine = 0.0
         return True
+
+    def _name_vector(self, tenant_id: str, name: str) -> Vector:
+        """The embedding of a speaker's name, embedded once per tenant and name (bounded cache)."""
+        key = (tenant_id, name)
+        with self._names_lock:
+            found = self._name_vectors.get(key)
+        if found is not None:
+            return found
+        vector = self._embed_query(name)
+        with self._names_lock:
+            if len(self._name_vectors) >= MAX_NAME_VECTORS:
+                self._name_vectors.clear()
+            self._name_vectors[key] = vector
+        return vector
 
     def _text_signals(
         self,
@@ -248,8 +289,8 @@ class Retriever:
 
     def _candidates(
         self, scope: Scope, flt: Filter | None, request: SearchRequest, pool_size: int
-    ) -> dict[str, _Candidate]:
-        """Both retrievers' hits, each with its cosine; the query is embedded during keyword search.
+    ) -> tuple[dict[str, _Candidate], Vector]:
+        """Both retrievers' hits, each with its cosine, and the query vector (embedded during keyword search).
 
         Embedding the query and the keyword search are the two slow steps of a search (several
         milliseconds each) and neither needs the other, so the query is embedded on a helper thread
@@ -280,7 +321,7 @@ class Retriever:
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-        return _per_memory(found)
+        return _per_memory(found), vector
 
     def _embed_query(self, query: str) -> Vector:
         vector: Vector = self._embedder.embed([query])[0]
@@ -350,11 +391,29 @@ def _per_memory(found: dict[str, _Candidate]) -> dict[str, _Candidate]:
     return {cand.chunk_id: cand for cand in best.values()}
 
 
+def _without_direction(vector: Vector, direction: Vector) -> Vector:
+    """``vector`` less its component along the unit vector ``direction`` (not normalised)."""
+    out: Vector = vector - float(np.dot(vector, direction)) * direction
+    return out
+
+
 def _score_pool(candidates: dict[str, _Candidate], model: RelevanceModel) -> None:
     """Each candidate's retrieval features and its logit from them, set in place."""
     _pool_features(candidates)
     for cand in candidates.values():
         cand.logit = model.logit(cand.features)
+
+
+def _rescore_dense(candidates: dict[str, _Candidate], model: RelevanceModel) -> None:
+    """``cosine`` and ``dense_rank`` again from the topic cosines, the logit moved by their change."""
+    ordered = sorted(candidates, key=lambda c: (-candidates[c].ranking_cosine, c))
+    position = dict(_shared_ranks(ordered, lambda c: candidates[c].ranking_cosine))
+    w_cosine, w_rank = model.weight("cosine"), model.weight("dense_rank")
+    for chunk_id, cand in candidates.items():
+        features = cand.features
+        cosine, rank = cand.ranking_cosine, 1.0 / (1.0 + position[chunk_id])
+        cand.logit += w_cosine * (cosine - features["cosine"]) + w_rank * (rank - features["dense_rank"])
+        features["cosine"], features["dense_rank"] = cosine, rank
 
 
 def _speakers(memories: Mapping[str, Memory]) -> dict[str, str]:
