@@ -10,7 +10,9 @@
      extractor keeps from a message's ``name``). "What did Alice say about the trip?" is about Alice's
      turns, yet her name is in neither her turn's text nor, reliably, its nearest embedding
      neighbours. The names come from the memories, so nothing is hard-coded, and a query naming no
-     speaker leaves the ranking unchanged.
+     speaker leaves the ranking unchanged. A query that names one is also compared by its topic: the model's
+     cosine uses the query vector without the names' direction (``_drop_named``), since the name is in
+     every turn's key and would otherwise count twice.
    * **named date**: the memory happened on the day / in the month / year the query names ("on 13
      October 2023", "in May 2023"), with a day of slack.
 
