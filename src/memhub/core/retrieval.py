@@ -79,6 +79,8 @@ class _Candidate:
     logit: float = 0.0
     topic_cosine: float | None = None
     """The cosine with the query's speaker names left out, when it names one (``_drop_named``)."""
+    vector: Vector | None = None
+    """The chunk's stored vector when the search already read it (keyword hits), else None."""
 
     @property
     def ranking_cosine(self) -> float:
@@ -238,7 +240,9 @@ class Retriever:
         if norm < 1e-6:
             return False
         topic = topic / norm
-        stored = self._store.chunk_vectors(self._embedder.model_id, list(candidates))
+        unread = [c for c, cand in candidates.items() if cand.vector is None]
+        stored = self._store.chunk_vectors(self._embedder.model_id, unread) if unread else {}
+        stored.update({c: cand.vector for c, cand in candidates.items() if cand.vector is not None})
         found = [c for c in candidates if c in stored]  # a chunk may have lost its vector meanwhile
         if found:
             cosines = np.stack([stored[c] for c in found]) @ topic
@@ -317,12 +321,13 @@ class Retriever:
         for hit in dense:
             found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
         for hit in keyword:
+            other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
             cand = found.get(hit.chunk_id)
             if cand is None:
-                other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
+            cand.vector = other
         return _per_memory(found), vector
 
     def _embed_query(self, query: str) -> Vector:
