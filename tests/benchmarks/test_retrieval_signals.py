@@ -6,7 +6,7 @@ model, so a test fails when the signal stops doing its job, whatever the dense a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pytest
 
 from memhub.core.clock import SystemClock
 from memhub.core.models import Event, EventKind, MessageInput, Scope, SearchMode, SearchRequest
-from memhub.core.ports import Embedder
+from memhub.core.ports import Embedder, Matrix
 from memhub.core.ranking import date_range, names_in
 from memhub.core.relevance import RelevanceModel
 from memhub.core.retrieval import Retriever
@@ -126,6 +126,65 @@ def test_a_query_naming_a_speaker_lifts_that_speakers_turns(runtime: Runtime) ->
     only_speaker = _only("speaker")
     assert _top(runtime, tenant_id, "Where did Bob go hiking?", only_speaker)[0] == "D0:1"
     assert _top(runtime, tenant_id, "Where did alice go hiking?", only_speaker)[0] == "D0:0"
+
+
+def test_a_query_naming_a_speaker_is_compared_by_its_topic_not_by_the_name(runtime: Runtime) -> None:
+    # each turn in its own session, so no dense key holds another turn
+    tenant_id = _ingest(
+        runtime,
+        [
+            (MAY_8, [("Alice", "Hey, it's Alice! Long time no see.")]),
+            (MAY_8, [("Alice", "I have been painting landscapes every weekend.")]),
+        ],
+    )
+    query = "What does Alice enjoy doing?"
+    # the raw cosine (dense-only search keeps its order) prefers the turn full of names ...
+    retriever = Retriever(runtime.store, runtime.embedder, SystemClock())
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    dense = retriever.search(scope, None, SearchRequest(query=query, user_id="u", mode=SearchMode.DENSE))
+    assert dense[0].sources == ["D0:0"]
+    # ... the query's topic (its vector without the direction of "Alice") finds the activity, and the
+    # result still reports the raw cosine
+    hybrid = retriever.search(scope, None, SearchRequest(query=query, user_id="u"))
+    cosine_and_speaker = {
+        SearchMode.HYBRID: RelevanceModel(intercept=0.0, weights={"cosine": 1.0, "speaker": 1.0})
+    }
+    assert _top(runtime, tenant_id, query, cosine_and_speaker)[0] == "D1:0"
+    raw = {r.memory.id: r.similarity for r in dense}
+    assert all(r.similarity == pytest.approx(raw[r.memory.id]) for r in hybrid)
+
+
+class _CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self.texts: list[str] = []
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self._inner.dim
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        self.texts.extend(texts)
+        return self._inner.embed(texts)
+
+
+def test_a_speakers_name_is_embedded_once_for_every_query_naming_them(runtime: Runtime) -> None:
+    tenant_id = _ingest(runtime, [(MAY_8, [("Alice", "I have been painting landscapes every weekend.")])])
+    counting = _CountingEmbedder(runtime.embedder)
+    retriever = Retriever(runtime.store, counting, SystemClock())
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    for query in ("What does Alice enjoy doing?", "What does Alice paint?", "Where does Alice live?"):
+        assert retriever.search(scope, None, SearchRequest(query=query, user_id="u"))
+    assert counting.texts.count("Alice") == 1
+    assert len(counting.texts) == 4  # the three queries and the name
 
 
 def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> None:

@@ -8,7 +8,9 @@ not, whatever the query looks like.
 
 How: a logistic model over signals retrieval already has for every candidate (no extra model, no LLM):
 
-* ``cosine`` / ``keyword_log``: the raw cosine and ``log(1 + BM25)`` (how good in absolute terms);
+* ``cosine`` / ``keyword_log``: the raw cosine and ``log(1 + BM25)`` (how good in absolute terms); when
+  a hybrid query names a speaker, ``cosine`` and ``dense_rank`` use the query's topic instead: its
+  vector without the names' direction (``retrieval.Retriever._drop_named``);
 * ``dense_rank`` / ``keyword_rank``: ``1 / (1 + rank)`` in each retriever's own list (0 when the
   keyword search did not find the memory);
 * ``speaker`` / ``date``: 1 when the query names the memory's speaker / a day, month or year it

@@ -6,16 +6,16 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -7.6382,
-        "cosine": 3.3117,
-        "keyword_log": 0.4264,
-        "dense_rank": 0.6383,
-        "keyword_rank": 0.726,
-        "speaker": 0.3857,
-        "date": 1.2698,
-        "text_words": 0.4365,
-        "key_words": 1.5871,
-        "length": 1.7323,
+        "intercept": -6.7377,
+        "cosine": 3.2007,
+        "keyword_log": 0.3799,
+        "dense_rank": 0.4847,
+        "keyword_rank": 0.7142,
+        "speaker": 0.3734,
+        "date": 1.2294,
+        "text_words": 0.4353,
+        "key_words": 1.3776,
+        "length": 1.4296,
     },
     "dense": {
         "intercept": -5.978,

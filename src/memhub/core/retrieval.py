@@ -10,7 +10,9 @@
      extractor keeps from a message's ``name``). "What did Alice say about the trip?" is about Alice's
      turns, yet her name is in neither her turn's text nor, reliably, its nearest embedding
      neighbours. The names come from the memories, so nothing is hard-coded, and a query naming no
-     speaker leaves the ranking unchanged.
+     speaker leaves the ranking unchanged. A query that names one is also compared by its topic: the model's
+     cosine uses the query vector without the names' direction (``_drop_named``), since the name is in
+     every turn's key and would otherwise count twice.
    * **named date**: the memory happened on the day / in the month / year the query names ("on 13
      October 2023", "in May 2023"), with a day of slack.
 
@@ -39,7 +41,14 @@ import numpy as np
 from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
-from .ranking import content_words, date_range, names_in, recency_bonus, share_found, word_count
+from .ranking import (
+    content_words,
+    date_range,
+    names_in,
+    recency_bonus,
+    share_found,
+    word_count,
+)
 from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, TEXT_SIGNALS, RelevanceModel, probability
 
 DATE_SLACK = timedelta(days=1)
@@ -50,6 +59,9 @@ LENGTH_HALF = 20
 """The text length (in words) at which the ``length`` signal is 0.5."""
 RECENCY_WEIGHT = 1.0
 """Scale of the recency bonus in ``rank_score``, multiplied by the request's ``recency_weight``."""
+
+MAX_NAME_VECTORS = 4096
+"""Speakers' name vectors kept per process (emptied when full): a name is embedded about once."""
 
 KEYWORD_NOISE = 0.5
 """BM25 below this is no evidence and earns no keyword rank: a word in nearly every chunk of a small
@@ -65,6 +77,15 @@ class _Candidate:
     keyword: float
     features: dict[str, float] = field(default_factory=dict)
     logit: float = 0.0
+    topic_cosine: float | None = None
+    """The cosine with the query's speaker names left out, when it names one (``_drop_named``)."""
+    vector: Vector | None = None
+    """The chunk's stored vector when the search already read it (keyword hits), else None."""
+
+    @property
+    def ranking_cosine(self) -> float:
+        """The cosine the relevance model sees: the topic's when there is one, else the raw one."""
+        return self.cosine if self.topic_cosine is None else self.topic_cosine
 
 
 class Retriever:
@@ -91,6 +112,8 @@ class Retriever:
         self._head_factor = head_factor
         self._embedding_pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._name_vectors: dict[tuple[str, str], Vector] = {}
+        self._names_lock = threading.Lock()
 
     @property
     def reranker(self) -> Reranker | None:
@@ -131,22 +154,21 @@ class Retriever:
         features a search computes.
         """
         pool_size = max(self._min_pool, request.limit * self._pool_factor)
-        candidates = self._candidates(scope, flt, request, pool_size)
+        candidates, vector = self._candidates(scope, flt, request, pool_size)
         if not candidates:
             return candidates, {}
         model = self._models[request.mode]
-        _pool_features(candidates)
-        for cand in candidates.values():
-            cand.logit = model.logit(cand.features)
+        _score_pool(candidates, model)
         memories: dict[str, Memory] = {}
         if any(model.weight(name) for name in QUERY_SIGNALS):
-            memories = self._add_query_signals(scope.tenant_id, request, candidates, model)
+            memories = self._add_query_signals(scope.tenant_id, request, vector, candidates, model)
         return candidates, memories
 
     def _add_query_signals(
         self,
         tenant_id: str,
         request: SearchRequest,
+        vector: Vector,
         candidates: dict[str, _Candidate],
         model: RelevanceModel,
     ) -> dict[str, Memory]:
@@ -160,15 +182,17 @@ class Retriever:
         Candidates outside the head keep 0 for all of them, which only understates their score; they
         are not returned.
         """
-        head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
-        head = head[: self._head_factor * request.limit]
+        head = self._head(candidates, request.limit)
         memories = self._store.get_memories(tenant_id, [candidates[c].memory_id for c in head])
-        speakers = {
-            memory_id: str(m.metadata[SPEAKER_KEY])
-            for memory_id, m in memories.items()
-            if m.metadata.get(SPEAKER_KEY)
-        }
-        named = names_in(request.query, set(speakers.values()))
+        named = names_in(request.query, set(_speakers(memories).values()))
+        drop = named and model.weight("speaker")
+        if drop and self._drop_named(tenant_id, request.query, vector, named, candidates):
+            _rescore_dense(candidates, model)
+            head = self._head(candidates, request.limit)
+            missing = [candidates[c].memory_id for c in head if candidates[c].memory_id not in memories]
+            if missing:
+                memories.update(self._store.get_memories(tenant_id, missing))
+        speakers = _speakers(memories)
         signals = {
             "speaker": _named_speakers(named, speakers, candidates),
             "date": _in_date_range(request.query, candidates, memories),
@@ -181,6 +205,67 @@ class Retriever:
                 candidates[chunk_id].features[name] = value
                 candidates[chunk_id].logit += weight * value
         return memories
+
+    def _head(self, candidates: dict[str, _Candidate], limit: int) -> list[str]:
+        """The best ``head_factor`` × ``limit`` memories by the logit so far (one chunk id each)."""
+        head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
+        return head[: self._head_factor * limit]
+
+    def _drop_named(
+        self,
+        tenant_id: str,
+        query: str,
+        vector: Vector,
+        named: set[str],
+        candidates: dict[str, _Candidate],
+    ) -> bool:
+        """Give every candidate the cosine of its vector with the query's topic; False if left alone.
+
+        The names are the speaker signal's business, so this runs only when the model hears that
+        signal. In the embedding of a short question the name weighs as much as its topic ("What
+        activities does Melanie partake in?"), and every turn of a conversation carries its speakers'
+        names in its dense key, so the raw cosine prefers turns that mention the person over turns
+        about the activity. The topic is the query vector with its component along each named
+        speaker's name vector taken out (``_without_direction``): embedding the query again without
+        the names measured the same held-out recall and costs a second query embedding; a name's vector
+        is embedded once and kept (``MAX_NAME_VECTORS``). Left alone when nothing but the names and
+        stop words would remain ("Who is Alice?"): that query has no topic.
+        """
+        if not content_words(query, named):
+            return False
+        topic = vector
+        for name in sorted(named):
+            topic = _without_direction(topic, self._name_vector(tenant_id, name))
+        norm = float(np.linalg.norm(topic))
+        if norm < 1e-6:
+            return False
+        topic = topic / norm
+        unread = [c for c, cand in candidates.items() if cand.vector is None]
+        stored = self._store.chunk_vectors(self._embedder.model_id, unread) if unread else {}
+        stored.update({c: cand.vector for c, cand in candidates.items() if cand.vector is not None})
+        found = [c for c in candidates if c in stored]  # a chunk may have lost its vector meanwhile
+        if found:
+            cosines = np.stack([stored[c] for c in found]) @ topic
+            for chunk_id, cosine in zip(found, cosines.tolist(), strict=True):
+                candidates[chunk_id].topic_cosine = cosine
+        for cand in candidates.values():
+            if cand.topic_cosine is None:
+                cand.topic_cosine = 0.0
+        return True
+
+    def _name_vector(self, tenant_id: str, name: str) -> Vector:
+        """The embedding of a speaker's name, embedded once per tenant and name (bounded cache)."""
+        key = (tenant_id, name)
+        with self._names_lock:
+            found = self._name_vectors.get(key)
+        if found is not None:
+            return found
+        vector = self._embed_query(name)
+        with self._names_lock:
+            if len(self._name_vectors) >= MAX_NAME_VECTORS:
+                self._name_vectors.clear()
+            self._name_vectors[key] = vector
+        return vector
 
     def _text_signals(
         self,
@@ -210,8 +295,8 @@ class Retriever:
 
     def _candidates(
         self, scope: Scope, flt: Filter | None, request: SearchRequest, pool_size: int
-    ) -> dict[str, _Candidate]:
-        """Both retrievers' hits, each with its cosine; the query is embedded during keyword search.
+    ) -> tuple[dict[str, _Candidate], Vector]:
+        """Both retrievers' hits, each with its cosine, and the query vector (embedded during keyword search).
 
         Embedding the query and the keyword search are the two slow steps of a search (several
         milliseconds each) and neither needs the other, so the query is embedded on a helper thread
@@ -236,13 +321,14 @@ class Retriever:
         for hit in dense:
             found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
         for hit in keyword:
+            other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
             cand = found.get(hit.chunk_id)
             if cand is None:
-                other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-        return _per_memory(found)
+            cand.vector = other
+        return _per_memory(found), vector
 
     def _embed_query(self, query: str) -> Vector:
         vector: Vector = self._embedder.embed([query])[0]
@@ -312,21 +398,55 @@ def _per_memory(found: dict[str, _Candidate]) -> dict[str, _Candidate]:
     return {cand.chunk_id: cand for cand in best.values()}
 
 
+def _without_direction(vector: Vector, direction: Vector) -> Vector:
+    """``vector`` less its component along the unit vector ``direction`` (not normalised)."""
+    out: Vector = vector - float(np.dot(vector, direction)) * direction
+    return out
+
+
+def _score_pool(candidates: dict[str, _Candidate], model: RelevanceModel) -> None:
+    """Each candidate's retrieval features and its logit from them, set in place."""
+    _pool_features(candidates)
+    for cand in candidates.values():
+        cand.logit = model.logit(cand.features)
+
+
+def _rescore_dense(candidates: dict[str, _Candidate], model: RelevanceModel) -> None:
+    """``cosine`` and ``dense_rank`` again from the topic cosines, the logit moved by their change."""
+    ordered = sorted(candidates, key=lambda c: (-candidates[c].ranking_cosine, c))
+    position = dict(_shared_ranks(ordered, lambda c: candidates[c].ranking_cosine))
+    w_cosine, w_rank = model.weight("cosine"), model.weight("dense_rank")
+    for chunk_id, cand in candidates.items():
+        features = cand.features
+        cosine, rank = cand.ranking_cosine, 1.0 / (1.0 + position[chunk_id])
+        cand.logit += w_cosine * (cosine - features["cosine"]) + w_rank * (rank - features["dense_rank"])
+        features["cosine"], features["dense_rank"] = cosine, rank
+
+
+def _speakers(memories: Mapping[str, Memory]) -> dict[str, str]:
+    """Memory id -> the speaker named in its metadata, for the memories that have one."""
+    return {mid: str(m.metadata[SPEAKER_KEY]) for mid, m in memories.items() if m.metadata.get(SPEAKER_KEY)}
+
+
 def _pool_features(candidates: dict[str, _Candidate]) -> None:
-    """Each candidate's retrieval features (see ``relevance.py``), set in place."""
-    dense_rank = sorted(candidates, key=lambda c: (-candidates[c].cosine, c))
+    """Each candidate's retrieval features (see ``relevance.py``), set in place.
+
+    ``cosine`` and ``dense_rank`` use the topic cosine once the query's speaker names are known
+    (``Retriever._drop_named``); the dense retriever's own order and ``similarity`` keep the raw one.
+    """
+    dense_rank = sorted(candidates, key=lambda c: (-candidates[c].ranking_cosine, c))
     keyword_rank = sorted(
         (c for c in candidates if candidates[c].keyword >= KEYWORD_NOISE),
         key=lambda c: (-candidates[c].keyword, c),
     )
     for cand in candidates.values():
         cand.features = {
-            "cosine": cand.cosine,
+            "cosine": cand.ranking_cosine,
             "keyword_log": math.log1p(max(cand.keyword, 0.0)),
             "dense_rank": 0.0,
             "keyword_rank": 0.0,
         }
-    for chunk_id, position in _shared_ranks(dense_rank, lambda c: candidates[c].cosine):
+    for chunk_id, position in _shared_ranks(dense_rank, lambda c: candidates[c].ranking_cosine):
         candidates[chunk_id].features["dense_rank"] = 1.0 / (1.0 + position)
     for chunk_id, position in _shared_ranks(keyword_rank, lambda c: candidates[c].keyword):
         candidates[chunk_id].features["keyword_rank"] = 1.0 / (1.0 + position)
