@@ -74,6 +74,35 @@ def fp32_cosines(fp32: Path, embedder: LocalEmbedder, texts: list[str]) -> tuple
     return round(min(cosines), 4), round(float(np.mean(cosines)), 4)
 
 
+def compare(
+    models: dict[str, LocalEmbedder], keys: list[str], asked: list[str], rounds: int
+) -> dict[str, Any]:
+    """Median CPU ms per key and per query of each model, the models taking turns round by round."""
+    for model in models.values():
+        model.embed(keys[:32] + asked[:8])  # load and warm up
+    load_before = os.getloadavg()[0]
+    per_key: dict[str, list[float]] = {name: [] for name in models}
+    per_query: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            per_key[name].append(cpu_ms(model.embed, keys, 32))
+            per_query[name].append(cpu_ms(model.embed, asked, 1))
+    return {
+        "command": " ".join(["python", *sys.argv]),
+        "keys": len(keys),
+        "queries": len(asked),
+        "rounds": rounds,
+        "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "models": {
+            name: {
+                "cpu_ms_per_key": round(float(np.median(per_key[name])), 2),
+                "cpu_ms_per_query": round(float(np.median(per_query[name])), 2),
+            }
+            for name in models
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--keys", type=int, default=512)
@@ -84,29 +113,7 @@ def main() -> None:
     keys = dense_keys(sentences(args.keys))
     asked = questions(args.queries)
     models = {name: LocalEmbedder(model=name, threads=1) for name in (MODEL_ID, FAST_MODEL_ID)}
-    for model in models.values():
-        model.embed(keys[:32] + asked[:8])  # load and warm up
-    load_before = os.getloadavg()[0]
-    per_key: dict[str, list[float]] = {name: [] for name in models}
-    per_query: dict[str, list[float]] = {name: [] for name in models}
-    for _ in range(args.rounds):
-        for name, model in models.items():
-            per_key[name].append(cpu_ms(model.embed, keys, 32))
-            per_query[name].append(cpu_ms(model.embed, asked, 1))
-    result: dict[str, Any] = {
-        "command": " ".join(["python", *sys.argv]),
-        "keys": len(keys),
-        "queries": len(asked),
-        "rounds": args.rounds,
-        "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "models": {
-            name: {
-                "cpu_ms_per_key": round(float(np.median(per_key[name])), 2),
-                "cpu_ms_per_query": round(float(np.median(per_query[name])), 2),
-            }
-            for name in models
-        },
-    }
+    result = compare(models, keys, asked, args.rounds)
     base, fast = result["models"][MODEL_ID], result["models"][FAST_MODEL_ID]
     result["l6_over_l3"] = {
         "per_key": round(base["cpu_ms_per_key"] / fast["cpu_ms_per_key"], 2),

@@ -200,3 +200,17 @@ def test_fast_model_truncates_at_128_tokens_and_batches_like_the_default(fast: L
 def test_unknown_local_model_is_refused_with_the_choices() -> None:
     with pytest.raises(ValueError, match="paraphrase-MiniLM-L3-v2"):
         LocalEmbedder(model="all-MiniLM-L12-v2")
+
+
+def test_unshipped_model_names_its_width_and_the_script_that_builds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from memhub.core.errors import Unavailable
+    from memhub.pipeline.embedders import local_onnx
+
+    mpnet = LocalEmbedder(model="all-mpnet-base-v2", threads=1)
+    assert mpnet.dim == 768  # the store sizes its vector space from this, before any file is read
+    missing = local_onnx.LocalModel(file="absent.onnx", max_tokens=256, build="scripts/build_mpnet_model.py")
+    monkeypatch.setitem(local_onnx.LOCAL_MODELS, "absent", missing)
+    with pytest.raises(Unavailable, match=r"not shipped.*scripts/build_mpnet_model\.py"):
+        LocalEmbedder(model="absent", threads=1).embed(["hello"])

@@ -3,7 +3,9 @@
 Two models ship inside the package (``memhub/pipeline/model/``) and are found with
 ``importlib.resources``, so they work from any working directory and never touch the network:
 all-MiniLM-L6-v2 (the default, ``scripts/build_model.py``) and the ~5x cheaper paraphrase-MiniLM-L3-v2
-(``scripts/build_fast_model.py``). The measurements behind the choices below:
+(``scripts/build_fast_model.py``). A third, all-mpnet-base-v2 (768-d), is registered for measurement but
+not shipped: ``scripts/build_mpnet_model.py`` writes its files into that folder
+(``docs/decisions/bigger-model.md``). The measurements behind the choices below:
 ``docs/decisions/local-embedder.md`` and ``docs/decisions/fast-local-model.md``.
 
 * **int8 storage, float32 compute (L6).** The shipped file keeps its weights as int8 with float32 scales (a
@@ -50,23 +52,36 @@ from memhub.core.ports import Matrix
 
 MODEL_ID = "all-MiniLM-L6-v2"  # the default
 FAST_MODEL_ID = "paraphrase-MiniLM-L3-v2"
+MPNET_MODEL_ID = "all-mpnet-base-v2"  # measured, not shipped: docs/decisions/bigger-model.md
 DIM = 384
-MAX_TOKENS = 256  # the longest any bundled model reads
-TOKENIZER_FILE = "tokenizer.json"  # both models share the uncased WordPiece vocabulary
+MAX_TOKENS = 256  # the longest any local model reads
+TOKENIZER_FILE = "tokenizer.json"  # the two bundled models share the uncased WordPiece vocabulary
 _OUTPUT = "last_hidden_state"
 
 
 @dataclass(frozen=True)
 class LocalModel:
-    """A bundled model: its ONNX file in ``memhub/pipeline/model/`` and the tokens it reads."""
+    """A local model: its ONNX and tokenizer files in ``memhub/pipeline/model/``, the tokens it reads
+    and its vector width. ``build`` names the script that makes the files of a model memhub does not
+    ship (empty for a bundled one)."""
 
     file: str
     max_tokens: int
+    tokenizer: str = TOKENIZER_FILE
+    dim: int = DIM
+    build: str = ""
 
 
 LOCAL_MODELS = {
     MODEL_ID: LocalModel(file="all-MiniLM-L6-v2.int8.onnx", max_tokens=256),
     FAST_MODEL_ID: LocalModel(file="paraphrase-MiniLM-L3-v2.int8.onnx", max_tokens=128),
+    MPNET_MODEL_ID: LocalModel(
+        file="all-mpnet-base-v2.onnx",
+        max_tokens=256,
+        tokenizer="all-mpnet-base-v2.tokenizer.json",
+        dim=768,
+        build="scripts/build_mpnet_model.py",
+    ),
 }
 MODEL_FILE = LOCAL_MODELS[MODEL_ID].file
 
@@ -118,7 +133,7 @@ class LocalEmbedder:
 
     @property
     def dim(self) -> int:
-        return DIM
+        return LOCAL_MODELS[self._model].dim
 
     def load(self) -> None:
         """Load the model now instead of on the first :meth:`embed` (idempotent, thread-safe)."""
@@ -128,7 +143,7 @@ class LocalEmbedder:
         """One L2-normalised float32 row per text, in input order; texts past the model's
         ``max_tokens`` (256 for L6, 128 for L3) are truncated."""
         items = list(texts)
-        out = np.zeros((len(items), DIM), dtype=np.float32)
+        out = np.zeros((len(items), self.dim), dtype=np.float32)
         if not items:
             return out
         if not all(isinstance(text, str) for text in items):
@@ -191,11 +206,18 @@ def _load(model: LocalModel) -> _Loaded:
 
     folder = resources.files("memhub.pipeline") / "model"
     try:
-        with resources.as_file(folder / TOKENIZER_FILE) as path:
+        with resources.as_file(folder / model.tokenizer) as path:
             tokenizer = Tokenizer.from_file(str(path))
         with resources.as_file(folder / model.file) as path:
+            if not path.is_file():  # onnxruntime's own NoSuchFile is neither OSError nor RuntimeError
+                raise FileNotFoundError(f"no file {path}")
             session = ort.InferenceSession(str(path), _session_options(ort), ["CPUExecutionProvider"])
     except (OSError, RuntimeError) as exc:  # a missing file surfaces as RuntimeError from the Rust side
+        if model.build:
+            raise Unavailable(
+                f"the local model {model.file} is not shipped with memhub ({exc}); "
+                f"build it into memhub/pipeline/model/ with {model.build}"
+            ) from exc
         raise Unavailable(
             f"the bundled embedding model could not be loaded from memhub/pipeline/model/ ({exc}); "
             "reinstall memhub with its package data"
