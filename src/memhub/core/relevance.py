@@ -51,13 +51,14 @@ FEATURES = (
     "text_words",
     "key_words",
     "length",
+    "when",
 )
 """The signals, in the order the fitted weights are stored."""
 
-QUERY_SIGNALS = ("speaker", "date", "text_words", "key_words", "length")
+QUERY_SIGNALS = ("speaker", "date", "text_words", "key_words", "length", "when")
 """Signals that need the memories themselves (loaded for the head of the ranking only)."""
 
-TEXT_SIGNALS = ("text_words", "key_words", "length")
+TEXT_SIGNALS = ("text_words", "key_words", "length", "when")
 """The query signals read off the memory's text and keyword key."""
 
 

@@ -6,16 +6,17 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -7.6382,
-        "cosine": 3.3117,
-        "keyword_log": 0.4264,
-        "dense_rank": 0.6383,
-        "keyword_rank": 0.726,
-        "speaker": 0.3857,
-        "date": 1.2698,
-        "text_words": 0.4365,
-        "key_words": 1.5871,
-        "length": 1.7323,
+        "intercept": -7.6926,
+        "cosine": 3.3441,
+        "keyword_log": 0.4203,
+        "dense_rank": 0.6065,
+        "keyword_rank": 0.6815,
+        "speaker": 0.3868,
+        "date": 1.2674,
+        "text_words": 0.3741,
+        "key_words": 1.6671,
+        "length": 1.6554,
+        "when": 0.9168,
     },
     "dense": {
         "intercept": -5.978,
