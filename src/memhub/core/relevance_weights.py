@@ -6,17 +6,17 @@ and what the fit measured are in ``docs/decisions/relevance-score.md``.
 
 FITTED: dict[str, dict[str, float]] = {
     "hybrid": {
-        "intercept": -7.6926,
-        "cosine": 3.3441,
-        "keyword_log": 0.4203,
-        "dense_rank": 0.6065,
-        "keyword_rank": 0.6815,
-        "speaker": 0.3868,
-        "date": 1.2674,
-        "text_words": 0.3741,
-        "key_words": 1.6671,
-        "length": 1.6554,
-        "when": 0.9168,
+        "intercept": -7.6151,
+        "cosine": 3.2792,
+        "keyword_log": 0.416,
+        "dense_rank": 0.6055,
+        "keyword_rank": 0.6783,
+        "speaker": 0.3833,
+        "date": 1.2554,
+        "text_words": 0.3683,
+        "key_words": 1.641,
+        "length": 1.6076,
+        "when": 1.0032,
     },
     "dense": {
         "intercept": -5.978,

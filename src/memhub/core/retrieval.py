@@ -14,7 +14,7 @@
    * **named date**: the memory happened on the day / in the month / year the query names ("on 13
      October 2023", "in May 2023"), with a day of slack.
    * **says when**: the query asks about time ("When did ...", "What year ...") and the memory's text
-     places something in time ("last week", "in 2019", "on Saturday"): the turn that answers "when"
+     places something in time ("last week", "in 2019", "for 3 years"): the turn that answers "when"
      usually says when, while its neighbours on the same subject do not.
 
 3. Hybrid results are ordered by that logit (the fitted fusion of the signals); dense-only and
