@@ -15,7 +15,7 @@ import pytest
 from memhub.core.clock import SystemClock
 from memhub.core.models import Event, EventKind, MessageInput, Scope, SearchMode, SearchRequest
 from memhub.core.ports import Embedder, Matrix
-from memhub.core.ranking import date_range, names_in
+from memhub.core.ranking import asks_when, date_range, names_in, tells_when
 from memhub.core.relevance import RelevanceModel
 from memhub.core.retrieval import Retriever
 from memhub.pipeline import keys
@@ -51,6 +51,40 @@ def test_names_in_matches_whole_words_of_every_part_of_the_name() -> None:
 )
 def test_date_range(query: str, expected: tuple[date, date] | None) -> None:
     assert date_range(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("When did Alice adopt the dog?", True),
+        ("what year did they move?", True),
+        ("Which month was Bob in Italy?", True),
+        ("How long ago was the wedding?", True),
+        ("How long has she had her turtles?", True),
+        ("What did Alice adopt?", False),
+        ("Which dog did they adopt?", False),
+    ],
+)
+def test_asks_when(query: str, expected: bool) -> None:
+    assert asks_when(query) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We adopted her last week!", True),
+        ("I moved here two years ago.", True),
+        ("Back in 2019 I had three turtles.", True),
+        ("See you on Saturday", True),
+        ("I'll come over tomorrow.", True),
+        ("I've had them for 3 years now", True),
+        ("It took a couple of weeks", True),
+        ("We adopted a dog.", False),
+        ("You may like it.", False),
+    ],
+)
+def test_tells_when(text: str, expected: bool) -> None:
+    assert tells_when(text) is expected
 
 
 def _event(content: str, position: int, name: str, when: datetime = MAY_8, session: str = "s1") -> Event:
@@ -198,6 +232,21 @@ def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> Non
     only_date = _only("date")
     assert _top(runtime, tenant_id, "What did they paint on October 12, 2023?", only_date)[0] == "D1:0"
     assert _top(runtime, tenant_id, "What did they paint in May 2023?", only_date)[0] == "D0:0"
+
+
+def test_a_when_question_lifts_the_turn_that_says_when(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [(MAY_8, [("Alice", "We adopted a puppy."), ("Alice", "We adopted a puppy last week.")])],
+    )
+    only_when = _only("when")
+    assert _top(runtime, tenant_id, "When did Alice adopt a puppy?", only_when)[0] == "D0:1"
+    retriever = Retriever(runtime.store, runtime.embedder, SystemClock(), models=only_when)
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    request = SearchRequest(query="Which pet did Alice adopt?", user_id="u", limit=3)
+    candidates, _ = retriever.score_candidates(scope, None, request)
+    assert candidates and all(c.features.get("when", 0.0) == 0.0 for c in candidates.values())
 
 
 def test_the_query_words_in_a_turns_own_text_lift_it_over_neighbours_sharing_its_window(

@@ -181,6 +181,33 @@ def date_range(query: str) -> tuple[date, date] | None:
     return None
 
 
+_ASKS_WHEN = re.compile(
+    r"\bwhen\b|^\s*(?:what|which) (?:year|month|week|day|date|time)\b|\bhow long\b", re.IGNORECASE
+)
+_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple of|several)"
+_TIME_TOLD = re.compile(
+    r"\b(?:yesterday|today|tonight|tomorrow|ago|recently|weekend|(?:19|20)\d\d"
+    r"|(?:last|next|this|past|coming) (?:week|weekend|month|year|night|time|summer|winter|spring|fall"
+    r"|autumn|morning|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|january|february|march|april|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    rf"|{_NUMBER}\s+(?:days?|weeks?|months?|years?|decades?))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_when(query: str) -> bool:
+    """Whether the query asks about time ("When did ...", "What year ...", "How long has ...")."""
+    return _ASKS_WHEN.search(query) is not None
+
+
+def tells_when(text: str) -> bool:
+    """Whether the text places something in time: a year, a month or weekday, a relative time
+    ("yesterday", "last week") or a span ("for three years", "2 weeks"). "May" is left out: it is more
+    often the verb."""
+    return _TIME_TOLD.search(text) is not None
+
+
 def recency_bonus(occurred_at: datetime, now: datetime, half_life_days: float = 30.0) -> float:
     """1.0 for just now, 0.5 one half-life ago, towards 0 for the distant past."""
     age_days = max(0.0, (now - occurred_at).total_seconds() / 86400.0)

@@ -21,7 +21,10 @@ How: a logistic model over signals retrieval already has for every candidate (no
 * ``key_words``: the share of the query's content words in the memory's keyword key (whole words):
   how much of the question the match covers, where BM25 can be carried by one rare word;
 * ``length``: ``n / (n + 20)`` for a text of ``n`` words. Short texts (one-line replies, extracted
-  facts) come close to a question in the embedding space without saying much.
+  facts) come close to a question in the embedding space without saying much;
+* ``when``: 1 when the query asks about time ("When did ...", "What year ...", "How long ...") and the
+  memory's text says when or how long (a year, a month, a weekday, "last week", "for 3 years"): the
+  memory that answers "when" usually says when (``ranking.asks_when`` / ``ranking.tells_when``).
 
 Every weight is fitted non-negative, so the score only ever rises with a signal (monotone), and the
 logit is a weighted sum anyone can read off a result's features. The same logit orders hybrid results
@@ -53,13 +56,14 @@ FEATURES = (
     "text_words",
     "key_words",
     "length",
+    "when",
 )
 """The signals, in the order the fitted weights are stored."""
 
-QUERY_SIGNALS = ("speaker", "date", "text_words", "key_words", "length")
+QUERY_SIGNALS = ("speaker", "date", "text_words", "key_words", "length", "when")
 """Signals that need the memories themselves (loaded for the head of the ranking only)."""
 
-TEXT_SIGNALS = ("text_words", "key_words", "length")
+TEXT_SIGNALS = ("text_words", "key_words", "length", "when")
 """The query signals read off the memory's text and keyword key."""
 
 

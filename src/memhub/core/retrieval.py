@@ -3,8 +3,8 @@
 1. Each retriever brings its own candidates (chunks) from the scope, over-fetched so the ranking has a
    pool. Every candidate gets an exact cosine against the query (keyword-only candidates too).
 2. Every candidate gets its features (``relevance.py``: standardised and raw cosine and BM25, each
-   retriever's rank) and the relevance model's logit. Two query signals join for the head of the
-   ranking, from the memories themselves:
+   retriever's rank) and the relevance model's logit. Query signals join for the head of the
+   ranking, from the memories themselves (and the text signals of ``relevance.py``):
 
    * **named speaker**: the query names the memory's speaker (the ``speaker`` metadata the rule
      extractor keeps from a message's ``name``). "What did Alice say about the trip?" is about Alice's
@@ -15,6 +15,9 @@
      every turn's key and would otherwise count twice.
    * **named date**: the memory happened on the day / in the month / year the query names ("on 13
      October 2023", "in May 2023"), with a day of slack.
+   * **says when**: the query asks about time ("When did ...", "What year ...") and the memory's text
+     places something in time ("last week", "in 2019", "for 3 years"): the turn that answers "when"
+     usually says when, while its neighbours on the same subject do not.
 
 3. Hybrid results are ordered by that logit (the fitted fusion of the signals); dense-only and
    keyword-only keep their retriever's order. Chunks collapse to their memory (best chunk wins); an
@@ -42,11 +45,13 @@ from .filters import Filter
 from .models import Chunk, Memory, MemoryKind, Scope, SearchMode, SearchRequest, SearchResult
 from .ports import ChunkHit, Clock, Embedder, Reranker, Store, Vector
 from .ranking import (
+    asks_when,
     content_words,
     date_range,
     names_in,
     recency_bonus,
     share_found,
+    tells_when,
     word_count,
 )
 from .relevance import DEFAULT_MODELS, QUERY_SIGNALS, TEXT_SIGNALS, RelevanceModel, probability
@@ -276,17 +281,20 @@ class Retriever:
         candidates: dict[str, _Candidate],
         memories: dict[str, Memory],
     ) -> dict[str, dict[str, float]]:
-        """``text_words``, ``key_words`` and ``length`` (``relevance.py``) for the head's candidates."""
+        """The text signals (``text_words``, ``key_words``, ``length``, ``when``) of the head's memories."""
         words = content_words(query, named)
         keys = self._store.get_chunks(tenant_id, list(head)) if words else {}
         in_text, in_key = share_found(words, stem=True), share_found(words, stem=False)
-        out: dict[str, dict[str, float]] = {"text_words": {}, "key_words": {}, "length": {}}
+        when = asks_when(query)
+        out: dict[str, dict[str, float]] = {"text_words": {}, "key_words": {}, "length": {}, "when": {}}
         for chunk_id in head:
             memory = memories.get(candidates[chunk_id].memory_id)
             if memory is None:
                 continue
             size = word_count(memory.text)
             out["length"][chunk_id] = size / (size + LENGTH_HALF)
+            if when and tells_when(memory.text):
+                out["when"][chunk_id] = 1.0
             if words:
                 out["text_words"][chunk_id] = in_text(memory.text)
                 chunk = keys.get(chunk_id)
