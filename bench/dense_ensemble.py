@@ -44,8 +44,15 @@ from memhub.benchmarks.locomo import select
 from memhub.benchmarks.scoring import score_question
 from memhub.core.clock import SystemClock
 from memhub.core.models import Scope, SearchMode, SearchRequest
-from memhub.core.relevance import FEATURES, RelevanceModel
-from memhub.core.retrieval import KEYWORD_NOISE, Retriever, _Candidate, _per_memory, _shared_ranks
+from memhub.core.relevance import FEATURES, QUERY_SIGNALS, RelevanceModel
+from memhub.core.retrieval import (
+    KEYWORD_NOISE,
+    Retriever,
+    _Candidate,
+    _per_memory,
+    _score_pool,
+    _shared_ranks,
+)
 from memhub.embedded.engine import embedded_settings
 from memhub.pipeline.embedders.local_onnx import FAST_MODEL_ID, LocalEmbedder
 from memhub.runtime import Runtime
@@ -57,7 +64,7 @@ BENCH_POOL = 100
 """The bench searches with limit 20 (its largest k) and reads Rall@10 off the top 10: a pool of 5 × 20
 per retriever and memory signals for a head of 5 × 20 memories (``Retriever`` defaults)."""
 LISTS = ("kw", "l6", "l3", "avg")
-QUERY_FEATURES = ("speaker", "date", "text_words", "key_words", "length")
+QUERY_FEATURES = QUERY_SIGNALS
 EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
 
 
@@ -130,9 +137,8 @@ def gather(store: Path, out: Path, data: Path, quick: bool) -> None:
                 request = SearchRequest(
                     query=question.question, user_id=conv.sample_id, limit=20, mode=SearchMode.HYBRID
                 )
-                for cand in cands.values():
-                    cand.features = {}
-                memories = retriever._add_query_signals(tenant.id, request, cands, EVERY_SIGNAL)
+                _score_pool(cands, EVERY_SIGNAL)  # the query signals start from the pool's features
+                memories = retriever._add_query_signals(tenant.id, request, q6, cands, EVERY_SIGNAL)
                 evidence = set(question.evidence)
                 pos = {name: {c: k for k, c in enumerate(ids)} for name, ids in lists.items()}
                 cand_rows = []
@@ -145,7 +151,7 @@ def gather(store: Path, out: Path, data: Path, quick: bool) -> None:
                     cand_rows.append(
                         {
                             "id": cid,
-                            "cos6": cand.cosine,
+                            "cos6": cand.ranking_cosine,  # the topic cosine when the query names a speaker
                             "cos3": float(c3[j]),
                             "kw": cand.keyword,
                             "pos": {n: pos[n].get(cid, 10**6) for n in LISTS},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,7 +159,9 @@ def test_vs_mem0_runs_memhub_once_per_model_asked_for(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
-def test_dense_ensemble_replica_ranks_as_the_real_search_and_scores_every_variant(tmp_path: Path) -> None:
+def test_dense_ensemble_replica_scores_every_variant_and_reports_how_far_it_is_from_the_search(
+    tmp_path: Path,
+) -> None:
     store, rows, out_file = tmp_path / "store", tmp_path / "rows.pkl", tmp_path / "dense_ensemble.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
     build = [sys.executable, "-m", "memhub", "bench", "locomo", "--quick", "--modes", "hybrid"]
@@ -187,7 +190,12 @@ def test_dense_ensemble_replica_ranks_as_the_real_search_and_scores_every_varian
         assert 0.0 <= variant["means"]["tune/cats 1-4"]["Rall@10"] <= 100.0
     assert results["l3"]["weights"].keys() >= {"cos3", "cos3_z", "cos3_rank"}
     checked = run_script("dense_ensemble.py", "check", "--store", str(store), "--rows", str(rows), *quick)
-    assert "differs on 0 of" in checked  # the replica's base is today's search, question by question
+    # The replica reproduced the search question by question when it was measured (d966ac8: 0 of 1,982
+    # differ, docs/decisions/dense-ensemble.md); it does not model the topic cosine's second head that came
+    # after, so today it may differ on a few questions, and says on how many.
+    differing = re.search(r"differs on (\d+) of (\d+) questions", checked)
+    assert differing is not None, checked
+    assert int(differing.group(1)) <= int(differing.group(2)) // 10, checked
 
 
 def test_pg_hnsw_measures_recall_against_exact_on_real_embeddings(tmp_path: Path) -> None:
