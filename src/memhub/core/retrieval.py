@@ -68,6 +68,11 @@ RECENCY_WEIGHT = 1.0
 MAX_NAME_VECTORS = 4096
 """Speakers' name vectors kept per process (emptied when full): a name is embedded about once."""
 
+MIN_POOL = 100
+"""Candidates each retriever brings, and memories the query signals read, whatever the limit: with 50, a
+search asking for 10 results ranked them 1.0 point of held-out Rall@10 worse than one asking for 20
+(``docs/decisions/retrieval-signals.md``). Larger limits get 5× the limit."""
+
 KEYWORD_NOISE = 0.5
 """BM25 below this is no evidence and earns no keyword rank: a word in nearly every chunk of a small
 store ("user", the speaker label in every key) scores about 0, and ranking such hits would hand the
@@ -104,7 +109,7 @@ class Retriever:
         reranker: Reranker | None = None,
         models: Mapping[SearchMode, RelevanceModel] | None = None,
         pool_factor: int = 5,
-        min_pool: int = 50,
+        min_pool: int = MIN_POOL,
         head_factor: int = 5,
     ) -> None:
         self._store = store
@@ -212,9 +217,9 @@ class Retriever:
         return memories
 
     def _head(self, candidates: dict[str, _Candidate], limit: int) -> list[str]:
-        """The best ``head_factor`` × ``limit`` memories by the logit so far (one chunk id each)."""
+        """The best ``head_factor`` × ``limit`` memories by the logit so far, at least ``min_pool``."""
         head = _best_chunk_per_memory(_order(candidates, SearchMode.HYBRID), candidates)
-        return head[: self._head_factor * limit]
+        return head[: max(self._head_factor * limit, self._min_pool)]
 
     def _drop_named(
         self,
