@@ -1069,6 +1069,17 @@ class StoreContract:
         with pytest.raises(InvalidInput):
             store.vector_search(Scope(tenant_id=a), None, MODEL, np.ones(DIM + 1, dtype=np.float32), 5)
 
+    def test_a_dense_hit_hands_back_only_its_chunks_stored_vector(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        got = w.memorise(a, space, [f"vector {i}" for i in range(12)])
+        hits = store.vector_search(Scope(tenant_id=a), None, MODEL, w.unit(), 12)
+        stored = store.chunk_vectors(MODEL, [h.chunk_id for h in hits])
+        for hit in hits:  # optional (the retriever reads the others); when given, the stored one to the bit
+            if hit.vector is not None:
+                assert hit.vector.dtype == np.float32
+                assert np.array_equal(hit.vector, stored[hit.chunk_id])
+        assert {h.chunk_id for h in hits} == set(got.chunk_ids)
+
     def test_keyword_search_ranks_and_survives_hostile_text(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")
         got = w.memorise(

@@ -51,6 +51,9 @@ class ChunkHit:
     chunk_id: str
     memory_id: str
     score: float
+    vector: Vector | None = field(default=None, compare=False, repr=False)
+    """The chunk's stored vector (``chunk_vectors``'s, to the bit) when the retriever had it at hand
+    (SQLite's in-memory dense index); None: read it with ``chunk_vectors`` if needed."""
 
 
 @dataclass

@@ -85,7 +85,8 @@ class _Candidate:
     topic_cosine: float | None = None
     """The cosine with the query's speaker names left out, when it names one (``_drop_named``)."""
     vector: Vector | None = None
-    """The chunk's stored vector when the search already read it (keyword hits), else None."""
+    """The chunk's stored vector when the search already has it (keyword hits; dense hits when the
+    store's dense search hands them back, ``ChunkHit.vector``), else None."""
 
     @property
     def ranking_cosine(self) -> float:
@@ -326,8 +327,8 @@ class Retriever:
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
             dense = self._store.vector_search(scope, flt, self._embedder.model_id, vector, pool_size)
         found: dict[str, _Candidate] = {}
-        for hit in dense:
-            found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
+        for hit in dense:  # the dense index may hand back the hits' vectors: no second read for them
+            found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0, vector=hit.vector)
         for hit in keyword:
             other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
             cand = found.get(hit.chunk_id)
@@ -335,7 +336,8 @@ class Retriever:
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-            cand.vector = other
+            if other is not None:
+                cand.vector = other
         return _per_memory(found), vector
 
     def _embed_query(self, query: str) -> Vector:
