@@ -284,7 +284,7 @@ class Retriever:
     ) -> dict[str, dict[str, float]]:
         """The text signals (``text_words``, ``key_words``, ``length``, ``when``) of the head's memories."""
         words = content_words(query, named)
-        keys = self._store.get_chunks(tenant_id, list(head)) if words else {}
+        keys = self._store.sparse_keys(tenant_id, list(head)) if words else {}
         in_text, in_key = share_found(words, stem=True), share_found(words, stem=False)
         when = asks_when(query)
         out: dict[str, dict[str, float]] = {"text_words": {}, "key_words": {}, "length": {}, "when": {}}
@@ -298,8 +298,8 @@ class Retriever:
                 out["when"][chunk_id] = 1.0
             if words:
                 out["text_words"][chunk_id] = in_text(memory.text)
-                chunk = keys.get(chunk_id)
-                out["key_words"][chunk_id] = in_key(chunk.sparse_key) if chunk else 0.0
+                key = keys.get(chunk_id)
+                out["key_words"][chunk_id] = in_key(key) if key is not None else 0.0
         return out
 
     def _candidates(
