@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from memhub.core.clock import SystemClock
 from memhub.core.models import Event, EventKind, MessageInput, Scope, SearchMode, SearchRequest
-from memhub.core.ports import Embedder, Matrix
+from memhub.core.ports import Embedder, Matrix, Store, Vector
 from memhub.core.ranking import asks_when, date_range, names_in, tells_when
 from memhub.core.relevance import RelevanceModel
 from memhub.core.retrieval import Retriever
@@ -219,6 +220,39 @@ def test_a_speakers_name_is_embedded_once_for_every_query_naming_them(runtime: R
         assert retriever.search(scope, None, SearchRequest(query=query, user_id="u"))
     assert counting.texts.count("Alice") == 1
     assert len(counting.texts) == 4  # the three queries and the name
+
+
+class _VectorReads:
+    """The runtime's store, recording which chunks' vectors a search reads with ``chunk_vectors``."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+        self.read: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
+        self.read.extend(chunk_ids)
+        return self._inner.chunk_vectors(model_id, chunk_ids)
+
+
+def test_the_topic_cosine_takes_dense_hits_vectors_from_the_dense_search(runtime: Runtime) -> None:
+    tenant_id = _ingest(
+        runtime,
+        [(MAY_8, [("Alice", f"I have been painting {thing} every weekend.")]) for thing in ("lakes", "hills")]
+        + [(MAY_8, [("Bob", "The weather was cold.")])],
+    )
+    reads = _VectorReads(runtime.store)
+    retriever = Retriever(cast(Store, reads), runtime.embedder, SystemClock())
+    space = runtime.service.resolve_space(tenant_id, None)
+    scope = Scope(tenant_id=tenant_id, space_ids=[space.id], user_id="u")
+    request = SearchRequest(query="What does Alice paint?", user_id="u", limit=3)
+    candidates, _ = retriever.score_candidates(scope, None, request)
+    keyword = {h.chunk_id for h in runtime.store.keyword_search(scope, None, request.query, 50)}
+    assert all(c.topic_cosine is not None for c in candidates.values())  # the topic cosine ran
+    assert set(candidates) - keyword  # dense-only hits, whose vectors were not read again
+    assert set(reads.read) == keyword
 
 
 def test_a_query_naming_a_date_lifts_what_happened_then(runtime: Runtime) -> None:

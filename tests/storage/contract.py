@@ -567,6 +567,7 @@ class StoreContract:
         assert [c.id for c in chunks] == got.chunk_ids
         assert chunks[0].memory_id == memory.id and chunks[0].sparse_key == "likes green tea"
         assert store.get_chunks(a, [*got.chunk_ids, "missing"]) == {chunks[0].id: chunks[0]}
+        assert store.sparse_keys(a, [*got.chunk_ids, "missing"]) == {chunks[0].id: "likes green tea"}
         assert store.get_memories(a, [memory.id, "missing"]) == {memory.id: memory}
         assert store.get_user(a, "alice").memory_count == 1
 
@@ -817,6 +818,7 @@ class StoreContract:
             store.get_job(a, gone.job.id)
         assert store.get_memories(a, gone.memory_ids) == {}
         assert store.get_chunks(a, gone.chunk_ids) == {}
+        assert store.sparse_keys(a, gone.chunk_ids) == {}
         assert store.list_events(a, user_id="alice").items == []
         assert store.keyword_search(Scope(tenant_id=a), None, "fact", 10)[0].memory_id == kept.memory_ids[0]
         hits = store.vector_search(Scope(tenant_id=a), None, MODEL, gone.vectors[gone.chunk_ids[0]], 10)
@@ -909,6 +911,7 @@ class StoreContract:
         assert store.delete_session(b, "s1") == 0
         assert store.get_memories(b, [memory_id]) == {}
         assert store.get_chunks(b, got.chunk_ids) == {}
+        assert store.sparse_keys(b, got.chunk_ids) == {}
         assert store.list_memories(Scope(tenant_id=b), None, None, 10).items == []
         assert store.list_memories(Scope(tenant_id=b, space_ids=[space]), None, None, 10).items == []
         assert store.list_events(b).items == []
@@ -1068,6 +1071,17 @@ class StoreContract:
         assert store.vector_search(Scope(tenant_id=a), None, "unknown-model", w.unit(), 5) == []
         with pytest.raises(InvalidInput):
             store.vector_search(Scope(tenant_id=a), None, MODEL, np.ones(DIM + 1, dtype=np.float32), 5)
+
+    def test_a_dense_hit_hands_back_only_its_chunks_stored_vector(self, store: Store, w: Writer) -> None:
+        a, space = w.tenant("a")
+        got = w.memorise(a, space, [f"vector {i}" for i in range(12)])
+        hits = store.vector_search(Scope(tenant_id=a), None, MODEL, w.unit(), 12)
+        stored = store.chunk_vectors(MODEL, [h.chunk_id for h in hits])
+        for hit in hits:  # optional (the retriever reads the others); when given, the stored one to the bit
+            if hit.vector is not None:
+                assert hit.vector.dtype == np.float32
+                assert np.array_equal(hit.vector, stored[hit.chunk_id])
+        assert {h.chunk_id for h in hits} == set(got.chunk_ids)
 
     def test_keyword_search_ranks_and_survives_hostile_text(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")

@@ -53,3 +53,19 @@ def test_a_load_in_many_batches_finds_the_exact_neighbours(
         assert len(fresh.vector_search(Scope(tenant_id=a), None, MODEL, query, 100)) == 15
     finally:
         fresh.close()
+
+
+def test_dense_hits_carry_their_stored_vectors_to_the_bit(store: Store, db_path: Path) -> None:
+    w = Writer(store)
+    a, space = w.tenant("a")
+    got = w.memorise(a, space, [f"a {i}" for i in range(9)])
+    fresh = open_store(f"sqlite:///{db_path}")  # loaded from the file, not from the writer's vectors
+    try:
+        hits = fresh.vector_search(Scope(tenant_id=a), None, MODEL, got.vectors[got.chunk_ids[4]], 9)
+        stored = fresh.chunk_vectors(MODEL, got.chunk_ids)
+        assert len(hits) == 9
+        for hit in hits:
+            assert hit.vector is not None
+            assert np.array_equal(hit.vector, stored[hit.chunk_id])
+    finally:
+        fresh.close()

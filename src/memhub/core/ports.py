@@ -51,6 +51,9 @@ class ChunkHit:
     chunk_id: str
     memory_id: str
     score: float
+    vector: Vector | None = field(default=None, compare=False, repr=False)
+    """The chunk's stored vector (``chunk_vectors``'s, to the bit) when the retriever had it at hand
+    (SQLite's in-memory dense index); None: read it with ``chunk_vectors`` if needed."""
 
 
 @dataclass
@@ -308,6 +311,10 @@ class Store(Protocol):
     def get_memory(self, tenant_id: str, memory_id: str) -> Memory: ...
     def get_memories(self, tenant_id: str, memory_ids: Sequence[str]) -> dict[str, Memory]: ...
     def get_chunks(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]: ...
+    def sparse_keys(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """``get_chunks``'s ``sparse_key`` alone (chunk id -> key): a search reads the head's keys only."""
+        ...
+
     def memory_chunks(self, tenant_id: str, memory_id: str) -> list[Chunk]: ...
     def list_memories(
         self,

@@ -90,7 +90,8 @@ class _Candidate:
     topic_cosine: float | None = None
     """The cosine with the query's speaker names left out, when it names one (``_drop_named``)."""
     vector: Vector | None = None
-    """The chunk's stored vector when the search already read it (keyword hits), else None."""
+    """The chunk's stored vector when the search already has it (keyword hits; dense hits when the
+    store's dense search hands them back, ``ChunkHit.vector``), else None."""
 
     @property
     def ranking_cosine(self) -> float:
@@ -288,7 +289,7 @@ class Retriever:
     ) -> dict[str, dict[str, float]]:
         """The text signals (``text_words``, ``key_words``, ``length``, ``when``) of the head's memories."""
         words = content_words(query, named)
-        keys = self._store.get_chunks(tenant_id, list(head)) if words else {}
+        keys = self._store.sparse_keys(tenant_id, list(head)) if words else {}
         in_text, in_key = share_found(words, stem=True), share_found(words, stem=False)
         when = asks_when(query)
         out: dict[str, dict[str, float]] = {"text_words": {}, "key_words": {}, "length": {}, "when": {}}
@@ -302,8 +303,8 @@ class Retriever:
                 out["when"][chunk_id] = 1.0
             if words:
                 out["text_words"][chunk_id] = in_text(memory.text)
-                chunk = keys.get(chunk_id)
-                out["key_words"][chunk_id] = in_key(chunk.sparse_key) if chunk else 0.0
+                key = keys.get(chunk_id)
+                out["key_words"][chunk_id] = in_key(key) if key is not None else 0.0
         return out
 
     def _candidates(
@@ -331,8 +332,8 @@ class Retriever:
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):
             dense = self._store.vector_search(scope, flt, self._embedder.model_id, vector, pool_size)
         found: dict[str, _Candidate] = {}
-        for hit in dense:
-            found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0)
+        for hit in dense:  # the dense index may hand back the hits' vectors: no second read for them
+            found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, hit.score, 0.0, vector=hit.vector)
         for hit in keyword:
             other = stored.get(hit.chunk_id)  # None: the chunk lost its vector meanwhile
             cand = found.get(hit.chunk_id)
@@ -340,7 +341,8 @@ class Retriever:
                 cosine = float(np.dot(other, vector)) if other is not None else 0.0
                 cand = found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0)
             cand.keyword = hit.score
-            cand.vector = other
+            if other is not None:
+                cand.vector = other
         return _per_memory(found), vector
 
     def _embed_query(self, query: str) -> Vector:

@@ -245,6 +245,15 @@ def get_chunks(conn: Conn, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str
     return {row["id"]: chunk_from_row(row) for row in rows}
 
 
+def sparse_keys(conn: Conn, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT c.id, c.sparse_key FROM chunks c JOIN memories m ON m.rid = c.memory_rid"
+        " WHERE c.id = ANY(%s::text[]) AND m.tenant_id = %s",
+        (list(dict.fromkeys(chunk_ids)), tenant_id),
+    )
+    return {row["id"]: row["sparse_key"] for row in rows}
+
+
 def memory_chunks(conn: Conn, tenant_id: str, memory_id: str) -> list[Chunk]:
     rows = conn.execute(
         f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN memories m ON m.rid = c.memory_rid"

@@ -94,6 +94,9 @@ class PostgresStore(SqlStore):
     def get_chunks(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         return self._db.run(lambda conn: memories.get_chunks(conn, tenant_id, chunk_ids))
 
+    def sparse_keys(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+        return self._db.run(lambda conn: memories.sparse_keys(conn, tenant_id, chunk_ids))
+
     def memory_chunks(self, tenant_id: str, memory_id: str) -> list[Chunk]:
         return self._db.run(lambda conn: memories.memory_chunks(conn, tenant_id, memory_id))
 

@@ -9,7 +9,7 @@ sources, vector links, FTS rows, tombstones); vectors stay as a cache.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -164,16 +164,24 @@ def get_memories(conn: sqlite3.Connection, tenant_id: str, memory_ids: Sequence[
 
 
 def get_chunks(conn: sqlite3.Connection, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
-    found: dict[str, Chunk] = {}
+    return {row["id"]: chunk_from_row(row) for row in _chunk_rows(conn, CHUNK_COLUMNS, tenant_id, chunk_ids)}
+
+
+def sparse_keys(conn: sqlite3.Connection, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+    return {row[0]: row[1] for row in _chunk_rows(conn, "c.id, c.sparse_key", tenant_id, chunk_ids)}
+
+
+def _chunk_rows(
+    conn: sqlite3.Connection, columns: str, tenant_id: str, chunk_ids: Sequence[str]
+) -> Iterator[sqlite3.Row]:
     unique = list(dict.fromkeys(chunk_ids))
     for start in range(0, len(unique), 500):
         batch = unique[start : start + 500]
         sql = (
-            f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN memories m ON m.rid = c.memory_rid"
+            f"SELECT {columns} FROM chunks c JOIN memories m ON m.rid = c.memory_rid"
             f" WHERE +m.tenant_id = ? AND c.id IN ({placeholders(len(batch))})"
         )
-        found.update((row["id"], chunk_from_row(row)) for row in conn.execute(sql, (tenant_id, *batch)))
-    return found
+        yield from conn.execute(sql, (tenant_id, *batch))
 
 
 def memory_chunks(conn: sqlite3.Connection, tenant_id: str, memory_id: str) -> list[Chunk]:

@@ -122,6 +122,10 @@ class SqliteStore(SqlStore):
         with self._db.read() as conn:
             return memories.get_chunks(conn, tenant_id, chunk_ids)
 
+    def sparse_keys(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+        with self._db.read() as conn:
+            return memories.sparse_keys(conn, tenant_id, chunk_ids)
+
     def memory_chunks(self, tenant_id: str, memory_id: str) -> list[Chunk]:
         with self._db.read() as conn:
             return memories.memory_chunks(conn, tenant_id, memory_id)

@@ -222,9 +222,10 @@ class VectorIndex:
         memory_mask = self._memory_mask(snap, scope, flt)
         rows = np.flatnonzero(memory_mask[snap.chunk_slot])
         best, scores = top_k(snap.matrix, query, rows, limit)
+        vectors = snap.matrix.exact[best]  # a copy: later writes to the matrix leave the hits alone
         return [
-            ChunkHit(snap.chunk_ids[row], snap.memory_ids[snap.chunk_slot[row]], float(score))
-            for row, score in zip(best.tolist(), scores.tolist(), strict=True)
+            ChunkHit(snap.chunk_ids[row], snap.memory_ids[snap.chunk_slot[row]], float(score), vector)
+            for row, score, vector in zip(best.tolist(), scores.tolist(), vectors, strict=True)
         ]
 
     def _capture(self) -> _Snapshot | None:
