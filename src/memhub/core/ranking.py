@@ -187,8 +187,9 @@ _ASKS_WHEN = re.compile(
 _NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple of|several)"
 _TIME_TOLD = re.compile(
     r"\b(?:yesterday|today|tonight|tomorrow|ago|recently|weekend|(?:19|20)\d\d"
-    r"|(?:last|next|this|past|coming) (?:week|weekend|month|year|night|time|summer|winter|spring|fall"
-    r"|autumn|morning|evening|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    # "last monday", "next weekend": the day or the weekend alone already matches below and above
+    r"|(?:last|next|this|past|coming) (?:week|month|year|night|time|summer|winter|spring|fall"
+    r"|autumn|morning|evening)"
     r"|january|february|march|april|june|july|august|september|october|november|december"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     rf"|{_NUMBER}\s+(?:days?|weeks?|months?|years?|decades?))\b",

@@ -198,7 +198,7 @@ class Retriever:
         named = names_in(request.query, set(_speakers(memories).values()))
         drop = named and model.weight("speaker")
         if drop and self._drop_named(tenant_id, request.query, vector, named, candidates):
-            _rescore_dense(candidates, model)
+            _score_pool(candidates, model)  # cosine and dense rank again, from the topic cosines
             head = self._head(candidates, request.limit)
             missing = [candidates[c].memory_id for c in head if candidates[c].memory_id not in memories]
             if missing:
@@ -424,18 +424,6 @@ def _score_pool(candidates: dict[str, _Candidate], model: RelevanceModel) -> Non
     _pool_features(candidates)
     for cand in candidates.values():
         cand.logit = model.logit(cand.features)
-
-
-def _rescore_dense(candidates: dict[str, _Candidate], model: RelevanceModel) -> None:
-    """``cosine`` and ``dense_rank`` again from the topic cosines, the logit moved by their change."""
-    ordered = sorted(candidates, key=lambda c: (-candidates[c].ranking_cosine, c))
-    position = dict(_shared_ranks(ordered, lambda c: candidates[c].ranking_cosine))
-    w_cosine, w_rank = model.weight("cosine"), model.weight("dense_rank")
-    for chunk_id, cand in candidates.items():
-        features = cand.features
-        cosine, rank = cand.ranking_cosine, 1.0 / (1.0 + position[chunk_id])
-        cand.logit += w_cosine * (cosine - features["cosine"]) + w_rank * (rank - features["dense_rank"])
-        features["cosine"], features["dense_rank"] = cosine, rank
 
 
 def _speakers(memories: Mapping[str, Memory]) -> dict[str, str]:
