@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from memhub.core.errors import InvalidInput, Unavailable
+from memhub.core.errors import InvalidInput, StorageFull, Unavailable
 from memhub.core.ports import Store
 from memhub.storage import open_store
 from memhub.storage.postgres.db import parse_postgres_url
@@ -62,6 +62,21 @@ def test_urls() -> None:
 def test_an_unreachable_server_is_unavailable_not_a_crash(tmp_path: object) -> None:
     with pytest.raises(Unavailable, match="PostgreSQL"):
         open_store(f"postgresql://memhub@/memhub?host={tmp_path}&connect_timeout=2")
+
+
+def test_a_full_disk_on_the_server_is_storage_full_not_an_outage(store: Store) -> None:
+    # PostgreSQL raises SQLSTATE 53100 (disk_full) when it cannot extend a file; a real full disk is
+    # not something a test can make here, so the server raises that very error from a DO block
+    tenant_id, _ = Writer(store).tenant("a")
+    full_disk = "DO $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$"
+
+    def write_then_fail(conn: object) -> None:
+        conn.execute("UPDATE tenants SET name = 'renamed' WHERE id = %s", (tenant_id,))  # type: ignore[attr-defined]
+        conn.execute(full_disk)  # type: ignore[attr-defined]
+
+    with pytest.raises(StorageFull, match="disk is full"):
+        store._db.run(write_then_fail)  # type: ignore[attr-defined]
+    assert store.get_tenant(tenant_id).name == "a"  # the whole call was rolled back
 
 
 def test_text_with_nul_is_invalid_input(store: Store) -> None:

@@ -11,7 +11,9 @@ fail serialisation (two workers creating the same users in opposite orders); tho
 everything, so the call is simply run again, up to :data:`RETRIES` times.
 
 Errors: a server that cannot be reached, or stops answering, is :class:`Unavailable` (a 503 upstream);
-text PostgreSQL cannot store (a NUL character) is :class:`InvalidInput` — never a 500.
+a server whose disk is full is :class:`StorageFull` (507, as on SQLite: the worker then backs off
+instead of failing jobs); text PostgreSQL cannot store (a NUL character) is :class:`InvalidInput` —
+never a 500.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from psycopg import errors as pg_errors
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from memhub.core.errors import Conflict, InvalidInput, Unavailable
+from memhub.core.errors import Conflict, InvalidInput, StorageFull, Unavailable
 
 Conn = psycopg.Connection[DictRow]
 T = TypeVar("T")
@@ -155,6 +157,11 @@ def _translated_errors() -> Iterator[None]:
         raise InvalidInput(f"a value cannot be stored: {_first_line(exc)}") from exc
     except UnicodeEncodeError as exc:
         raise InvalidInput("text must be valid Unicode (an unpaired surrogate was sent)") from exc
+    except pg_errors.DiskFull as exc:
+        # the transaction is rolled back, so nothing of the call was written
+        raise StorageFull(
+            "PostgreSQL's disk is full: nothing was written; free space on the database server"
+        ) from exc
     except psycopg.OperationalError as exc:
         if isinstance(exc, (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)):
             raise
