@@ -21,8 +21,9 @@ data set). ``query-exp``: for each question, the vocabulary words nearest its to
 vector less the named speakers' directions, as ``Retriever._drop_named``, centred) that the query does
 not hold, and the BM25 of a keyword search for the first 3 / 5 / 10 of them. ``expand``: a copy of the
 store whose every chunk's keyword key gains the ``k`` vocabulary words nearest its stored dense vector
-(centred; ``--names``: less the speakers' name directions; ``--raw``: not centred) that the key does not
-hold, the keyword index rebuilt (document expansion without an LLM). ``fit``: for each variant the
+(centred; ``--names``: less the speakers' name directions; ``--raw``: not centred; ``--from-words``:
+nearest the mean of its text's centred word vectors instead) that the key does not hold, the keyword
+index rebuilt (document expansion without an LLM). ``fit``: for each variant the
 hybrid weights are refitted on conversations 0-4 (``calibration.fit_ranking``, speaker held at 0.8 as
 the shipped fit) and the top 10 of every question scored with the bench's metrics, per split and
 category (today's signals refitted reproduce the bench's line on main to the decimal).
@@ -226,29 +227,30 @@ def query_expansion(store: Path, table: Table, rows: list[Row], out: Path) -> No
     out.write_bytes(pickle.dumps(result))
 
 
-def expand(store: Path, table: Table, k: int, out: Path, raw: bool, names: bool) -> None:
-    """A copy of ``store`` whose chunks' keyword keys gain ``k`` words near their dense vectors."""
+def expand(
+    store: Path, table: Table, k: int, out: Path, raw: bool, names: bool, from_words: bool = False
+) -> None:
+    """A copy of ``store`` whose chunks' keyword keys gain ``k`` words near their dense vectors (or,
+    ``from_words``, near the mean of their text's word vectors)."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(store, out)
     analyser = KeywordAnalyser()
     db = out / "memhub.db"
     conn = sqlite3.connect(db)
     rows = conn.execute(
-        "SELECT c.rid, c.sparse_key, c.dense_key, v.vector FROM chunks c"
+        "SELECT c.rid, c.sparse_key, c.dense_key, v.vector, c.text FROM chunks c"
         " JOIN chunk_vectors cv ON cv.chunk_rid = c.rid"
         " JOIN vectors v ON v.model_id = cv.model_id AND v.hash = cv.vector_hash"
     ).fetchall()
-    vectors = np.stack([np.frombuffer(r[3], dtype=np.float32) for r in rows])
-    if names:
-        vectors = _without_names(conn, rows, vectors)
-    if not raw:
-        vectors = vectors - vectors.mean(axis=0)
-        vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    if from_words:
+        vectors = _word_means(table, [r[4] for r in rows])
+    else:
+        vectors = _dense_vectors(conn, rows, raw, names)
     started = time.process_time()
     updates = []
-    for (rid, key, _, _), vector in zip(rows, vectors, strict=True):
+    for (rid, key, *_), vector in zip(rows, vectors, strict=True):
         have = set(analyser.text(key).split())
-        extra = table.nearest(vector, have, k, analyser, centred=not raw)
+        extra = table.nearest(vector, have, k, analyser, centred=not raw) if vector.any() else []
         new = f"{key}\n{' '.join(extra)}"
         updates.append((new, analyser.text(new), rid))
     per_chunk = 1000 * (time.process_time() - started) / len(rows)
@@ -265,6 +267,28 @@ def expand(store: Path, table: Table, k: int, out: Path, raw: bool, names: bool)
         f"{len(rows)} keys expanded by {k} words, {per_chunk:.2f} ms CPU per chunk;"
         f" e.g. {updates[0][0][-120:]!r}"
     )
+
+
+def _dense_vectors(conn: sqlite3.Connection, rows: list[Any], raw: bool, names: bool) -> np.ndarray:
+    """The chunks' stored vectors; ``names``: less the speakers' name directions; centred unless ``raw``."""
+    vectors = np.stack([np.frombuffer(r[3], dtype=np.float32) for r in rows])
+    if names:
+        vectors = _without_names(conn, rows, vectors)
+    if not raw:
+        vectors = vectors - vectors.mean(axis=0)
+        vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def _word_means(table: Table, texts: list[str]) -> np.ndarray:
+    """Per text, the normalised mean of its content words' centred vectors (zeros: no word known)."""
+    out = np.zeros((len(texts), table.centred.shape[1]), dtype=np.float32)
+    for j, text in enumerate(texts):
+        ids = sorted({table.index[w] for w in terms(text) if w not in STOP_WORDS and w in table.index})
+        if ids:
+            mean = table.centred[ids].mean(axis=0)
+            out[j] = mean / np.linalg.norm(mean)
+    return out
 
 
 def _without_names(conn: sqlite3.Connection, rows: list[Any], vectors: np.ndarray) -> np.ndarray:
@@ -480,6 +504,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--raw", action="store_true", help="expand: vectors not centred")
     parser.add_argument("--names", action="store_true", help="expand: speakers' name directions removed")
+    parser.add_argument("--from-words", action="store_true", help="expand: from the text's word vectors")
     parser.add_argument("--data", type=Path, default=LOCOMO)
     parser.add_argument(
         "--quick", action="store_true", help="gather: the slice of memhub bench locomo --quick"
@@ -496,7 +521,7 @@ def main() -> None:
     elif args.step == "query-exp":
         query_expansion(args.store, Table(args.words), pickle.loads(args.rows.read_bytes()), args.out)
     elif args.step == "expand":
-        expand(args.store, Table(args.words), args.k, args.out, args.raw, args.names)
+        expand(args.store, Table(args.words), args.k, args.out, args.raw, args.names, args.from_words)
     else:
         rows = pickle.loads(args.rows.read_bytes())
         qexp = pickle.loads(args.qexp.read_bytes()) if args.qexp else None

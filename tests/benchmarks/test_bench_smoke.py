@@ -340,19 +340,10 @@ def test_soft_terms_replica_refits_every_soft_lexical_variant_on_the_same_pools(
         "--out",
         str(qexp),
     )
-    printed = run_script(
-        "soft_terms.py",
-        "expand",
-        "--store",
-        str(store),
-        "--words",
-        str(words),
-        "--k",
-        "3",
-        "--out",
-        str(expanded),
-    )
-    assert "keys expanded by 3 words" in printed
+    expand = ["expand", "--store", str(store), "--words", str(words), "--k", "3", "--out"]
+    assert "keys expanded by 3 words" in run_script("soft_terms.py", *expand, str(expanded))
+    from_words = [*expand, str(tmp_path / "expanded-words"), "--from-words"]
+    assert "keys expanded by 3 words" in run_script("soft_terms.py", *from_words)
     run_script("soft_terms.py", "gather", "--store", str(expanded), "--out", str(tmp_path / "x3.pkl"), *data)
     fit = [
         "--rows",
