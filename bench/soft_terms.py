@@ -59,7 +59,7 @@ from memhub.core.clock import SystemClock
 from memhub.core.models import Scope, SearchMode, SearchRequest
 from memhub.core.ranking import STOP_WORDS, content_words, names_in, terms
 from memhub.core.relevance import FEATURES, RelevanceModel
-from memhub.core.retrieval import SPEAKER_KEY, Retriever
+from memhub.core.retrieval import SPEAKER_KEY, Retriever, _Candidate
 from memhub.embedded.engine import embedded_settings
 from memhub.pipeline.embedders.local_onnx import LocalEmbedder
 from memhub.runtime import Runtime
@@ -71,6 +71,11 @@ LIMIT = 20  # the bench's largest k: its pool is max(100, 5 x 20) per retriever
 QUERY_KS = (3, 5, 10)
 WHOLE_POOL = 10**6  # head factor: the memory signals for every candidate (as fit_relevance.py)
 EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
+WHOLE_POOL_SIGNALS: dict[str, Any] = {
+    "models": dict.fromkeys(SearchMode, EVERY_SIGNAL),
+    "head_factor": WHOLE_POOL,
+}
+"""Every signal for every candidate, as the fit sees them (``fit_relevance.py``)."""
 FI = {name: i for i, name in enumerate(FEATURES)}
 Row = dict[str, Any]
 
@@ -128,18 +133,46 @@ class Table:
 # --- candidate pools --------------------------------------------------------------------------------
 
 
-def gather(store: Path, out: Path, data: Path, quick: bool) -> None:
+class JoiningRetriever(Retriever):
+    """A retriever whose pool also takes the keyword hits of the query's ``k`` nearest vocabulary words
+    (query expansion whose hits join the candidates), each candidate's expansion BM25 in ``expansion``."""
+
+    def __init__(self, runtime: Runtime, table: Table, k: int, index_mean: np.ndarray) -> None:
+        super().__init__(runtime.store, runtime.embedder, SystemClock(), **WHOLE_POOL_SIGNALS)
+        self.table, self.k, self.index_mean = table, k, index_mean
+        self.analyser = KeywordAnalyser()
+        self.expansion: dict[str, float] = {}
+
+    def _candidates(
+        self, scope: Scope, flt: Any, request: SearchRequest, pool_size: int
+    ) -> tuple[dict[str, _Candidate], Any]:
+        found, vector = super()._candidates(scope, flt, request, pool_size)
+        centred = vector - self.index_mean
+        have = set(self.analyser.text(request.query).split())
+        words = self.table.nearest(centred / np.linalg.norm(centred), have, self.k, self.analyser)
+        hits = self._store.keyword_search(scope, flt, " ".join(words), pool_size)
+        self.expansion = {h.chunk_id: h.score for h in hits}
+        held = {c.memory_id for c in found.values()}
+        new = [h for h in hits if h.memory_id not in held]
+        stored = self._store.chunk_vectors(self._embedder.model_id, [h.chunk_id for h in new])
+        for hit in new:
+            other = stored.get(hit.chunk_id)
+            cosine = float(other @ vector) if other is not None else 0.0
+            found[hit.chunk_id] = _Candidate(hit.chunk_id, hit.memory_id, cosine, 0.0, vector=other)
+            held.add(hit.memory_id)
+        return found, vector
+
+
+def gather(store: Path, out: Path, data: Path, quick: bool, join: tuple[Table, int] | None = None) -> None:
     runtime = Runtime.open(embedded_settings(store))
     try:
         tenant = runtime.store.find_tenant("default")
         assert tenant is not None, "no embedded tenant: build the store with memhub bench locomo --store"
         space = runtime.service.resolve_space(tenant.id, None).id
-        retriever = Retriever(
-            runtime.store,
-            runtime.embedder,
-            SystemClock(),
-            models=dict.fromkeys(SearchMode, EVERY_SIGNAL),
-            head_factor=WHOLE_POOL,
+        retriever = (
+            JoiningRetriever(runtime, join[0], join[1], _store_vectors(store / "memhub.db").mean(axis=0))
+            if join
+            else Retriever(runtime.store, runtime.embedder, SystemClock(), **WHOLE_POOL_SIGNALS)
         )
         rows: list[Row] = []
         for position, conv in select(data, None, quick, (1, 2, 3, 4, 5)):
@@ -167,6 +200,7 @@ def gather(store: Path, out: Path, data: Path, quick: bool) -> None:
                             "src": [s.public_id for s in memory.sources],
                             "text": memory.text,
                             "key": keys.get(chunk_id, ""),
+                            "qx": getattr(retriever, "expansion", {}).get(chunk_id, 0.0),
                         }
                     )
                 rows.append(
@@ -444,7 +478,12 @@ def run(label: str, rows: list[Row], extra: Extra | None = None) -> dict[str, An
 
 
 def fit_all(
-    rows: list[Row], table: Table, qexp: list[Any] | None, expanded: dict[str, Path], out: Path
+    rows: list[Row],
+    table: Table,
+    qexp: list[Any] | None,
+    expanded: dict[str, Path],
+    joined: dict[str, Path],
+    out: Path,
 ) -> None:
     results: dict[str, Any] = {"base": run("base (refitted)", rows)}
     soft_raw, soft_c = Soft(table, centred=False), Soft(table, centred=True)
@@ -476,9 +515,19 @@ def fit_all(
             "soft_c_clip3 + qx10 +rank", rows, lambda i, r: {"soft_c_clip3": clip[i], **both(i, r)}
         )
     for label, path in expanded.items():
-        results[f"doc-exp {label}"] = run(f"doc-exp {label}", pickle.loads(path.read_bytes()))
+        pools = pickle.loads(path.read_bytes())
+        results[f"doc-exp {label}"] = run(f"doc-exp {label}", pools)
+    for label, path in joined.items():
+        pools = pickle.loads(path.read_bytes())
+        results[f"query-exp {label} joined"] = run(f"query-exp {label} joined", pools, _joined_columns)
     out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {out}")
+
+
+def _joined_columns(_: int, row: Row) -> dict[str, np.ndarray]:
+    """The expansion's BM25 (log) and rank, from a pool the expansion's hits joined."""
+    values = [float(c["qx"]) for c in row["cands"]]
+    return {"qx": np.log1p(values), "qx_rank": shared_ranks([v if v >= 0.5 else None for v in values])}
 
 
 def _query_columns(qexp: list[Any], k: int, with_rank: bool) -> Extra:
@@ -501,6 +550,10 @@ def main() -> None:
     parser.add_argument("--rows", type=Path)
     parser.add_argument("--qexp", type=Path)
     parser.add_argument("--expanded", action="append", default=[], metavar="LABEL=ROWS")
+    parser.add_argument("--joined", action="append", default=[], metavar="LABEL=ROWS")
+    parser.add_argument(
+        "--join", type=int, help="gather: the keyword hits of K expansion words join the pool"
+    )
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--raw", action="store_true", help="expand: vectors not centred")
     parser.add_argument("--names", action="store_true", help="expand: speakers' name directions removed")
@@ -517,7 +570,8 @@ def main() -> None:
     if args.step == "words":
         build_words(args.out, args.max_words)
     elif args.step == "gather":
-        gather(args.store, args.out, args.data, args.quick)
+        join = (Table(args.words), args.join) if args.join else None
+        gather(args.store, args.out, args.data, args.quick, join)
     elif args.step == "query-exp":
         query_expansion(args.store, Table(args.words), pickle.loads(args.rows.read_bytes()), args.out)
     elif args.step == "expand":
@@ -526,7 +580,8 @@ def main() -> None:
         rows = pickle.loads(args.rows.read_bytes())
         qexp = pickle.loads(args.qexp.read_bytes()) if args.qexp else None
         expanded = {label: Path(p) for label, _, p in (e.partition("=") for e in args.expanded)}
-        fit_all(rows, Table(args.words), qexp, expanded, args.out)
+        joined = {label: Path(p) for label, _, p in (e.partition("=") for e in args.joined)}
+        fit_all(rows, Table(args.words), qexp, expanded, joined, args.out)
 
 
 if __name__ == "__main__":

@@ -344,20 +344,29 @@ def test_soft_terms_replica_refits_every_soft_lexical_variant_on_the_same_pools(
     assert "keys expanded by 3 words" in run_script("soft_terms.py", *expand, str(expanded))
     from_words = [*expand, str(tmp_path / "expanded-words"), "--from-words"]
     assert "keys expanded by 3 words" in run_script("soft_terms.py", *from_words)
-    run_script("soft_terms.py", "gather", "--store", str(expanded), "--out", str(tmp_path / "x3.pkl"), *data)
-    fit = [
-        "--rows",
-        str(rows),
+    x3, j3 = tmp_path / "x3.pkl", tmp_path / "j3.pkl"
+    run_script("soft_terms.py", "gather", "--store", str(expanded), "--out", str(x3), *data)
+    run_script(
+        "soft_terms.py",
+        "gather",
+        "--store",
+        str(store),
         "--words",
         str(words),
-        "--qexp",
-        str(qexp),
-        "--expanded",
-        f"x3={tmp_path / 'x3.pkl'}",
-    ]
+        "--join",
+        "3",
+        "--out",
+        str(j3),
+        *data,
+    )
+    fit = ["--rows", str(rows), "--words", str(words), "--qexp", str(qexp)]
+    fit += ["--expanded", f"x3={x3}", "--joined", f"3={j3}"]
     run_script("soft_terms.py", "fit", *fit, "--out", str(out_file))
     results = json.loads(out_file.read_text())
-    assert {"base", "soft", "soft_c_clip3", "query-exp 10 +rank", "doc-exp x3"} <= set(results)
+    assert {"base", "soft", "soft_c_clip3", "query-exp 10 +rank", "doc-exp x3", "query-exp 3 joined"} <= set(
+        results
+    )
+    assert results["query-exp 3 joined"]["weights"].keys() >= {"qx", "qx_rank"}
     for variant in results.values():
         assert all(w >= 0 for w in variant["weights"].values())
         assert 0.0 <= variant["metrics"]["tune"]["cats 1-4 Rall@10"] <= 100.0
