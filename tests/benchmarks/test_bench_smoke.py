@@ -158,16 +158,23 @@ def test_vs_mem0_runs_memhub_once_per_model_asked_for(tmp_path: Path) -> None:
         assert result["by_model"][model]["workload"]["jobs_failed"] == 0
 
 
-@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
-def test_dense_ensemble_replica_scores_every_variant_and_reports_how_far_it_is_from_the_search(
-    tmp_path: Path,
-) -> None:
-    store, rows, out_file = tmp_path / "store", tmp_path / "rows.pkl", tmp_path / "dense_ensemble.json"
+def quick_locomo_store(tmp_path: Path) -> Path:
+    """A store indexed by ``memhub bench locomo --quick --modes hybrid`` (for the replica scripts)."""
+    store = tmp_path / "store"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMHUB_")}
     build = [sys.executable, "-m", "memhub", "bench", "locomo", "--quick", "--modes", "hybrid"]
     build += ["--dataset", str(LOCOMO), "--store", str(store), "--out", str(tmp_path / "locomo.json")]
     done = subprocess.run(build, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return store
+
+
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_dense_ensemble_replica_scores_every_variant_and_reports_how_far_it_is_from_the_search(
+    tmp_path: Path,
+) -> None:
+    store = quick_locomo_store(tmp_path)
+    rows, out_file = tmp_path / "rows.pkl", tmp_path / "dense_ensemble.json"
     quick = ["--quick", "--data", str(LOCOMO)]
     run_script("dense_ensemble.py", "gather", "--store", str(store), "--out", str(rows), *quick)
     run_script("dense_ensemble.py", "gather-text", "--store", str(store), "--rows", str(rows), *quick)
@@ -311,3 +318,56 @@ def test_extraction_compares_two_revisions_extractors_on_the_same_turns(tmp_path
         list(after["coverage"]) == ["held_out_5_9"] and after["coverage"]["held_out_5_9"]["observations"] > 0
     )
     assert after["facts"] > 0 and after["clean"]["sample"] > 0
+
+
+@pytest.mark.skipif(not LOCOMO.is_file(), reason=f"LoCoMo data not found at {LOCOMO}")
+def test_soft_terms_replica_refits_every_soft_lexical_variant_on_the_same_pools(tmp_path: Path) -> None:
+    store = quick_locomo_store(tmp_path)
+    words, rows = tmp_path / "words.npz", tmp_path / "rows.pkl"
+    qexp, expanded, out_file = tmp_path / "qexp.pkl", tmp_path / "expanded", tmp_path / "soft_terms.json"
+    data = ["--data", str(LOCOMO), "--quick"]
+    run_script("soft_terms.py", "words", "--max-words", "3000", "--out", str(words))
+    run_script("soft_terms.py", "gather", "--store", str(store), "--out", str(rows), *data)
+    run_script(
+        "soft_terms.py",
+        "query-exp",
+        "--store",
+        str(store),
+        "--words",
+        str(words),
+        "--rows",
+        str(rows),
+        "--out",
+        str(qexp),
+    )
+    expand = ["expand", "--store", str(store), "--words", str(words), "--k", "3", "--out"]
+    assert "keys expanded by 3 words" in run_script("soft_terms.py", *expand, str(expanded))
+    from_words = [*expand, str(tmp_path / "expanded-words"), "--from-words"]
+    assert "keys expanded by 3 words" in run_script("soft_terms.py", *from_words)
+    x3, j3 = tmp_path / "x3.pkl", tmp_path / "j3.pkl"
+    run_script("soft_terms.py", "gather", "--store", str(expanded), "--out", str(x3), *data)
+    run_script(
+        "soft_terms.py",
+        "gather",
+        "--store",
+        str(store),
+        "--words",
+        str(words),
+        "--join",
+        "3",
+        "--out",
+        str(j3),
+        *data,
+    )
+    fit = ["--rows", str(rows), "--words", str(words), "--qexp", str(qexp)]
+    fit += ["--expanded", f"x3={x3}", "--joined", f"3={j3}"]
+    run_script("soft_terms.py", "fit", *fit, "--out", str(out_file))
+    results = json.loads(out_file.read_text())
+    assert {"base", "soft", "soft_c_clip3", "query-exp 10 +rank", "doc-exp x3", "query-exp 3 joined"} <= set(
+        results
+    )
+    assert results["query-exp 3 joined"]["weights"].keys() >= {"qx", "qx_rank"}
+    for variant in results.values():
+        assert all(w >= 0 for w in variant["weights"].values())
+        assert 0.0 <= variant["metrics"]["tune"]["cats 1-4 Rall@10"] <= 100.0
+    assert results["soft_c"]["weights"].keys() >= {"soft_c"}
