@@ -9,8 +9,9 @@ plus, for a variant, a second BM25 field holding the hypernyms of the key's noun
 For each variant the hybrid weights are refitted on conversations 0-4 (``fit_relevance.rows``, speaker
 fixed at 0.8) and the bench's questions are run over the index (as ``/work/lead/bench_reuse.py``).
 WordNet: Debian's ``wordnet-base`` (Princeton WordNet 3.0) read from /usr/share/wordnet. Experiment only.
-Variant spec: ``base`` or ``<n|nv><depth><first|all>:<weight>`` (e.g. ``nv2first:0.3``), or ``q...`` for
-question-side expansion (the query's nouns -> their hyponyms to depth, weighted).
+Variant spec: ``base`` or ``<n|nv><depth><first|all>[c]:<weight>`` (e.g. ``nv2first:0.3``; ``c``: expand
+the turn only, not its keyword window), or ``q...`` for question-side expansion (the query's nouns ->
+their hyponyms to depth, weighted).
 """
 
 from __future__ import annotations
@@ -152,11 +153,12 @@ class Variant:
         self.weight = float(weight or 0.4)
         self.query_side = body.startswith("q")
         body = body.lstrip("q")
-        m = re.fullmatch(r"(nv|n)(\d)(first|all)", body)
+        m = re.fullmatch(r"(nv|n)(\d)(first|all)(c?)", body)
         assert m, spec
         self.pos = ["n", "v"] if m.group(1) == "nv" else ["n"]
         self.depth = int(m.group(2))
         self.senses = m.group(3)
+        self.centre = bool(m.group(4))  # expand the chunk's own text only, not its keyword window
 
 
 class Index:
@@ -166,7 +168,7 @@ class Index:
         self.analyser, self.wn = analyser, wordnet
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         rows = conn.execute(
-            "SELECT c.id, m.id, m.user_id, c.keyword_text, length(c.sparse_key), c.sparse_key"
+            "SELECT c.id, m.id, m.user_id, c.keyword_text, length(c.sparse_key), c.sparse_key, c.text"
             " FROM chunks c JOIN memories m ON m.rid = c.memory_rid WHERE m.superseded_by IS NULL"
         ).fetchall()
         conn.close()
@@ -174,6 +176,7 @@ class Index:
         self.tf = [Counter(r[3].split()) for r in rows]
         self.length = [r[4] for r in rows]
         self.raw = [r[5] for r in rows]
+        self.own = [r[6] for r in rows]
         self.mean = sum(self.length) / len(rows)
         self.df = Counter(t for tf in self.tf for t in tf)
         self.by_user: dict[str, list[int]] = {}
@@ -201,7 +204,7 @@ class Index:
         self.exp_tf = []
         if v.base or v.query_side:
             return
-        for raw in self.raw:
+        for raw in self.own if v.centre else self.raw:
             tf: Counter[str] = Counter()
             for word in WORD.findall(raw.lower()):
                 if word in STOP_WORDS or len(word) < 3:
