@@ -7,7 +7,8 @@ The store is a copy of a ``memhub bench locomo --store`` index. The store's keyw
 (``storage/sqlite/keyword.py``: tenant-wide df, k1 1.2, b 0.75, length = the sparse key's characters),
 plus, for a variant, a second BM25 field holding the hypernyms of the key's nouns/verbs, weighted ``w``.
 For each variant the hybrid weights are refitted on conversations 0-4 (``fit_relevance.rows``, speaker
-fixed at 0.8) and the bench's questions are run over the index (as ``/work/lead/bench_reuse.py``).
+fixed at 0.8) and the bench's questions are run over the index (as
+``memhub bench locomo --store`` does over a built index).
 WordNet: Debian's ``wordnet-base`` (Princeton WordNet 3.0) read from /usr/share/wordnet. Experiment only.
 Variant spec: ``base`` or ``<n|nv><depth><first|all>[c]:<weight>`` (e.g. ``nv2first:0.3``; ``c``: expand
 the turn only, not its keyword window), or ``q...`` for question-side expansion (the query's nouns ->
@@ -42,7 +43,7 @@ from memhub.storage.sqlite.store import SqliteStore
 
 WN = Path("/usr/share/wordnet")
 K1, B = 1.2, 0.75
-DATA = Path("/work/shared/data/locomo10.json")
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "locomo10.json"  # --data overrides
 WORD = re.compile(r"[a-z]+")
 
 
@@ -335,6 +336,8 @@ def bench(store: Path, modes: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=DATA, help="LoCoMo's locomo10.json")
+    parser.add_argument("--wordnet", type=Path, default=WN, help="WordNet 3.0 dict folder (wordnet-base)")
     parser.add_argument("--variants", default="base")
     parser.add_argument("--modes", default="hybrid,keyword")
     parser.add_argument("--no-refit", action="store_true")
@@ -342,6 +345,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--feature", action="store_true", help="expansion BM25 as its own feature")
     args = parser.parse_args()
+    globals().update(DATA=args.data, WN=args.wordnet)
     if args.feature:
         STATE["feature"] = True
         relevance.FEATURES = (*relevance.FEATURES, "hyper")
