@@ -67,8 +67,9 @@ def test_freezing_keeps_start_up_objects_out_of_collections_until_the_app_stops(
     assert gc.get_freeze_count() == 0
 
 
-def test_memhub_serve_freezes_its_start_up_heap_while_it_runs(tmp_path: Path) -> None:
-    app = create_app(Settings(data=tmp_path, worker=False), embedder=HashEmbedder(), bootstrap_key=False)
+def test_an_app_that_owns_its_process_freezes_its_start_up_heap_while_it_runs(tmp_path: Path) -> None:
+    settings = Settings(data=tmp_path, worker=False)
+    app = create_app(settings, embedder=HashEmbedder(), bootstrap_key=False, owns_process=True)
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
         assert gc.get_threshold()[0] == gc_tuning.YOUNG_THRESHOLD
@@ -85,9 +86,18 @@ def test_the_embedded_client_raises_the_threshold_but_freezes_nothing_of_its_cal
     assert gc.get_threshold() == DEFAULT
 
 
+def test_an_app_inside_another_process_raises_the_threshold_only(tmp_path: Path) -> None:
+    app = create_app(Settings(data=tmp_path, worker=False), embedder=HashEmbedder(), bootstrap_key=False)
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+        assert gc.get_threshold()[0] == gc_tuning.YOUNG_THRESHOLD
+        assert gc.get_freeze_count() == 0
+
+
 def test_gc_tuning_off_leaves_the_collector_alone(tmp_path: Path) -> None:
     settings = Settings(data=tmp_path, worker=False, gc_tuning=False)
-    with TestClient(create_app(settings, embedder=HashEmbedder(), bootstrap_key=False)) as client:
+    app = create_app(settings, embedder=HashEmbedder(), bootstrap_key=False, owns_process=True)
+    with TestClient(app) as client:
         assert client.get("/health").status_code == 200
         assert gc.get_threshold() == DEFAULT
         assert gc.get_freeze_count() == 0

@@ -54,14 +54,15 @@ def create_app(
     embedder: Embedder | None = None,
     adapters: Sequence[ProtocolAdapter] = ADAPTERS,
     bootstrap_key: bool = True,
-    owns_process: bool = True,
+    owns_process: bool = False,
 ) -> FastAPI:
     """Build the app. ``embedder`` replaces the configured one (tests); ``adapters`` defaults to all.
 
     ``bootstrap_key=False`` skips creating and printing the first admin key: the embedded client runs
     the app inside a library, where printing a secret to the caller's stderr would be wrong.
-    ``owns_process=False`` (the embedded client too) keeps the app from freezing the process's heap
-    after start-up (``memhub/gc_tuning.py``): the objects there are the caller's.
+    ``owns_process=True`` (``memhub serve``: the process exists to run this app) also freezes the heap
+    once start-up is done (``memhub/gc_tuning.py``); an app inside someone else's process (the embedded
+    client, tests) leaves the objects there alone.
     """
     settings = settings or Settings()
     renderers = ErrorRenderers()

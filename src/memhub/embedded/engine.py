@@ -110,9 +110,7 @@ class EmbeddedEngine:
 
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._app = create_app(
-            settings, embedder=embedder, adapters=(), bootstrap_key=False, owns_process=False
-        )
+        self._app = create_app(settings, embedder=embedder, adapters=(), bootstrap_key=False)
         self._lifespan = _Lifespan(self._app)
         self._secret: str | None = None
         self._lock = threading.Lock()
