@@ -232,9 +232,11 @@ class _VectorReads:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
+    def chunk_vectors(
+        self, model_id: str, chunk_ids: Sequence[str], tenant_id: str | None = None
+    ) -> dict[str, Vector]:
         self.read.extend(chunk_ids)
-        return self._inner.chunk_vectors(model_id, chunk_ids)
+        return self._inner.chunk_vectors(model_id, chunk_ids, tenant_id)
 
 
 def test_the_topic_cosine_takes_dense_hits_vectors_from_the_dense_search(runtime: Runtime) -> None:

@@ -1083,6 +1083,27 @@ class StoreContract:
                 assert np.array_equal(hit.vector, stored[hit.chunk_id])
         assert {h.chunk_id for h in hits} == set(got.chunk_ids)
 
+    def test_chunk_vectors_read_for_a_tenant_are_the_stored_ones_to_the_bit(
+        self, store: Store, w: Writer
+    ) -> None:
+        a, space = w.tenant("a")
+        b, space_b = w.tenant("b")
+        got = w.memorise(a, space, [f"vector {i}" for i in range(12)])
+        elsewhere = w.memorise(b, space_b, ["another tenant's vector"])
+        store.vector_search(Scope(tenant_id=a), None, MODEL, w.unit(), 3)  # a store may index them now
+        later = w.memorise(a, space, ["written after that search"])
+        store.delete_memory(a, got.memory_ids[0])
+        asked = [*got.chunk_ids, *later.chunk_ids, *elsewhere.chunk_ids, "unknown"]
+        for_tenant = store.chunk_vectors(MODEL, asked, a)
+        from_file = store.chunk_vectors(MODEL, asked)
+        assert (
+            set(for_tenant) == set(from_file) == {*got.chunk_ids[1:], *later.chunk_ids, *elsewhere.chunk_ids}
+        )
+        for chunk_id, vector in for_tenant.items():
+            assert vector.dtype == np.float32
+            assert vector.tobytes() == from_file[chunk_id].tobytes()
+        assert store.chunk_vectors("another-model", asked, a) == {}
+
     def test_keyword_search_ranks_and_survives_hostile_text(self, store: Store, w: Writer) -> None:
         a, space = w.tenant("a")
         got = w.memorise(

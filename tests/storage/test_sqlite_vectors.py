@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +13,9 @@ import pytest
 from memhub.core.models import Scope
 from memhub.core.ports import Store
 from memhub.storage import open_store
+from memhub.storage.sqlite import store as sqlite_store
 from memhub.storage.sqlite import vectors as sqlite_vectors
+from memhub.storage.sqlite.vector_index import MemoryRecord, VectorIndex
 
 from .contract import MODEL, Writer
 
@@ -69,3 +73,71 @@ def test_dense_hits_carry_their_stored_vectors_to_the_bit(store: Store, db_path:
             assert np.array_equal(hit.vector, stored[hit.chunk_id])
     finally:
         fresh.close()
+
+
+def test_a_tenants_indexed_vectors_are_read_from_its_index_and_the_rest_from_the_file(
+    store: Store, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = Writer(store)
+    a, space = w.tenant("a")
+    got = w.memorise(a, space, [f"a {i}" for i in range(6)])
+    fresh = open_store(f"sqlite:///{db_path}")
+    read_from_file: list[list[str]] = []
+    real = sqlite_store.fetch_chunk_vectors
+
+    def recorded(conn: Any, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Any]:
+        read_from_file.append(list(chunk_ids))
+        return real(conn, model_id, chunk_ids)
+
+    monkeypatch.setattr(sqlite_store, "fetch_chunk_vectors", recorded)
+    try:
+        fresh.vector_search(Scope(tenant_id=a), None, MODEL, got.vectors[got.chunk_ids[0]], 1)  # loaded
+        later = w.memorise(a, space, ["written after the index loaded"])  # it catches up first
+        wanted = [*got.chunk_ids, *later.chunk_ids]
+        vectors = fresh.chunk_vectors(MODEL, [*wanted, "unknown"], a)
+        assert read_from_file == [["unknown"]]
+        assert list(vectors) == wanted
+        for chunk_id in wanted:
+            assert vectors[chunk_id].tobytes() == real_vector(db_path, chunk_id).tobytes()
+    finally:
+        fresh.close()
+
+
+def real_vector(db_path: Path, chunk_id: str) -> np.ndarray:
+    """The chunk's vector as the file holds it."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return sqlite_vectors.fetch_chunk_vectors(conn, MODEL, [chunk_id])[chunk_id]
+    finally:
+        conn.close()
+
+
+def test_an_index_hands_back_vectors_of_live_memories_only_and_after_compaction() -> None:
+    index = VectorIndex()
+    count = 1100
+    index.apply_memories([_record(rid) for rid in range(count)])
+    vectors = np.random.default_rng(3).standard_normal((count, 8)).astype(np.float32)
+    index.apply_chunks([f"c{rid}" for rid in range(count)], list(range(count)), vectors)
+    index.apply_deletes([0, 1])
+    got = index.vectors(["c0", "c2", "c9", "nope"])
+    assert list(got) == ["c2", "c9"]
+    assert got["c9"].tobytes() == vectors[9].tobytes()
+    index.apply_deletes(range(2, 1030))  # past a quarter dead: the arrays are rewritten
+    got = index.vectors(["c5", "c1050", "c1099"])
+    assert list(got) == ["c1050", "c1099"]
+    assert got["c1050"].tobytes() == vectors[1050].tobytes()
+    assert got["c1099"].tobytes() == vectors[1099].tobytes()
+
+
+def _record(rid: int) -> MemoryRecord:
+    return MemoryRecord(
+        rid=rid,
+        id=f"m{rid}",
+        space_id="s",
+        user_id=None,
+        session_id=None,
+        kind="fact",
+        core=False,
+        superseded=False,
+        metadata="{}",
+    )

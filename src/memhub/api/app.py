@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
+from memhub import gc_tuning
 from memhub._version import __version__
 from memhub.core.errors import Unavailable
 from memhub.core.ports import Embedder
@@ -53,11 +54,15 @@ def create_app(
     embedder: Embedder | None = None,
     adapters: Sequence[ProtocolAdapter] = ADAPTERS,
     bootstrap_key: bool = True,
+    owns_process: bool = False,
 ) -> FastAPI:
     """Build the app. ``embedder`` replaces the configured one (tests); ``adapters`` defaults to all.
 
     ``bootstrap_key=False`` skips creating and printing the first admin key: the embedded client runs
     the app inside a library, where printing a secret to the caller's stderr would be wrong.
+    ``owns_process=True`` (``memhub serve``: the process exists to run this app) also freezes the heap
+    once start-up is done (``memhub/gc_tuning.py``); an app inside someone else's process (the embedded
+    client, tests) leaves the objects there alone.
     """
     settings = settings or Settings()
     renderers = ErrorRenderers()
@@ -66,7 +71,7 @@ def create_app(
         title="memhub",
         version=__version__,
         description="Self-hosted long-term memory for AI agents. Native API under `/v1`.",
-        lifespan=_lifespan(settings, embedder, bootstrap_key, metrics),
+        lifespan=_lifespan(settings, embedder, bootstrap_key, metrics, owns_process),
         middleware=_middleware(settings, renderers, metrics),
         docs_url=None,  # docs.py serves /docs and /redoc from installed packages, not a CDN
         redoc_url=None,
@@ -109,7 +114,7 @@ def _ready(request: Request) -> Health:
 
 
 def _lifespan(
-    settings: Settings, embedder: Embedder | None, bootstrap_key: bool, metrics: Metrics
+    settings: Settings, embedder: Embedder | None, bootstrap_key: bool, metrics: Metrics, owns_process: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,13 +127,19 @@ def _lifespan(
             if settings.worker:
                 runtime.start_worker()
             log.info("memhub %s ready (store: %s)", __version__, runtime.store.backend)
-            async with mcp_http.serving(app, runtime.service):  # the MCP SDK's task group lives here
-                yield
+            with _collector(settings, owns_process):
+                async with mcp_http.serving(app, runtime.service):  # the MCP SDK's task group lives here
+                    yield
         finally:
             runtime.close()
             log.info("memhub stopped")
 
     return lifespan
+
+
+def _collector(settings: Settings, owns_process: bool) -> AbstractContextManager[None]:
+    """The garbage collector set for serving while the app runs (start-up done: what exists now stays)."""
+    return gc_tuning.tuned(freeze=owns_process) if settings.gc_tuning else nullcontext()
 
 
 def _middleware(settings: Settings, renderers: ErrorRenderers, metrics: Metrics) -> list[Middleware]:

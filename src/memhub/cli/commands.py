@@ -95,7 +95,7 @@ def serve(**options: Any) -> None:
     if new_store:
         log_created(settings.data)
     try:
-        app = create_app(settings)  # adapters refuse unsafe settings here (e.g. GoMemory on a public host)
+        app = create_app(settings, owns_process=True)  # adapters refuse unsafe settings here (e.g. GoMemory)
     except MemhubError as exc:
         raise click.ClickException(exc.message) from None
     uvicorn.run(

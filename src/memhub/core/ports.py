@@ -392,7 +392,14 @@ class Store(Protocol):
         """Cached vectors by content hash: texts whose hash is here are never embedded again."""
         ...
 
-    def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]: ...
+    def chunk_vectors(
+        self, model_id: str, chunk_ids: Sequence[str], tenant_id: str | None = None
+    ) -> dict[str, Vector]:
+        """The stored vectors of these chunks by ``model_id`` (chunks without one are left out).
+        ``tenant_id``, when the caller knows the chunks' tenant, lets a store answer from that tenant's
+        in-memory index; the answer is the same."""
+        ...
+
     def vector_models(self) -> list[str]:
         """The embedding models this store holds vectors of, sorted (read off the vector table's key, so
         it costs one index probe per model, not a scan, however large the store)."""

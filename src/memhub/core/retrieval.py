@@ -252,7 +252,7 @@ class Retriever:
             return False
         topic = topic / norm
         unread = [c for c, cand in candidates.items() if cand.vector is None]
-        stored = self._store.chunk_vectors(self._embedder.model_id, unread) if unread else {}
+        stored = self._store.chunk_vectors(self._embedder.model_id, unread, tenant_id) if unread else {}
         stored.update({c: cand.vector for c, cand in candidates.items() if cand.vector is not None})
         found = [c for c in candidates if c in stored]  # a chunk may have lost its vector meanwhile
         if found:
@@ -326,7 +326,9 @@ class Retriever:
             # Still waiting for the query vector: read the keyword hits' stored vectors now (their
             # cosines need them), so that read adds nothing to the wait. Some will turn out to be
             # dense hits too; reading those is cheaper than reading the rest after the wait.
-            stored = self._store.chunk_vectors(self._embedder.model_id, [h.chunk_id for h in keyword])
+            stored = self._store.chunk_vectors(
+                self._embedder.model_id, [h.chunk_id for h in keyword], scope.tenant_id
+            )
         vector = vector_future.result()
         dense: list[ChunkHit] = []
         if request.mode in (SearchMode.HYBRID, SearchMode.DENSE):

@@ -129,7 +129,9 @@ class PostgresStore(SqlStore):
     def get_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
         return self._db.run(lambda conn: vectors.fetch_vectors(conn, model_id, hashes))
 
-    def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
+    def chunk_vectors(
+        self, model_id: str, chunk_ids: Sequence[str], tenant_id: str | None = None
+    ) -> dict[str, Vector]:
         return self._db.run(lambda conn: vectors.fetch_chunk_vectors(conn, model_id, chunk_ids))
 
     # --- switching the embedding model ------------------------------------------------------------

@@ -164,9 +164,18 @@ class SqliteStore(SqlStore):
         with self._db.read() as conn:
             return fetch_vectors(conn, model_id, hashes)
 
-    def chunk_vectors(self, model_id: str, chunk_ids: Sequence[str]) -> dict[str, Vector]:
-        with self._db.read() as conn:
-            return fetch_chunk_vectors(conn, model_id, chunk_ids)
+    def chunk_vectors(
+        self, model_id: str, chunk_ids: Sequence[str], tenant_id: str | None = None
+    ) -> dict[str, Vector]:
+        # The tenant's in-memory index holds the same float32 bytes as the file: reading ~600 keyword
+        # hits' vectors from it instead of SQLite saves ~1 ms a search. The file answers for the rest
+        # (chunks not embedded yet, or written since the index caught up).
+        found = {} if tenant_id is None else self._indexes.vectors(self._db, tenant_id, model_id, chunk_ids)
+        missing = [chunk_id for chunk_id in chunk_ids if chunk_id not in found]
+        if missing:
+            with self._db.read() as conn:
+                found.update(fetch_chunk_vectors(conn, model_id, missing))
+        return found
 
     # --- switching the embedding model ------------------------------------------------------------
     def vector_space(self) -> VectorSpace:

@@ -103,6 +103,7 @@ class VectorIndex:
         self._codes = {name: Column(np.int32) for name in _CODED}
         self._interned = {name: _Interner() for name in _CODED}
         self._chunk_ids: list[str] = []
+        self._row_of: dict[str, int] = {}  # chunk id -> row (its key strings are those of _chunk_ids)
         self._chunk_slot = Column(np.int32)
         self._dead_rows = 0
         self._dead_slots = 0
@@ -145,7 +146,9 @@ class VectorIndex:
             if vectors.shape[1] != self._matrix.dim:
                 raise InvalidInput(f"vectors of {vectors.shape[1]} dims in a {self._matrix.dim}-dim index")
             self._chunk_slot.extend([self._slot_of[rid] for rid in memory_rids])
+            first = len(self._chunk_ids)
             self._chunk_ids.extend(chunk_ids)
+            self._row_of.update(zip(chunk_ids, range(first, first + len(chunk_ids)), strict=True))
             self._matrix.extend(vectors)
 
     def apply_deletes(self, memory_rids: Iterable[int]) -> None:
@@ -197,6 +200,7 @@ class VectorIndex:
         self._metadata = [self._metadata[slot] for slot in live_slots]
         self._slot_of = {rid: int(new_slot[slot]) for rid, slot in self._slot_of.items()}
         self._chunk_ids = [self._chunk_ids[row] for row in live_rows]
+        self._row_of = {chunk_id: row for row, chunk_id in enumerate(self._chunk_ids)}
         self._chunk_slot = Column(np.int32)
         self._chunk_slot.extend(remapped)
         if self._matrix is not None:
@@ -209,6 +213,25 @@ class VectorIndex:
     def size(self) -> int:
         """Live chunk rows."""
         return self._chunk_slot.size - self._dead_rows
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, Vector]:
+        """The vectors of those of ``chunk_ids`` that are rows of live memories here (copies of the exact
+        float32 rows, which are the stored vectors' bytes); chunks it does not hold are left out."""
+        with self._lock:
+            if self._matrix is None:
+                return {}
+            row_of = self._row_of
+            found = [(chunk_id, row) for chunk_id in chunk_ids if (row := row_of.get(chunk_id)) is not None]
+            if not found:
+                return {}
+            rows = np.fromiter((row for _, row in found), dtype=np.int64, count=len(found))
+            live = self._alive.view()[self._chunk_slot.view()[rows]]
+            vectors = self._matrix.view().exact[rows]  # a copy, taken under the lock
+        return {
+            chunk_id: vector
+            for (chunk_id, _), vector, alive in zip(found, vectors, live.tolist(), strict=True)
+            if alive
+        }
 
     def search(self, scope: Scope, flt: Filter | None, query: Vector, limit: int) -> list[ChunkHit]:
         """The ``limit`` chunks in scope closest to ``query`` by dot product (cosine), best first."""

@@ -170,8 +170,22 @@ class VectorIndexes:
         index = self.current(db, scope.tenant_id, model_id)
         return index.search(scope, flt, normalised(vector), limit)
 
+    def vectors(
+        self, db: Database, tenant_id: str, model_id: str, chunk_ids: Sequence[str]
+    ) -> dict[str, Vector]:
+        """The stored vectors of those of ``chunk_ids`` the tenant's caught-up index holds."""
+        return self._caught_up(db, tenant_id, model_id).vectors(chunk_ids)
+
     def current(self, db: Database, tenant_id: str, model_id: str) -> VectorIndex:
         """The index of ``(tenant_id, model_id)`` as of the file's latest committed revision."""
+        index = self._caught_up(db, tenant_id, model_id)
+        if index.size == 0:  # no vectors of this model here: is it one a reindex retired?
+            with db.read() as conn:
+                active, target = conn.execute(READ_SPACE).fetchone()
+            refuse_retired(VectorSpace(active, target), model_id, "this server embeds queries with")
+        return index
+
+    def _caught_up(self, db: Database, tenant_id: str, model_id: str) -> VectorIndex:
         with self._lock:
             entry = self._entries.setdefault((tenant_id, model_id), _Entry())
         with entry.lock, db.read() as conn:
@@ -182,9 +196,6 @@ class VectorIndexes:
             elif rev != entry.rev:
                 _catch_up(conn, entry.index, tenant_id, model_id, since=entry.rev)
             entry.rev = rev
-            if entry.index.size == 0:  # no vectors of this model here: is it one a reindex retired?
-                active, target = conn.execute(READ_SPACE).fetchone()
-                refuse_retired(VectorSpace(active, target), model_id, "this server embeds queries with")
             return entry.index
 
 
