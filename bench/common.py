@@ -14,11 +14,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 # Next to the repository; a git worktree elsewhere (e.g. /work/wt/<name>) finds the machine's shared copy.
-_LOCOMO_CANDIDATES = (
+LOCOMO_CANDIDATES = (
     REPO.parent / "shared" / "data" / "locomo10.json",
     Path("/work/shared/data/locomo10.json"),
 )
-LOCOMO = next((p for p in _LOCOMO_CANDIDATES if p.exists()), _LOCOMO_CANDIDATES[0])
+LOCOMO = next((p for p in LOCOMO_CANDIDATES if p.exists()), LOCOMO_CANDIDATES[0])
 
 
 def locomo_turns() -> list[tuple[str, str]]:

@@ -38,13 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import LOCOMO
+from fit_relevance import EVERY_SIGNAL
 
 from memhub.benchmarks.calibration import fit_ranking
 from memhub.benchmarks.locomo import select
 from memhub.benchmarks.scoring import score_question
 from memhub.core.clock import SystemClock
 from memhub.core.models import Scope, SearchMode, SearchRequest
-from memhub.core.relevance import FEATURES, QUERY_SIGNALS, RelevanceModel
+from memhub.core.relevance import FEATURES, QUERY_SIGNALS
 from memhub.core.retrieval import (
     KEYWORD_NOISE,
     Retriever,
@@ -58,14 +60,13 @@ from memhub.pipeline.embedders.local_onnx import FAST_MODEL_ID, LocalEmbedder
 from memhub.runtime import Runtime
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = Path("/work/shared/data/locomo10.json")  # override with --data
+DATA = LOCOMO  # override with --data
 POOL = 100
 BENCH_POOL = 100
 """The bench searches with limit 20 (its largest k) and reads Rall@10 off the top 10: a pool of 5 × 20
 per retriever and memory signals for a head of 5 × 20 memories (``Retriever`` defaults)."""
 LISTS = ("kw", "l6", "l3", "avg")
 QUERY_FEATURES = QUERY_SIGNALS
-EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
 
 
 def conversations(data: Path, quick: bool) -> list[tuple[int, Any]]:

@@ -39,10 +39,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from common import locomo_sessions
+from common import LOCOMO, LOCOMO_CANDIDATES, locomo_sessions
 
 REPO = Path(__file__).resolve().parent.parent
-DATA_CANDIDATES = (REPO.parent / "shared" / "data" / "locomo10.json", Path("/work/shared/data/locomo10.json"))
 LABELS = REPO / "bench" / "labels" / "extraction_clean.json"
 OUT = REPO / "bench" / "results" / "extraction.json"
 LLM_OUT = REPO / "bench" / "results" / "extraction_llm_smoke.json"
@@ -55,10 +54,9 @@ def fact_id(text: str) -> str:
 
 
 def _data() -> list[dict[str, Any]]:
-    path = next((p for p in DATA_CANDIDATES if p.exists()), None)
-    if path is None:
-        sys.exit("locomo10.json not found (looked in " + ", ".join(map(str, DATA_CANDIDATES)) + ")")
-    data: list[dict[str, Any]] = json.loads(path.read_text())
+    if not LOCOMO.exists():
+        sys.exit("locomo10.json not found (looked in " + ", ".join(map(str, LOCOMO_CANDIDATES)) + ")")
+    data: list[dict[str, Any]] = json.loads(LOCOMO.read_text())
     return data
 
 

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import argparse
 import pprint
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from common import LOCOMO
 
 from memhub.benchmarks.calibration import fit_logistic, fit_ranking
 from memhub.benchmarks.locomo import select
-from memhub.benchmarks.locomo_data import ANSWERABLE
+from memhub.benchmarks.locomo_data import ANSWERABLE, Conversation, Question
 from memhub.cli.bench import parse_indices
 from memhub.core.clock import SystemClock
-from memhub.core.models import Scope, SearchMode, SearchRequest
+from memhub.core.models import Memory, Scope, SearchMode, SearchRequest
 from memhub.core.relevance import FEATURES, QUERY_SIGNALS, RelevanceModel
-from memhub.core.retrieval import Retriever
+from memhub.core.retrieval import Retriever, _Candidate
 from memhub.embedded.engine import embedded_settings
 from memhub.runtime import Runtime
 
@@ -48,36 +51,57 @@ FITTED: dict[str, dict[str, float]] = '''
 WHOLE_POOL = 10**6  # head factor: the memory signals for every candidate
 EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
 """A model that asks for every signal (a search skips those its model gives no weight)."""
+WHOLE_POOL_SIGNALS: dict[str, Any] = {
+    "models": dict.fromkeys(SearchMode, EVERY_SIGNAL),
+    "head_factor": WHOLE_POOL,
+}
+"""Retriever options for every signal of every candidate, as the fit sees them."""
+
+Pool = tuple[int, Conversation, Question, Scope, dict[str, _Candidate], dict[str, Memory]]
 
 
-def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit: int) -> list[tuple]:
-    """(feature matrix, labels) over the candidates of each tuning question."""
-    service = runtime.service
+def question_pools(
+    runtime: Runtime,
+    data: Path,
+    convs: list[int] | None,
+    categories: Collection[int],
+    mode: SearchMode,
+    limit: int,
+    quick: bool = False,
+    retriever: Retriever | None = None,
+) -> Iterator[Pool]:
+    """Per question: (conversation position, conversation, question, scope, its candidate pool scored as a
+    search scores it, and every pool memory loaded), with every signal for the whole pool by default."""
     tenant = runtime.store.find_tenant("default")
     assert tenant is not None, "the store has no embedded tenant: build it with memhub bench locomo --store"
-    space = service.resolve_space(tenant.id, None).id
-    models = dict.fromkeys(SearchMode, EVERY_SIGNAL)
-    retriever = Retriever(
-        runtime.store, runtime.embedder, SystemClock(), models=models, head_factor=WHOLE_POOL
-    )
-    groups = []
-    for _, conv in select(data, convs, False, ANSWERABLE):
+    space = runtime.service.resolve_space(tenant.id, None).id
+    retriever = retriever or Retriever(runtime.store, runtime.embedder, SystemClock(), **WHOLE_POOL_SIGNALS)
+    for position, conv in select(data, convs, quick, categories):
         scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
         for question in conv.questions:
             request = SearchRequest(query=question.question, user_id=conv.sample_id, limit=limit, mode=mode)
             candidates, memories = retriever.score_candidates(scope, None, request)
             missing = [c.memory_id for c in candidates.values() if c.memory_id not in memories]
             memories.update(runtime.store.get_memories(tenant.id, missing))
-            evidence = set(question.evidence)
-            xs: list[list[float]] = []
-            ys: list[float] = []
-            for cand in candidates.values():
-                memory = memories.get(cand.memory_id)
-                if memory is None:
-                    continue
-                xs.append([cand.features.get(name, 0.0) for name in FEATURES])
-                ys.append(1.0 if evidence & {s.public_id for s in memory.sources} else 0.0)
-            groups.append((np.array(xs).reshape(len(ys), len(FEATURES)), np.array(ys)))
+            yield position, conv, question, scope, candidates, memories
+
+
+def rows(runtime: Runtime, data: Path, convs: list[int], mode: SearchMode, limit: int) -> list[tuple]:
+    """(feature matrix, labels) over the candidates of each tuning question."""
+    groups = []
+    for _, _, question, _, candidates, memories in question_pools(
+        runtime, data, convs, ANSWERABLE, mode, limit
+    ):
+        evidence = set(question.evidence)
+        xs: list[list[float]] = []
+        ys: list[float] = []
+        for cand in candidates.values():
+            memory = memories.get(cand.memory_id)
+            if memory is None:
+                continue
+            xs.append([cand.features.get(name, 0.0) for name in FEATURES])
+            ys.append(1.0 if evidence & {s.public_id for s in memory.sources} else 0.0)
+        groups.append((np.array(xs).reshape(len(ys), len(FEATURES)), np.array(ys)))
     return groups
 
 
@@ -88,7 +112,7 @@ def _pair(text: str) -> tuple[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "locomo10.json")
+    parser.add_argument("--data", type=Path, default=LOCOMO)
     parser.add_argument("--store", type=Path, required=True, help="folder of a memhub bench locomo --store")
     parser.add_argument("--convs", default="0-4", help="tuning conversations (never 5-9)")
     parser.add_argument("--limit", type=int, default=20, help="search limit (sets the pool size)")

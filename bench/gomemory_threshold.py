@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import locomo_sessions
+from common import LOCOMO, locomo_sessions
 
 REPO = Path(__file__).resolve().parent.parent
-DATA_CANDIDATES = (REPO.parent / "shared" / "data" / "locomo10.json", Path("/work/shared/data/locomo10.json"))
 OUT = REPO / "bench" / "results" / "gomemory_threshold.json"
 
 
@@ -133,10 +132,9 @@ def _check(x: np.ndarray, y: np.ndarray, a: float, b: float) -> dict[str, Any]:
 
 
 def main() -> None:
-    path = next((p for p in DATA_CANDIDATES if p.exists()), None)
-    if path is None:
+    if not LOCOMO.exists():
         sys.exit("locomo10.json not found")
-    data = json.loads(path.read_text())
+    data = json.loads(LOCOMO.read_text())
     report: dict[str, Any] = {
         "command": "nice -n 10 python bench/gomemory_threshold.py",
         "load_average": [round(v, 2) for v in os.getloadavg()],

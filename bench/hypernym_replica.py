@@ -22,11 +22,11 @@ import json
 import math
 import re
 import sqlite3
-import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fit_relevance
+from common import LOCOMO
 
 from memhub.benchmarks import locomo
 from memhub.benchmarks.calibration import fit_ranking
@@ -43,7 +43,7 @@ from memhub.storage.sqlite.store import SqliteStore
 
 WN = Path("/usr/share/wordnet")
 K1, B = 1.2, 0.75
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "locomo10.json"  # --data overrides
+DATA = LOCOMO  # --data overrides
 WORD = re.compile(r"[a-z]+")
 
 
@@ -295,7 +295,6 @@ def _pool_features_with_hyper(candidates):  # type: ignore[no-untyped-def]
 
 
 def refit(store: Path) -> RelevanceModel:
-    import fit_relevance
 
     runtime = Runtime.open(embedded_settings(store))
     try:

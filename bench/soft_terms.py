@@ -52,13 +52,13 @@ from typing import Any
 
 import numpy as np
 from common import LOCOMO
+from fit_relevance import WHOLE_POOL_SIGNALS, question_pools
 
 from memhub.benchmarks.calibration import fit_ranking
-from memhub.benchmarks.locomo import select
 from memhub.core.clock import SystemClock
 from memhub.core.models import Scope, SearchMode, SearchRequest
 from memhub.core.ranking import STOP_WORDS, content_words, names_in, terms
-from memhub.core.relevance import FEATURES, RelevanceModel
+from memhub.core.relevance import FEATURES
 from memhub.core.retrieval import SPEAKER_KEY, Retriever, _Candidate
 from memhub.embedded.engine import embedded_settings
 from memhub.pipeline.embedders.local_onnx import LocalEmbedder
@@ -69,13 +69,6 @@ REPO = Path(__file__).resolve().parent.parent
 TOKENIZER = REPO / "src" / "memhub" / "pipeline" / "model" / "tokenizer.json"
 LIMIT = 20  # the bench's largest k: its pool is max(100, 5 x 20) per retriever
 QUERY_KS = (3, 5, 10)
-WHOLE_POOL = 10**6  # head factor: the memory signals for every candidate (as fit_relevance.py)
-EVERY_SIGNAL = RelevanceModel(intercept=0.0, weights=dict.fromkeys(FEATURES, 1.0))
-WHOLE_POOL_SIGNALS: dict[str, Any] = {
-    "models": dict.fromkeys(SearchMode, EVERY_SIGNAL),
-    "head_factor": WHOLE_POOL,
-}
-"""Every signal for every candidate, as the fit sees them (``fit_relevance.py``)."""
 FI = {name: i for i, name in enumerate(FEATURES)}
 Row = dict[str, Any]
 
@@ -166,55 +159,50 @@ class JoiningRetriever(Retriever):
 def gather(store: Path, out: Path, data: Path, quick: bool, join: tuple[Table, int] | None = None) -> None:
     runtime = Runtime.open(embedded_settings(store))
     try:
-        tenant = runtime.store.find_tenant("default")
-        assert tenant is not None, "no embedded tenant: build the store with memhub bench locomo --store"
-        space = runtime.service.resolve_space(tenant.id, None).id
         retriever = (
             JoiningRetriever(runtime, join[0], join[1], _store_vectors(store / "memhub.db").mean(axis=0))
             if join
-            else Retriever(runtime.store, runtime.embedder, SystemClock(), **WHOLE_POOL_SIGNALS)
+            else None
         )
         rows: list[Row] = []
-        for position, conv in select(data, None, quick, (1, 2, 3, 4, 5)):
-            scope = Scope(tenant_id=tenant.id, space_ids=[space], user_id=conv.sample_id)
-            for question in conv.questions:
-                request = SearchRequest(
-                    query=question.question, user_id=conv.sample_id, limit=LIMIT, mode=SearchMode.HYBRID
-                )
-                candidates, memories = retriever.score_candidates(scope, None, request)
-                missing = [c.memory_id for c in candidates.values() if c.memory_id not in memories]
-                memories.update(runtime.store.get_memories(tenant.id, missing))
-                keys = runtime.store.sparse_keys(tenant.id, list(candidates))
-                speakers = {
-                    str(m.metadata[SPEAKER_KEY]) for m in memories.values() if m.metadata.get(SPEAKER_KEY)
-                }
-                cands = []
-                for chunk_id, cand in candidates.items():
-                    memory = memories.get(cand.memory_id)
-                    if memory is None:
-                        continue
-                    cands.append(
-                        {
-                            "cid": chunk_id,
-                            "f": [cand.features.get(n, 0.0) for n in FEATURES],
-                            "src": [s.public_id for s in memory.sources],
-                            "text": memory.text,
-                            "key": keys.get(chunk_id, ""),
-                            "qx": getattr(retriever, "expansion", {}).get(chunk_id, 0.0),
-                        }
-                    )
-                rows.append(
+        pools = question_pools(
+            runtime, data, None, (1, 2, 3, 4, 5), SearchMode.HYBRID, LIMIT, quick=quick, retriever=retriever
+        )
+        for position, conv, question, scope, candidates, memories in pools:
+            if rows and rows[-1]["conv"] != position:
+                print(f"conversation {rows[-1]['conv']}: {len(rows)} questions", flush=True)
+            keys = runtime.store.sparse_keys(scope.tenant_id, list(candidates))
+            speakers = {
+                str(m.metadata[SPEAKER_KEY]) for m in memories.values() if m.metadata.get(SPEAKER_KEY)
+            }
+            cands = []
+            for chunk_id, cand in candidates.items():
+                memory = memories.get(cand.memory_id)
+                if memory is None:
+                    continue
+                cands.append(
                     {
-                        "conv": position,
-                        "user": conv.sample_id,
-                        "cat": question.category,
-                        "q": question.question,
-                        "named": sorted(names_in(question.question, speakers)),
-                        "ev": list(question.evidence),
-                        "cands": cands,
+                        "cid": chunk_id,
+                        "f": [cand.features.get(n, 0.0) for n in FEATURES],
+                        "src": [s.public_id for s in memory.sources],
+                        "text": memory.text,
+                        "key": keys.get(chunk_id, ""),
+                        "qx": getattr(retriever, "expansion", {}).get(chunk_id, 0.0),
                     }
                 )
-            print(f"conversation {position}: {len(rows)} questions", flush=True)
+            rows.append(
+                {
+                    "conv": position,
+                    "user": conv.sample_id,
+                    "cat": question.category,
+                    "q": question.question,
+                    "named": sorted(names_in(question.question, speakers)),
+                    "ev": list(question.evidence),
+                    "cands": cands,
+                }
+            )
+        if rows:
+            print(f"conversation {rows[-1]['conv']}: {len(rows)} questions", flush=True)
     finally:
         runtime.close()
     out.write_bytes(pickle.dumps(rows))
