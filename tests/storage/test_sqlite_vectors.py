@@ -103,6 +103,29 @@ def test_a_tenants_indexed_vectors_are_read_from_its_index_and_the_rest_from_the
         fresh.close()
 
 
+def test_reading_vectors_does_not_build_an_index_no_search_has_asked_for(
+    store: Store, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = Writer(store)
+    a, space = w.tenant("a")
+    got = w.memorise(a, space, ["only keyword searches here"])
+    fresh = open_store(f"sqlite:///{db_path}")
+    built: list[str] = []
+    real = sqlite_vectors.VectorIndexes._caught_up
+
+    def recorded(self: Any, db: Any, tenant_id: str, model_id: str) -> VectorIndex:
+        built.append(tenant_id)
+        return real(self, db, tenant_id, model_id)
+
+    monkeypatch.setattr(sqlite_vectors.VectorIndexes, "_caught_up", recorded)
+    try:
+        vectors = fresh.chunk_vectors(MODEL, got.chunk_ids, a)
+        assert built == []
+        assert vectors[got.chunk_ids[0]].tobytes() == real_vector(db_path, got.chunk_ids[0]).tobytes()
+    finally:
+        fresh.close()
+
+
 def real_vector(db_path: Path, chunk_id: str) -> np.ndarray:
     """The chunk's vector as the file holds it."""
     conn = sqlite3.connect(db_path)

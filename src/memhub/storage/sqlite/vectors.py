@@ -173,7 +173,11 @@ class VectorIndexes:
     def vectors(
         self, db: Database, tenant_id: str, model_id: str, chunk_ids: Sequence[str]
     ) -> dict[str, Vector]:
-        """The stored vectors of those of ``chunk_ids`` the tenant's caught-up index holds."""
+        """The stored vectors of those of ``chunk_ids`` the tenant's caught-up index holds; none if no
+        search has built that index: a keyword-only workload must not load a whole tenant's matrix."""
+        with self._lock:
+            if (tenant_id, model_id) not in self._entries:
+                return {}
         return self._caught_up(db, tenant_id, model_id).vectors(chunk_ids)
 
     def current(self, db: Database, tenant_id: str, model_id: str) -> VectorIndex:
