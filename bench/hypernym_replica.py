@@ -43,14 +43,14 @@ from memhub.storage.sqlite.store import SqliteStore
 
 WN = Path("/usr/share/wordnet")
 K1, B = 1.2, 0.75
-DATA = LOCOMO  # --data overrides
 WORD = re.compile(r"[a-z]+")
 
 
 class WordNet:
     """Just enough of WordNet 3.0: lemma -> synsets (sense order), synset -> lemmas, hypernyms, hyponyms."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path = WN) -> None:
+        self.root = root
         self.index: dict[str, dict[str, list[str]]] = {}
         self.lemmas: dict[tuple[str, str], list[str]] = {}
         self.up: dict[tuple[str, str], list[str]] = {}
@@ -61,16 +61,16 @@ class WordNet:
 
     def _load(self, pos: str, name: str) -> None:
         idx: dict[str, list[str]] = {}
-        for line in (WN / f"index.{name}").read_text().splitlines():
+        for line in (self.root / f"index.{name}").read_text().splitlines():
             if not line.startswith(" "):
                 f = line.split()
                 idx[f[0]] = f[6 + int(f[3]) :]
         self.index[pos] = idx
-        for line in (WN / f"data.{name}").read_text().splitlines():
+        for line in (self.root / f"data.{name}").read_text().splitlines():
             if not line.startswith(" "):
                 self._synset(pos, line.split(" | ")[0].split())
         exc: dict[str, list[str]] = {}
-        for line in (WN / f"{name}.exc").read_text().splitlines():
+        for line in (self.root / f"{name}.exc").read_text().splitlines():
             f = line.split()
             exc.setdefault(f[0], []).extend(f[1:])
         self.exc[pos] = exc
@@ -294,11 +294,11 @@ def _pool_features_with_hyper(candidates):  # type: ignore[no-untyped-def]
         cand.features["hyper"] = math.log1p(scores.get(chunk_id, 0.0))
 
 
-def refit(store: Path) -> RelevanceModel:
+def refit(store: Path, data: Path) -> RelevanceModel:
 
     runtime = Runtime.open(embedded_settings(store))
     try:
-        groups = fit_relevance.rows(runtime, DATA, list(range(5)), SearchMode.HYBRID, 20)
+        groups = fit_relevance.rows(runtime, data, list(range(5)), SearchMode.HYBRID, 20)
     finally:
         runtime.close()
     names = list(relevance.FEATURES)
@@ -314,8 +314,8 @@ class Reuse(MemhubBackend):
 CATS = ("cats 1-4", "multi-hop", "temporal", "open-domain", "single-hop", "adversarial")
 
 
-def bench(store: Path, modes: list[str]) -> dict:
-    opts = locomo.Options(data=DATA, store=store, modes=modes)
+def bench(store: Path, data: Path, modes: list[str]) -> dict:
+    opts = locomo.Options(data=data, store=store, modes=modes)
     locomo.make_backend = lambda system, options: Reuse(options.store, options.modes)
     res = locomo.execute(opts)
     out = {}
@@ -335,7 +335,7 @@ def bench(store: Path, modes: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", type=Path, required=True)
-    parser.add_argument("--data", type=Path, default=DATA, help="LoCoMo's locomo10.json")
+    parser.add_argument("--data", type=Path, default=LOCOMO, help="LoCoMo's locomo10.json")
     parser.add_argument("--wordnet", type=Path, default=WN, help="WordNet 3.0 dict folder (wordnet-base)")
     parser.add_argument("--variants", default="base")
     parser.add_argument("--modes", default="hybrid,keyword")
@@ -344,23 +344,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--feature", action="store_true", help="expansion BM25 as its own feature")
     args = parser.parse_args()
-    globals().update(DATA=args.data, WN=args.wordnet)
     if args.feature:
         STATE["feature"] = True
         relevance.FEATURES = (*relevance.FEATURES, "hyper")
         retrieval._pool_features = _pool_features_with_hyper
     analyser = KeywordAnalyser("english")
-    index = STATE["index"] = Index(args.store / "memhub.db", analyser, WordNet())
+    index = STATE["index"] = Index(args.store / "memhub.db", analyser, WordNet(args.wordnet))
     if not args.real:
         SqliteStore.keyword_search = _patched  # type: ignore[method-assign]
     shipped = relevance.DEFAULT_MODELS[SearchMode.HYBRID]
     results = {}
     for spec in args.variants.split(","):
         index.set_variant(Variant(spec))
-        model = shipped if args.no_refit else refit(args.store)
+        model = shipped if args.no_refit else refit(args.store, args.data)
         relevance.DEFAULT_MODELS[SearchMode.HYBRID] = model
         retrieval.DEFAULT_MODELS[SearchMode.HYBRID] = model
-        res = bench(args.store, args.modes.split(","))
+        res = bench(args.store, args.data, args.modes.split(","))
         results[spec] = {"weights": dict(model.weights), "runs": res}
         for label, r in res.items():
             t, h = r["conv 0-4"], r["conv 5-9"]
